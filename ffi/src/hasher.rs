@@ -1,0 +1,163 @@
+//! A caller-allocated, resumable MRENCLAVE hasher.
+
+use measure_core::measure::{EEXTEND_CHUNK, eadd_record, ecreate_record, eextend_record};
+use measure_core::sha256::Midstate;
+
+use crate::status::*;
+
+/// MRENCLAVE hasher state: 8 SHA-256 state words and the number of 64-byte blocks hashed.
+/// Allocate it anywhere (stack, static); initialise it with `sgxm_hasher_init`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct sgxm_hasher {
+    /// SHA-256 chaining words.
+    pub state: [u32; 8],
+    /// 64-byte blocks hashed so far.
+    pub blocks: u64,
+}
+
+impl sgxm_hasher {
+    fn mid(&self) -> Midstate {
+        Midstate {
+            state: self.state,
+            blocks: self.blocks,
+        }
+    }
+    fn set(&mut self, m: Midstate) {
+        self.state = m.state;
+        self.blocks = m.blocks;
+    }
+}
+
+/// Length of the serialized state written by `sgxm_hasher_save`.
+pub const SGXM_HASHER_STATE_LEN: usize = Midstate::SERIALIZED_LEN;
+
+/// Resets `hasher` to the state before ECREATE.
+///
+/// # Safety
+/// `hasher` must be NULL or valid for writes of `sgxm_hasher`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sgxm_hasher_init(hasher: *mut sgxm_hasher) -> u32 {
+    // SAFETY: the caller guarantees validity; NULL is checked.
+    let Some(h) = (unsafe { hasher.as_mut() }) else {
+        return SGXM_ERR_NULL_ARGUMENT;
+    };
+    h.set(Midstate::INITIAL);
+    SGXM_OK
+}
+
+fn with_hasher(hasher: *mut sgxm_hasher, f: impl FnOnce(&mut Midstate)) -> u32 {
+    // SAFETY: every public caller documents that `hasher` is NULL or valid; NULL is checked.
+    let Some(h) = (unsafe { hasher.as_mut() }) else {
+        return SGXM_ERR_NULL_ARGUMENT;
+    };
+    let mut m = h.mid();
+    f(&mut m);
+    h.set(m);
+    SGXM_OK
+}
+
+/// Hashes an ECREATE record.
+///
+/// # Safety
+/// `hasher` must be NULL or point to an initialised `sgxm_hasher`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sgxm_hasher_ecreate(
+    hasher: *mut sgxm_hasher,
+    ssa_frame_pages: u32,
+    enclave_size: u64,
+) -> u32 {
+    with_hasher(hasher, |m| {
+        m.compress(&[ecreate_record(ssa_frame_pages, enclave_size)])
+    })
+}
+
+/// Hashes an EADD record for the page at `offset` with SECINFO `flags`.
+///
+/// # Safety
+/// `hasher` must be NULL or point to an initialised `sgxm_hasher`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sgxm_hasher_eadd(
+    hasher: *mut sgxm_hasher,
+    offset: u64,
+    flags: u64,
+) -> u32 {
+    with_hasher(hasher, |m| m.compress(&[eadd_record(offset, flags)]))
+}
+
+/// Hashes an EEXTEND of the 256 bytes at `chunk` for enclave offset `offset`.
+///
+/// # Safety
+/// `hasher` must be NULL or point to an initialised `sgxm_hasher`; `chunk` must be NULL or
+/// valid for reads of 256 bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sgxm_hasher_eextend(
+    hasher: *mut sgxm_hasher,
+    offset: u64,
+    chunk: *const [u8; EEXTEND_CHUNK],
+) -> u32 {
+    // SAFETY: the caller guarantees `chunk` is NULL or readable for 256 bytes; NULL is checked.
+    let Some(chunk) = (unsafe { chunk.as_ref() }) else {
+        return SGXM_ERR_NULL_ARGUMENT;
+    };
+    with_hasher(hasher, |m| {
+        m.compress(&[eextend_record(offset)]);
+        let (blocks, _) = chunk.as_chunks::<64>();
+        m.compress(blocks);
+    })
+}
+
+/// Writes the 40-byte serialized state (8 state words LE, block count LE) to `out`.
+///
+/// # Safety
+/// `hasher` must be NULL or point to an initialised `sgxm_hasher`; `out` must be NULL or valid
+/// for writes of 40 bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sgxm_hasher_save(
+    hasher: *const sgxm_hasher,
+    out: *mut [u8; SGXM_HASHER_STATE_LEN],
+) -> u32 {
+    // SAFETY: the caller guarantees validity; NULL is checked.
+    let (Some(h), Some(out)) = (unsafe { hasher.as_ref() }, unsafe { out.as_mut() }) else {
+        return SGXM_ERR_NULL_ARGUMENT;
+    };
+    *out = h.mid().to_bytes();
+    SGXM_OK
+}
+
+/// Restores a state written by `sgxm_hasher_save`.
+///
+/// # Safety
+/// `hasher` must be NULL or valid for writes; `state` must be NULL or valid for reads of
+/// `state_len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sgxm_hasher_restore(
+    hasher: *mut sgxm_hasher,
+    state: *const u8,
+    state_len: usize,
+) -> u32 {
+    if hasher.is_null() || state.is_null() {
+        return SGXM_ERR_NULL_ARGUMENT;
+    }
+    if state_len != SGXM_HASHER_STATE_LEN {
+        return SGXM_ERR_BAD_STATE_LENGTH;
+    }
+    // SAFETY: non-NULL and, per the contract, readable for `state_len` (= 40) bytes.
+    let bytes = unsafe { &*state.cast::<[u8; SGXM_HASHER_STATE_LEN]>() };
+    with_hasher(hasher, |m| *m = Midstate::from_bytes(bytes))
+}
+
+/// Writes MRENCLAVE (the SHA-256 of every record hashed) to `out`. The hasher is unchanged.
+///
+/// # Safety
+/// `hasher` must be NULL or point to an initialised `sgxm_hasher`; `out` must be NULL or valid
+/// for writes of 32 bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sgxm_hasher_finish(hasher: *const sgxm_hasher, out: *mut [u8; 32]) -> u32 {
+    // SAFETY: the caller guarantees validity; NULL is checked.
+    let (Some(h), Some(out)) = (unsafe { hasher.as_ref() }, unsafe { out.as_mut() }) else {
+        return SGXM_ERR_NULL_ARGUMENT;
+    };
+    *out = h.mid().finalize();
+    SGXM_OK
+}

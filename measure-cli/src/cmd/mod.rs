@@ -1,0 +1,69 @@
+//! One module per subcommand.
+
+pub mod mrenclave;
+
+use anyhow::{Context, Result};
+use measure_core::elf::Elf;
+use measure_core::engine::{self, SliceSource};
+use measure_core::layout::Layout;
+use measure_core::measure::MeasurementHasher;
+use measure_core::profile::GramineVersion;
+
+use crate::attrs::{LayoutAttrs, layout_attrs};
+use crate::report::MemoryMap;
+use crate::toml::{self, Table};
+
+/// Result of measuring a final (`.manifest.sgx`) manifest with a PAL.
+pub struct Measured {
+    /// The parsed manifest.
+    pub manifest: Table,
+    /// Layout attributes read from it.
+    pub attrs: LayoutAttrs,
+    /// The computed layout.
+    pub layout: Layout,
+    /// The memory map, in Gramine's print order.
+    pub map: MemoryMap,
+    /// MRENCLAVE.
+    pub mrenclave: [u8; 32],
+}
+
+/// Measures the manifest bytes exactly as given, with the PAL file's bytes.
+pub fn measure_manifest(
+    manifest_bytes: &[u8],
+    libpal: &[u8],
+    libpal_name: &str,
+    version: GramineVersion,
+) -> Result<Measured> {
+    let text = toml::decode_text(manifest_bytes)?;
+    let manifest = toml::parse(&text)?;
+    let attrs = layout_attrs(&manifest, version)?;
+    let elf = Elf::parse(libpal).with_context(|| format!("libpal {libpal_name}"))?;
+    let layout = engine::layout_for(attrs.params, manifest_bytes.len() as u64, &elf)?;
+    let mut hasher = MeasurementHasher::new();
+    let mut map = MemoryMap::default();
+    engine::measure(
+        &layout,
+        &mut SliceSource::new(manifest_bytes),
+        &elf,
+        &mut hasher,
+        &mut map,
+    )?;
+    Ok(Measured {
+        manifest,
+        attrs,
+        layout,
+        map,
+        mrenclave: hasher.finish(),
+    })
+}
+
+/// Parses `--gramine`.
+pub fn parse_version(s: &str) -> Result<GramineVersion, String> {
+    GramineVersion::parse(s).ok_or_else(|| {
+        let all: Vec<_> = GramineVersion::ALL.iter().map(|v| v.as_str()).collect();
+        format!(
+            "unknown Gramine version {s:?} (supported: {})",
+            all.join(", ")
+        )
+    })
+}

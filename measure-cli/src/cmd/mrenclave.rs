@@ -1,0 +1,122 @@
+//! `sgx-measure mrenclave`: MRENCLAVE of a final manifest and a PAL.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+use measure_core::profile::GramineVersion;
+use serde_json::json;
+
+use super::{Measured, measure_manifest, parse_version};
+use crate::fsutil;
+use crate::report::{self, memory_line};
+
+/// Compute MRENCLAVE from a final manifest (.manifest.sgx) and libpal.so, as gramine-sgx-sign does.
+///
+/// The manifest bytes are measured exactly as given (nothing is re-rendered); only the keys the
+/// layout reads (sgx.enclave_size, sgx.max_threads, sgx.edmm_enable, and for v1.4 and older
+/// sgx.nonpie_binary / sgx.thread_num) are parsed.
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Example:\n  sgx-measure mrenclave --manifest app.manifest.sgx --libpal libpal.so --gramine 1.9 -q"
+)]
+pub struct MrenclaveArgs {
+    /// The final manifest (what gramine-sgx-sign writes as .manifest.sgx).
+    #[arg(short = 'm', long, value_name = "FILE")]
+    pub manifest: PathBuf,
+    /// The PAL (Gramine's sgx/libpal.so).
+    #[arg(short = 'l', long, value_name = "FILE")]
+    pub libpal: PathBuf,
+    /// Gramine version whose layout rules apply.
+    #[arg(long, value_name = "V", default_value = "1.9", value_parser = parse_version)]
+    pub gramine: GramineVersion,
+    /// Print gramine-sgx-sign's --verbose report (attributes, memory map, measurement).
+    #[arg(short, long, conflicts_with_all = ["quiet", "json"])]
+    pub verbose: bool,
+    /// Print only the MRENCLAVE (64 hex digits) and a newline.
+    #[arg(short, long, conflicts_with = "json")]
+    pub quiet: bool,
+    /// Print the layout and the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs the command.
+pub fn run(args: &MrenclaveArgs) -> Result<()> {
+    let manifest = fsutil::read(&args.manifest, "manifest")?;
+    let libpal = fsutil::read(&args.libpal, "libpal")?;
+    let m = measure_manifest(
+        &manifest,
+        &libpal,
+        &args.libpal.display().to_string(),
+        args.gramine,
+    )?;
+    let out = if args.quiet {
+        format!("{}\n", hex::encode(m.mrenclave))
+    } else if args.verbose {
+        verbose_report(args.gramine, &m)
+    } else if args.json {
+        let mut s = serde_json::to_string_pretty(&json_report(args.gramine, &m))?;
+        s.push('\n');
+        s
+    } else {
+        let p = &m.attrs.params;
+        format!(
+            "Gramine {}: enclave_size {:#x}, max_threads {}, edmm {}\nmrenclave: {}\n",
+            args.gramine,
+            p.enclave_size,
+            p.threads,
+            p.edmm,
+            hex::encode(m.mrenclave)
+        )
+    };
+    std::io::stdout().lock().write_all(out.as_bytes())?;
+    Ok(())
+}
+
+/// gramine-sgx-sign's verbose report for a measured manifest.
+pub fn verbose_report(version: GramineVersion, m: &Measured) -> String {
+    let legacy = (version <= GramineVersion::V1_5).then(|| report::legacy_attributes(&m.manifest));
+    let mut s = report::header(version, &m.attrs, &m.manifest, legacy.as_ref());
+    s.push_str("Memory:\n");
+    for e in &m.map.events {
+        s.push_str(&memory_line(e));
+        s.push('\n');
+    }
+    s.push_str("Measurement:\n    ");
+    s.push_str(&hex::encode(m.mrenclave));
+    s.push('\n');
+    s
+}
+
+/// The `--json` document.
+pub fn json_report(version: GramineVersion, m: &Measured) -> serde_json::Value {
+    let l = &m.layout;
+    let areas: Vec<_> = m
+        .map
+        .events
+        .iter()
+        .map(|e| {
+            json!({
+                "kind": e.kind.name(),
+                "start": format!("{:#x}", e.addr),
+                "end": format!("{:#x}", e.addr + e.size),
+                "flags": e.flags,
+                "measured": e.measured,
+            })
+        })
+        .collect();
+    json!({
+        "gramine": version.as_str(),
+        "enclave_size": l.params.enclave_size,
+        "max_threads": l.params.threads,
+        "edmm": l.params.edmm,
+        "enclave_base": format!("{:#x}", l.enclave_base),
+        "heap_min": format!("{:#x}", l.heap_min),
+        "manifest_len": l.manifest_len,
+        "pal_pinned": l.pal_map_start > 0,
+        "areas": areas,
+        "mrenclave": hex::encode(m.mrenclave),
+    })
+}

@@ -1,0 +1,8 @@
+//! The `sgx-measure` command line tool's library: everything that needs `std` (files, TOML,
+//! parallel hashing, RSA), on top of the no_std `measure-core`.
+
+pub mod attrs;
+pub mod cmd;
+pub mod fsutil;
+pub mod report;
+pub mod toml;

@@ -1,0 +1,487 @@
+//! The streaming measurement: walks a [`Layout`] page by page, in exactly the order of
+//! `generate_measurement` in `graminelibos/sgx_sign.py`, generating each page's contents on the
+//! fly and feeding ECREATE/EADD/EEXTEND records to a [`RecordSink`]. No enclave image is ever
+//! built: the largest buffer is one page.
+
+use core::fmt;
+
+use crate::elf::{Elf, LoadSegment};
+use crate::layout::{Area, Layout, LayoutError, LayoutParams, PalExtent};
+use crate::measure::{EEXTEND_CHUNK, MeasurementHasher, RecordSink};
+use crate::profile::secinfo;
+
+/// Size of the pages the engine generates (Gramine's `PAGESIZE` in every version).
+pub const PAGE: usize = 4096;
+
+/// A source of the PAL's loadable segments: a parsed ELF, or the pages stored in a bundle.
+pub trait PalImage {
+    /// `e_entry`.
+    fn entry(&self) -> u64;
+    /// The `PT_LOAD` segments in program header order.
+    fn segments(&self) -> impl Iterator<Item = LoadSegment<'_>>;
+}
+
+impl PalImage for Elf<'_> {
+    fn entry(&self) -> u64 {
+        Elf::entry(self)
+    }
+    fn segments(&self) -> impl Iterator<Item = LoadSegment<'_>> {
+        self.load_segments()
+    }
+}
+
+/// The manifest bytes that are measured, delivered sequentially (so a verifier can render them
+/// twice, once for the length and once into the hasher, instead of buffering them).
+pub trait ManifestSource {
+    /// Number of bytes (without the NUL Gramine appends).
+    fn len(&self) -> u64;
+    /// Whether there are no bytes.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Writes the next `buf.len()` bytes into `buf`. The engine asks for exactly
+    /// [`ManifestSource::len`] bytes in total, in order.
+    fn read(&mut self, buf: &mut [u8]) -> Result<(), SourceError>;
+}
+
+/// A manifest source failed (for example a streamed rendering found a malformed entry).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SourceError(pub &'static str);
+
+impl core::error::Error for SourceError {}
+
+impl fmt::Display for SourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// A manifest held in memory.
+#[derive(Clone, Copy, Debug)]
+pub struct SliceSource<'a> {
+    rest: &'a [u8],
+    len: u64,
+}
+
+impl<'a> SliceSource<'a> {
+    /// A source over `bytes`.
+    pub fn new(bytes: &'a [u8]) -> Self {
+        SliceSource {
+            rest: bytes,
+            len: bytes.len() as u64,
+        }
+    }
+}
+
+impl ManifestSource for SliceSource<'_> {
+    fn len(&self) -> u64 {
+        self.len
+    }
+    fn read(&mut self, buf: &mut [u8]) -> Result<(), SourceError> {
+        let (head, tail) = self
+            .rest
+            .split_at_checked(buf.len())
+            .ok_or(SourceError("manifest source read past its end"))?;
+        buf.copy_from_slice(head);
+        self.rest = tail;
+        Ok(())
+    }
+}
+
+/// What a memory area is, as `gramine-sgx-sign --verbose` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AreaKind {
+    /// `manifest`.
+    Manifest,
+    /// `ssa`.
+    Ssa,
+    /// `tcs`.
+    Tcs,
+    /// `tls`.
+    Tls,
+    /// `stack` (one per thread).
+    Stack,
+    /// `sig_stack` (one per thread).
+    SigStack,
+    /// A PAL segment with execute permission: `code`.
+    Code,
+    /// A PAL segment without execute permission: `data`.
+    Data,
+    /// Heap pages added without measuring their content: `free`.
+    Free,
+}
+
+impl AreaKind {
+    /// Gramine's description string.
+    pub fn name(self) -> &'static str {
+        match self {
+            AreaKind::Manifest => "manifest",
+            AreaKind::Ssa => "ssa",
+            AreaKind::Tcs => "tcs",
+            AreaKind::Tls => "tls",
+            AreaKind::Stack => "stack",
+            AreaKind::SigStack => "sig_stack",
+            AreaKind::Code => "code",
+            AreaKind::Data => "data",
+            AreaKind::Free => "free",
+        }
+    }
+}
+
+/// One line of Gramine's verbose memory map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AreaEvent {
+    /// What the area is.
+    pub kind: AreaKind,
+    /// Start address.
+    pub addr: u64,
+    /// Size in bytes.
+    pub size: u64,
+    /// SECINFO flags.
+    pub flags: u64,
+    /// Whether its contents are EEXTENDed.
+    pub measured: bool,
+}
+
+/// Receives the memory map, in the order `gramine-sgx-sign --verbose` prints it.
+pub trait AreaObserver {
+    /// One area (or PAL segment) was laid out.
+    fn area(&mut self, event: &AreaEvent);
+}
+
+/// An observer that ignores everything.
+impl AreaObserver for () {
+    fn area(&mut self, _: &AreaEvent) {}
+}
+
+/// Why a measurement failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MeasureError {
+    /// The layout is impossible.
+    Layout(LayoutError),
+    /// The manifest source failed.
+    Source(SourceError),
+    /// The PAL has no loadable segment.
+    NoPalSegments,
+}
+
+impl From<LayoutError> for MeasureError {
+    fn from(e: LayoutError) -> Self {
+        MeasureError::Layout(e)
+    }
+}
+
+impl From<SourceError> for MeasureError {
+    fn from(e: SourceError) -> Self {
+        MeasureError::Source(e)
+    }
+}
+
+impl core::error::Error for MeasureError {}
+
+impl fmt::Display for MeasureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MeasureError::Layout(e) => e.fmt(f),
+            MeasureError::Source(e) => e.fmt(f),
+            MeasureError::NoPalSegments => f.write_str("the PAL has no PT_LOAD segment"),
+        }
+    }
+}
+
+/// Computes the layout for a manifest of `manifest_len` bytes and this PAL.
+pub fn layout_for<P: PalImage>(
+    params: LayoutParams,
+    manifest_len: u64,
+    pal: &P,
+) -> Result<Layout, MeasureError> {
+    let page = params.version.profile().page_size;
+    let extent = PalExtent::of_segments(pal.segments(), pal.entry(), page)
+        .ok_or(MeasureError::NoPalSegments)?;
+    Ok(Layout::compute(params, manifest_len, extent)?)
+}
+
+/// Computes MRENCLAVE.
+pub fn mrenclave<M: ManifestSource, P: PalImage>(
+    params: LayoutParams,
+    manifest: &mut M,
+    pal: &P,
+) -> Result<[u8; 32], MeasureError> {
+    let layout = layout_for(params, manifest.len(), pal)?;
+    let mut hasher = MeasurementHasher::new();
+    measure(&layout, manifest, pal, &mut hasher, &mut ())?;
+    Ok(hasher.finish())
+}
+
+static ZERO_PAGE: [u8; PAGE] = [0; PAGE];
+
+struct Walker<'l, S> {
+    layout: &'l Layout,
+    sink: S,
+}
+
+impl<S: RecordSink> Walker<'_, S> {
+    /// `include_page` with `measure=True`: EADD, then 16 EEXTENDs of 256 bytes.
+    fn measured_page(&mut self, addr: u64, flags: u64, page: &[u8; PAGE]) {
+        let offset = addr - self.layout.enclave_base;
+        self.sink.eadd(offset, flags);
+        let (chunks, _) = page.as_chunks::<EEXTEND_CHUNK>();
+        let mut chunk_offset = offset;
+        for chunk in chunks {
+            self.sink.eextend(chunk_offset, chunk);
+            chunk_offset += EEXTEND_CHUNK as u64;
+        }
+    }
+
+    fn zero_area(&mut self, area: Area, flags: u64) {
+        let mut addr = area.addr;
+        while addr < area.end() {
+            self.measured_page(addr, flags, &ZERO_PAGE);
+            addr += PAGE as u64;
+        }
+    }
+}
+
+fn put_u64(page: &mut [u8; PAGE], offset: usize, value: u64) {
+    if let Some(dst) = page.get_mut(offset..offset + 8) {
+        dst.copy_from_slice(&value.to_le_bytes());
+    }
+}
+
+fn put_u32(page: &mut [u8; PAGE], offset: usize, value: u32) {
+    if let Some(dst) = page.get_mut(offset..offset + 4) {
+        dst.copy_from_slice(&value.to_le_bytes());
+    }
+}
+
+/// Thread `t`'s TCS page (`gen_area_content`, `set_tcs_field`).
+pub fn tcs_page(layout: &Layout, t: u64) -> [u8; PAGE] {
+    let p = layout.profile;
+    let base = layout.enclave_base;
+    let mut page = [0u8; PAGE];
+    let ssa = layout.ssa.addr + p.ssa_frame_size * p.ssa_frame_num * t;
+    put_u64(&mut page, p.tcs.ossa, ssa - base);
+    put_u32(&mut page, p.tcs.nssa, p.ssa_frame_num as u32);
+    // Gramine adds e_entry to the PAL's load address even when the PAL is pinned at its link
+    // address, where e_entry is already absolute: a pinned PAL's OENTRY points at
+    // map_start + e_entry. Reproduced as is (Layout::compute checked the range).
+    put_u64(
+        &mut page,
+        p.tcs.oentry,
+        (layout.pal.addr + layout.pal_entry).wrapping_sub(base),
+    );
+    put_u64(
+        &mut page,
+        p.tcs.ogs_base,
+        layout.tls.addr - base + p.page_size * t,
+    );
+    put_u32(&mut page, p.tcs.ofs_limit, 0xfff);
+    put_u32(&mut page, p.tcs.ogs_limit, 0xfff);
+    page
+}
+
+/// Thread `t`'s TLS page (`gen_area_content`, `set_tls_field`). Addresses here are absolute,
+/// not offsets from the base.
+pub fn tls_page(layout: &Layout, t: u64) -> [u8; PAGE] {
+    let p = layout.profile;
+    let base = layout.enclave_base;
+    let mut page = [0u8; PAGE];
+    let ssa = layout.ssa.addr + p.ssa_frame_size * p.ssa_frame_num * t;
+    let stack = layout.stack(t);
+    let sig_stack = layout.sig_stack(t);
+    put_u64(
+        &mut page,
+        p.tls.common_self,
+        layout.tls.addr + p.page_size * t,
+    );
+    put_u64(
+        &mut page,
+        p.tls.stack_protector_canary,
+        p.stack_protector_canary,
+    );
+    put_u64(&mut page, p.tls.enclave_size, layout.params.enclave_size);
+    put_u64(
+        &mut page,
+        p.tls.tcs_offset,
+        layout.tcs.addr - base + p.tcs_size * t,
+    );
+    put_u64(&mut page, p.tls.initial_stack_addr, stack.end());
+    put_u64(&mut page, p.tls.sig_stack_low, sig_stack.addr);
+    put_u64(&mut page, p.tls.sig_stack_high, sig_stack.end());
+    put_u64(&mut page, p.tls.ssa, ssa);
+    put_u64(&mut page, p.tls.gpr, ssa + p.ssa_frame_size - p.gpr_size);
+    put_u64(&mut page, p.tls.manifest_size, layout.manifest_len);
+    put_u64(&mut page, p.tls.heap_min, layout.heap_min);
+    put_u64(&mut page, p.tls.heap_max, layout.pal.addr);
+    page
+}
+
+/// SECINFO flags and verbose name of a PAL segment: REG plus R/W/X from `p_flags`
+/// (`PF_R` = 4, `PF_W` = 2, `PF_X` = 1); "code" when executable.
+pub fn segment_flags(p_flags: u32) -> (u64, AreaKind) {
+    let mut flags = secinfo::REG;
+    if p_flags & 4 != 0 {
+        flags |= secinfo::R;
+    }
+    if p_flags & 2 != 0 {
+        flags |= secinfo::W;
+    }
+    if p_flags & 1 != 0 {
+        flags |= secinfo::X;
+    }
+    let kind = if flags & secinfo::X != 0 {
+        AreaKind::Code
+    } else {
+        AreaKind::Data
+    };
+    (flags, kind)
+}
+
+/// One page of a PAL segment (`load_file`): the page at `page_addr` holds the file bytes that
+/// start at `rounddown(p_offset) + (page_addr - rounddown(vaddr))`, restricted to
+/// `[p_offset, p_offset + p_filesz)`; everything else is zero. When `p_vaddr` and `p_offset`
+/// are not congruent modulo the page size, this places bytes where Gramine does (by file
+/// position), not where a loader would.
+pub fn segment_page(seg: &LoadSegment<'_>, page_index: u64, page: &mut [u8; PAGE]) {
+    let p = PAGE as u64;
+    page.fill(0);
+    let file_start = seg.offset - seg.offset % p + page_index * p; // file position of byte 0
+    let file_end = file_start + p;
+    let data_start = seg.offset;
+    let data_end = seg.offset + seg.filesz;
+    let lo = file_start.max(data_start);
+    let hi = file_end.min(data_end);
+    if lo < hi {
+        let src = seg
+            .data
+            .get((lo - data_start) as usize..(hi - data_start) as usize);
+        let dst = page.get_mut((lo - file_start) as usize..(hi - file_start) as usize);
+        if let (Some(src), Some(dst)) = (src, dst) {
+            dst.copy_from_slice(src);
+        }
+    }
+}
+
+/// Streams the measurement of `layout` into `sink`, reporting the memory map to `observer`.
+///
+/// The order is Gramine's: ECREATE; the manifest; SSA; TCS; TLS; each stack; each signal stack;
+/// each PAL segment (a page shared by two segments is added twice, pages between segments are
+/// not added); then the free areas.
+pub fn measure<M, P, S, O>(
+    layout: &Layout,
+    manifest: &mut M,
+    pal: &P,
+    sink: &mut S,
+    observer: &mut O,
+) -> Result<(), MeasureError>
+where
+    M: ManifestSource + ?Sized,
+    P: PalImage + ?Sized,
+    S: RecordSink + ?Sized,
+    O: AreaObserver + ?Sized,
+{
+    let p = layout.profile;
+    let page_len = PAGE as u64;
+    let mut w = Walker { layout, sink };
+    let mut observe = |kind, area: Area, flags, measured| {
+        observer.area(&AreaEvent {
+            kind,
+            addr: area.addr,
+            size: area.size,
+            flags,
+            measured,
+        })
+    };
+
+    w.sink.ecreate(
+        (p.ssa_frame_size / p.page_size) as u32,
+        layout.params.enclave_size,
+    );
+
+    // The manifest: its bytes, a NUL, zero padding.
+    let mut page = [0u8; PAGE];
+    let mut remaining = manifest.len();
+    let mut addr = layout.manifest.addr;
+    while addr < layout.manifest.end() {
+        page.fill(0);
+        let take = remaining.min(page_len) as usize;
+        if let Some(dst) = page.get_mut(..take) {
+            manifest.read(dst)?;
+        }
+        remaining -= take as u64;
+        w.measured_page(addr, Layout::R_REG, &page);
+        addr += page_len;
+    }
+    observe(AreaKind::Manifest, layout.manifest, Layout::R_REG, true);
+
+    w.zero_area(layout.ssa, Layout::RW_REG);
+    observe(AreaKind::Ssa, layout.ssa, Layout::RW_REG, true);
+
+    let threads = layout.params.threads;
+    for t in 0..threads {
+        w.measured_page(
+            layout.tcs.addr + t * p.tcs_size,
+            secinfo::TCS,
+            &tcs_page(layout, t),
+        );
+    }
+    observe(AreaKind::Tcs, layout.tcs, secinfo::TCS, true);
+
+    for t in 0..threads {
+        w.measured_page(
+            layout.tls.addr + t * page_len,
+            Layout::RW_REG,
+            &tls_page(layout, t),
+        );
+    }
+    observe(AreaKind::Tls, layout.tls, Layout::RW_REG, true);
+
+    for t in 0..threads {
+        let stack = layout.stack(t);
+        w.zero_area(stack, Layout::RW_REG);
+        observe(AreaKind::Stack, stack, Layout::RW_REG, true);
+    }
+    for t in 0..threads {
+        let sig_stack = layout.sig_stack(t);
+        w.zero_area(sig_stack, Layout::RW_REG);
+        observe(AreaKind::SigStack, sig_stack, Layout::RW_REG, true);
+    }
+
+    let bias = layout.pal_load_bias();
+    for seg in pal.segments() {
+        let (flags, kind) = segment_flags(seg.flags);
+        let start = bias + seg.vaddr;
+        let m_addr = start - start % page_len;
+        let end = start + seg.memsz;
+        let m_end = end.div_ceil(page_len) * page_len;
+        observe(
+            kind,
+            Area {
+                addr: m_addr,
+                size: m_end - m_addr,
+            },
+            flags,
+            true,
+        );
+        let mut addr = m_addr;
+        let mut index = 0;
+        while addr < m_end {
+            segment_page(&seg, index, &mut page);
+            w.measured_page(addr, flags, &page);
+            addr += page_len;
+            index += 1;
+        }
+    }
+
+    for area in layout.free.iter().flatten() {
+        w.sink.eadd_unmeasured_range(
+            area.addr - layout.enclave_base,
+            area.size / page_len,
+            page_len,
+            Layout::RWX_REG,
+        );
+        observe(AreaKind::Free, *area, Layout::RWX_REG, false);
+    }
+    Ok(())
+}

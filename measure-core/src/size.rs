@@ -1,0 +1,169 @@
+//! Gramine's size strings (`sgx.enclave_size = "256M"`), parsed exactly as
+//! `graminelibos.sgx_sign.parse_size` does: an optional upper-case `K`, `M` or `G` suffix
+//! (checked on the raw string), then Python's `int(value, 0)` on the rest.
+//!
+//! `int(value, 0)` accepts surrounding whitespace, a sign, `0x`/`0o`/`0b` prefixes (either case),
+//! single underscores between digits (and right after a prefix), and in decimal no leading zero
+//! unless the number is zero. Lower-case suffixes are not suffixes (`"256m"` is an error in
+//! Gramine too). One difference: Python also accepts non-ASCII decimal digits (`"٢٥٦M"`); we
+//! reject them with [`SizeError::InvalidDigit`].
+
+use core::fmt;
+
+/// Why a size string was rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SizeError {
+    /// No digits.
+    Empty,
+    /// A character that is not a digit of the number's base, or a misplaced underscore, or a
+    /// decimal number with a leading zero.
+    InvalidDigit,
+    /// The value is negative.
+    Negative,
+    /// The value does not fit in 64 bits.
+    Overflow,
+}
+
+impl core::error::Error for SizeError {}
+
+impl fmt::Display for SizeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SizeError::Empty => "size has no digits",
+            SizeError::InvalidDigit => {
+                "invalid size (expected an integer in Python syntax with an optional K, M or G suffix, e.g. \"256M\" or \"0x10000000\")"
+            }
+            SizeError::Negative => "size is negative",
+            SizeError::Overflow => "size does not fit in 64 bits",
+        })
+    }
+}
+
+/// Characters Python's `int()` strips around a number (`Py_UNICODE_ISSPACE`).
+fn is_python_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+/// Parses a Gramine size string into bytes.
+pub fn parse_size(value: &str) -> Result<u64, SizeError> {
+    let (digits, scale) = match value.as_bytes().last() {
+        Some(b'K') => (&value[..value.len() - 1], 1u64 << 10),
+        Some(b'M') => (&value[..value.len() - 1], 1u64 << 20),
+        Some(b'G') => (&value[..value.len() - 1], 1u64 << 30),
+        _ => (value, 1),
+    };
+    let n = parse_python_int(digits)?;
+    n.checked_mul(scale).ok_or(SizeError::Overflow)
+}
+
+/// Python's `int(s, 0)` for values that must be non-negative and fit in a `u64`.
+pub fn parse_python_int(s: &str) -> Result<u64, SizeError> {
+    let s = s.trim_matches(is_python_space);
+    let (negative, s) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let bytes = s.as_bytes();
+    let (radix, body, after_prefix) = match bytes {
+        [b'0', b'x' | b'X', ..] => (16, &s[2..], true),
+        [b'0', b'o' | b'O', ..] => (8, &s[2..], true),
+        [b'0', b'b' | b'B', ..] => (2, &s[2..], true),
+        _ => (10, s, false),
+    };
+    // After a base prefix one underscore may precede the first digit ("0x_ff").
+    let body = if after_prefix {
+        body.strip_prefix('_').unwrap_or(body)
+    } else {
+        body
+    };
+    if body.is_empty() {
+        return Err(if after_prefix {
+            SizeError::InvalidDigit
+        } else {
+            SizeError::Empty
+        });
+    }
+    let mut value: u64 = 0;
+    let mut prev_underscore = true; // forbids a leading underscore
+    let mut nonzero_seen = false;
+    let mut leading_zero = false;
+    for (i, c) in body.chars().enumerate() {
+        if c == '_' {
+            if prev_underscore {
+                return Err(SizeError::InvalidDigit);
+            }
+            prev_underscore = true;
+            continue;
+        }
+        let d = c.to_digit(radix).ok_or(SizeError::InvalidDigit)?;
+        if radix == 10 {
+            if i == 0 && d == 0 {
+                leading_zero = true;
+            }
+            if d != 0 && leading_zero {
+                // Python: "leading zeros in decimal integer literals are not permitted".
+                return Err(SizeError::InvalidDigit);
+            }
+        }
+        nonzero_seen |= d != 0;
+        prev_underscore = false;
+        value = value
+            .checked_mul(u64::from(radix))
+            .and_then(|v| v.checked_add(u64::from(d)))
+            .ok_or(SizeError::Overflow)?;
+    }
+    if prev_underscore {
+        return Err(SizeError::InvalidDigit);
+    }
+    if negative && nonzero_seen {
+        return Err(SizeError::Negative);
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gramine_examples() {
+        assert_eq!(parse_size("256M"), Ok(256 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("64G"), Ok(64 << 30));
+        assert_eq!(parse_size("1024K"), Ok(1 << 20));
+        assert_eq!(parse_size("0x10000000"), Ok(0x1000_0000));
+        assert_eq!(parse_size("0x1_0000_000"), Ok(0x1000_0000));
+        assert_eq!(parse_size("0x_10M"), Ok(0x10 << 20));
+        assert_eq!(parse_size("268435456"), Ok(268_435_456));
+        assert_eq!(parse_size("1_024M"), Ok(1024 << 20));
+        assert_eq!(parse_size(" 256 M"), Ok(256 << 20));
+        assert_eq!(parse_size("+256M"), Ok(256 << 20));
+        assert_eq!(parse_size("0o20M"), Ok(16 << 20));
+        assert_eq!(parse_size("0b1G"), Ok(1 << 30));
+        assert_eq!(parse_size("0"), Ok(0));
+        assert_eq!(parse_size("00"), Ok(0));
+        assert_eq!(parse_size("0_0"), Ok(0));
+        assert_eq!(parse_size("-0"), Ok(0));
+    }
+
+    #[test]
+    fn rejected_like_python() {
+        assert_eq!(parse_size("256m"), Err(SizeError::InvalidDigit));
+        assert_eq!(parse_size("256MB"), Err(SizeError::InvalidDigit));
+        assert_eq!(parse_size("256M "), Err(SizeError::InvalidDigit));
+        assert_eq!(parse_size("010"), Err(SizeError::InvalidDigit));
+        assert_eq!(parse_size("_256M"), Err(SizeError::InvalidDigit));
+        assert_eq!(parse_size("256_M"), Err(SizeError::InvalidDigit));
+        assert_eq!(parse_size("2__56M"), Err(SizeError::InvalidDigit));
+        assert_eq!(parse_size("0x"), Err(SizeError::InvalidDigit));
+        assert_eq!(parse_size("0x__1"), Err(SizeError::InvalidDigit));
+        assert_eq!(parse_size("M"), Err(SizeError::Empty));
+        assert_eq!(parse_size(""), Err(SizeError::Empty));
+        assert_eq!(parse_size("-1M"), Err(SizeError::Negative));
+        assert_eq!(parse_size("1.5G"), Err(SizeError::InvalidDigit));
+        assert_eq!(parse_size("99999999999999999999"), Err(SizeError::Overflow));
+        assert_eq!(parse_size("17179869184G"), Err(SizeError::Overflow));
+    }
+}
