@@ -7,6 +7,7 @@
 //! into enclaves (see `ffi/build-enclave.sh`).
 
 #![no_std]
+#![warn(clippy::std_instead_of_core, clippy::alloc_instead_of_core)]
 #![allow(non_camel_case_types)]
 
 #[cfg(test)]

@@ -16,6 +16,7 @@
 //! `--cfg sha2_256_backend="x86-sha"` with `-C target-feature=+sha,+sse4.1`).
 
 #![no_std]
+#![warn(clippy::std_instead_of_core, clippy::alloc_instead_of_core)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
