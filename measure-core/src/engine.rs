@@ -164,6 +164,9 @@ pub enum MeasureError {
     Source(SourceError),
     /// The PAL has no loadable segment.
     NoPalSegments,
+    /// The PAL's segments together cover more pages than the whole enclave (only possible with
+    /// segments overlapping many times over: a hostile file that would take forever to measure).
+    PalSegmentsOverlap,
 }
 
 impl From<LayoutError> for MeasureError {
@@ -186,6 +189,9 @@ impl fmt::Display for MeasureError {
             MeasureError::Layout(e) => e.fmt(f),
             MeasureError::Source(e) => e.fmt(f),
             MeasureError::NoPalSegments => f.write_str("the PAL has no PT_LOAD segment"),
+            MeasureError::PalSegmentsOverlap => f.write_str(
+                "the PAL's PT_LOAD segments overlap so much that together they cover more pages than the enclave",
+            ),
         }
     }
 }
@@ -199,7 +205,20 @@ pub fn layout_for<P: PalImage>(
     let page = params.version.profile().page_size;
     let extent = PalExtent::of_segments(pal.segments(), pal.entry(), page)
         .ok_or(MeasureError::NoPalSegments)?;
-    Ok(Layout::compute(params, manifest_len, extent)?)
+    let layout = Layout::compute(params, manifest_len, extent)?;
+    // Gramine measures every segment's pages, overlapping or not. Legitimate PALs overlap by a
+    // page at most; bound the total so that a hostile PAL cannot make the measurement hang.
+    let enclave_pages = params.enclave_size / page;
+    let mut segment_pages: u64 = 0;
+    for seg in pal.segments() {
+        let start = seg.vaddr - seg.vaddr % page;
+        let end = seg.vaddr.saturating_add(seg.memsz).div_ceil(page);
+        segment_pages = segment_pages.saturating_add(end - start / page);
+    }
+    if segment_pages > enclave_pages {
+        return Err(MeasureError::PalSegmentsOverlap);
+    }
+    Ok(layout)
 }
 
 /// Computes MRENCLAVE.
