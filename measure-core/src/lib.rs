@@ -25,12 +25,14 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+pub mod attributes;
 pub mod elf;
 pub mod engine;
 pub mod layout;
 pub mod measure;
 pub mod profile;
 pub mod sha256;
+pub mod sigstruct;
 pub mod size;
 
 pub use engine::{ManifestSource, MeasureError, PalImage, SliceSource, mrenclave};
