@@ -25,6 +25,8 @@ pub struct Measured {
     pub map: MemoryMap,
     /// MRENCLAVE.
     pub mrenclave: [u8; 32],
+    /// Number of 64-byte SHA-256 blocks the measurement hashed.
+    pub sha256_blocks: u64,
 }
 
 /// Measures the manifest bytes exactly as given, with the PAL file's bytes.
@@ -48,12 +50,14 @@ pub fn measure_manifest(
         &mut hasher,
         &mut map,
     )?;
+    let sha256_blocks = hasher.blocks();
     Ok(Measured {
         manifest,
         attrs,
         layout,
         map,
         mrenclave: hasher.finish(),
+        sha256_blocks,
     })
 }
 

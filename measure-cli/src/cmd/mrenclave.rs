@@ -118,5 +118,6 @@ pub fn json_report(version: GramineVersion, m: &Measured) -> serde_json::Value {
         "pal_pinned": l.pal_map_start > 0,
         "areas": areas,
         "mrenclave": hex::encode(m.mrenclave),
+        "sha256_blocks": m.sha256_blocks,
     })
 }

@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmarks of sgx-measure against this machine's own speed limits, measured in one
+run and printed as ratios (the targets come from the issues; TIMINGS.md in testdata/vectors has
+the reference timings of Gramine's Python signer).
+
+usage: benches/compare.py [--runs N] [--only NAME,...]
+
+Every timing is the median wall-clock time of N runs of the whole process (start-up, file reads,
+parsing, measurement, output). The SHA-256 baselines are taken in the same run, interleaved with
+the measured runs, so background load affects both sides alike:
+  * `openssl speed -evp sha256` (16 KiB blocks): OpenSSL's bulk SHA-256 rate on this machine;
+  * `sha256-rate BLOCKS`: sha2's compression function over the same number of 64-byte blocks
+    (the primitive measure-core builds on).
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VECTORS = os.path.join(ROOT, 'testdata', 'vectors', 'public')
+EXE = os.path.join(ROOT, 'target', 'release', 'sgx-measure')
+RATE = os.path.join(ROOT, 'target', 'release', 'sha256-rate')
+
+
+def build():
+    subprocess.run(['cargo', 'build', '--release', '-q', '-p', 'measure-cli', '-p', 'sgx-measure-benches',
+                    '--bin', 'sgx-measure', '--bin', 'sha256-rate'], cwd=ROOT, check=True)
+
+
+def timed(cmd, cwd=None):
+    t = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t
+
+
+def median_time(cmd, runs, cwd=None, warmup=1):
+    for _ in range(warmup):
+        timed(cmd, cwd)
+    return statistics.median(timed(cmd, cwd) for _ in range(runs))
+
+
+def openssl_rate():
+    """Bytes per second of `openssl speed -evp sha256` on 16 KiB blocks."""
+    if not shutil.which('openssl'):
+        return None
+    out = subprocess.run(['openssl', 'speed', '-seconds', '2', '-bytes', '16384', '-evp', 'sha256'],
+                         capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        if line.startswith('sha256'):
+            kbytes = float(line.split()[-1].rstrip('k'))
+            return kbytes * 1000
+    return None
+
+
+def sha2_loop_seconds(blocks):
+    out = subprocess.run([RATE, str(blocks)], capture_output=True, text=True, check=True).stdout
+    return float(out.split()[0])
+
+
+def row(name, value, target, ok):
+    print(f'  {name:58s} {value:>14s}   target {target:14s} {"ok" if ok else "MISSED"}')
+    return ok
+
+
+def bench_engine(runs):
+    print('engine (sgx-measure mrenclave)')
+    ok = True
+    # Default case: TIMINGS.md (a), default manifest + pal-large.so (~1.5 MB measured).
+    man = os.path.join(VECTORS, 'p01-defaults-empty', 'expected', 'v1.9_tomliw-1.2.0', 'out.manifest.sgx')
+    pal_large = os.path.join(VECTORS, 'elf', 'pal-large.so')
+    t = median_time([EXE, 'mrenclave', '-q', '-m', man, '-l', pal_large], runs * 3)
+    ok &= row('default manifest, pal-large.so: whole process', f'{t * 1000:.1f} ms', '< 20 ms', t < 0.020)
+
+    # TIMINGS.md (b): 64G, 256 threads, no EDMM, pal-basic.so.
+    with tempfile.TemporaryDirectory() as d:
+        m = os.path.join(d, 'b.manifest.sgx')
+        with open(m, 'w') as f:
+            f.write('[sgx]\nenclave_size = "64G"\nmax_threads = 256\nedmm_enable = false\n')
+        pal = os.path.join(VECTORS, 'elf', 'pal-basic.so')
+        info = json.loads(subprocess.run([EXE, 'mrenclave', '--json', '-m', m, '-l', pal],
+                                         capture_output=True, text=True, check=True).stdout)
+        blocks = info['sha256_blocks']
+        ours, loop = [], []
+        for _ in range(runs):
+            ours.append(timed([EXE, 'mrenclave', '-q', '-m', m, '-l', pal]))
+            loop.append(sha2_loop_seconds(blocks))
+        rate = openssl_rate()
+        t, tl = statistics.median(ours), statistics.median(loop)
+        print(f'  64G/256 threads: {blocks:,} SHA-256 blocks; whole process {t:.3f} s (Gramine: 3.996 s)')
+        ok &= row('  / sha2 compress loop over the same blocks', f'{t / tl:.3f} x', '<= 1.15 x', t / tl <= 1.15)
+        if rate:
+            to = blocks * 64 / rate
+            ok &= row(f'  / openssl speed ({rate / 1e6:.0f} MB/s) for the same blocks', f'{t / to:.3f} x',
+                      '<= 1.15 x', t / to <= 1.15)
+    return ok
+
+
+BENCHES = {'engine': bench_engine}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--runs', type=int, default=5)
+    ap.add_argument('--only', default=','.join(BENCHES))
+    a = ap.parse_args()
+    build()
+    ok = True
+    for name in a.only.split(','):
+        ok &= BENCHES[name](a.runs)
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == '__main__':
+    main()
