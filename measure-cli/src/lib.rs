@@ -5,4 +5,5 @@ pub mod attrs;
 pub mod cmd;
 pub mod fsutil;
 pub mod report;
+pub mod sigstruct;
 pub mod toml;

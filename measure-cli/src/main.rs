@@ -15,12 +15,16 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     Mrenclave(cmd::mrenclave::MrenclaveArgs),
+    Sigstruct(cmd::sigstruct::SigstructArgs),
+    GenKey(cmd::gen_key::GenKeyArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Mrenclave(a) => cmd::mrenclave::run(a),
+        Command::Sigstruct(a) => cmd::sigstruct::run(a),
+        Command::GenKey(a) => cmd::gen_key::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

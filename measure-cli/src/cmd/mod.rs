@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
+pub mod gen_key;
 pub mod mrenclave;
+pub mod sigstruct;
 
 use anyhow::{Context, Result};
 use measure_core::elf::Elf;

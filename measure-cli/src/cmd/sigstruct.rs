@@ -1,0 +1,368 @@
+//! `sgx-measure sigstruct view|verify|attach`: read, check and assemble SIGSTRUCT (`.sig`) files.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use measure_core::profile::GramineVersion;
+use measure_core::sigstruct::{DateEncoding, SIGNING_DATA_SIZE, Sigstruct};
+
+use super::{measure_manifest, parse_version};
+use crate::fsutil;
+use crate::sigstruct::{attach_signature, load_public_key, make_sigstruct, verify};
+
+/// Show, verify or assemble SIGSTRUCT (.sig) files.
+#[derive(Args, Debug)]
+pub struct SigstructArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: SigstructCommand,
+}
+
+/// `sgx-measure sigstruct` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum SigstructCommand {
+    /// Show a .sig as `gramine-sgx-sigstruct-view --verbose` does.
+    View(ViewArgs),
+    /// Check a .sig's RSA signature, Q1, Q2 (and, with a manifest, its MRENCLAVE).
+    Verify(VerifyArgs),
+    /// Build a .sig from signing data and a signature made elsewhere (two-step / HSM signing).
+    Attach(AttachArgs),
+}
+
+/// Show a .sig as `gramine-sgx-sigstruct-view --verbose` does.
+///
+/// The text, `--json` and `--toml` outputs are byte-identical to Gramine's tool (same field
+/// names and order; like Gramine, the JSON has no final newline).
+#[derive(Args, Debug)]
+#[command(after_help = "Example:\n  sgx-measure sigstruct view app.sig --json")]
+pub struct ViewArgs {
+    /// The SIGSTRUCT file.
+    #[arg(value_name = "FILE.sig")]
+    pub file: PathBuf,
+    /// Print JSON (`--output-format json`).
+    #[arg(long, conflicts_with = "toml")]
+    pub json: bool,
+    /// Print TOML (`--output-format toml`).
+    #[arg(long)]
+    pub toml: bool,
+    /// Only MRSIGNER, MRENCLAVE, ISV values and the debug flag (the tool without --verbose).
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Gramine version that wrote the .sig: v1.4 and older store DATE in binary (Gramine's own
+    /// viewer, v1.5+, rejects those as misencoded); v1.5 prints the year without zero padding.
+    #[arg(long, value_name = "V", default_value = "1.9", value_parser = parse_version)]
+    pub gramine: GramineVersion,
+}
+
+/// Check a .sig: the RSA-3072 signature over its signing data, Q1, Q2, the exponent and modulus,
+/// and print MRSIGNER.
+///
+/// With --manifest and --libpal, MRENCLAVE is also recomputed from the final manifest
+/// (.manifest.sgx) and compared with ENCLAVEHASH, and the attributes Gramine derives from the
+/// manifest are compared with the .sig's. Exits non-zero naming each failed check.
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Example:\n  sgx-measure sigstruct verify app.sig --manifest app.manifest.sgx --libpal libpal.so --gramine 1.9"
+)]
+pub struct VerifyArgs {
+    /// The SIGSTRUCT file.
+    #[arg(value_name = "FILE.sig")]
+    pub file: PathBuf,
+    /// The final manifest (.manifest.sgx) whose MRENCLAVE the .sig must hold.
+    #[arg(short = 'm', long, value_name = "FILE", requires = "libpal")]
+    pub manifest: Option<PathBuf>,
+    /// The PAL (Gramine's sgx/libpal.so), with --manifest.
+    #[arg(short = 'l', long, value_name = "FILE", requires = "manifest")]
+    pub libpal: Option<PathBuf>,
+    /// Gramine version whose rules apply (layout, attributes, date encoding).
+    #[arg(long, value_name = "V", default_value = "1.9", value_parser = parse_version)]
+    pub gramine: GramineVersion,
+}
+
+/// Assemble a .sig from the signing data (`sgx-measure sign --signing-data`) and an RSA signature
+/// made elsewhere, e.g. offline or in an HSM.
+///
+/// The signature must be the PKCS#1 v1.5 RSA-3072 signature over SHA-256 of the 256-byte signing
+/// data, big-endian as openssl writes it. It is checked before the .sig is written.
+#[derive(Args, Debug)]
+#[command(after_help = "Example:\n  \
+    openssl dgst -sha256 -binary -out data.sha256 data.bin\n  \
+    openssl pkeyutl -sign -inkey key.pem -pkeyopt digest:sha256 -in data.sha256 -out sig.bin\n  \
+    openssl pkey -in key.pem -pubout -out pub.pem\n  \
+    sgx-measure sigstruct attach --signing-data data.bin --signature sig.bin --public-key pub.pem -o app.sig")]
+pub struct AttachArgs {
+    /// The 256-byte signing data.
+    #[arg(long, value_name = "FILE")]
+    pub signing_data: PathBuf,
+    /// The 384-byte big-endian RSA signature.
+    #[arg(long, value_name = "FILE")]
+    pub signature: PathBuf,
+    /// The signer's public key (PEM: PUBLIC KEY or RSA PUBLIC KEY; RSA-3072, exponent 3).
+    #[arg(long, value_name = "FILE")]
+    pub public_key: PathBuf,
+    /// The .sig to write (atomically).
+    #[arg(short, long, value_name = "FILE.sig")]
+    pub output: PathBuf,
+}
+
+/// Runs the command.
+pub fn run(args: &SigstructArgs) -> Result<()> {
+    match &args.command {
+        SigstructCommand::View(a) => run_view(a),
+        SigstructCommand::Verify(a) => run_verify(a),
+        SigstructCommand::Attach(a) => run_attach(a),
+    }
+}
+
+fn read_sigstruct(path: &std::path::Path) -> Result<Sigstruct> {
+    let bytes = fsutil::read(path, "SIGSTRUCT")?;
+    Sigstruct::parse(&bytes).with_context(|| format!("{}", path.display()))
+}
+
+/// Output format of [`view`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ViewFormat {
+    /// `Attributes:` and indented `key: value` lines.
+    Text,
+    /// `json.dump(..., indent=4)` (no final newline).
+    Json,
+    /// `tomli_w.dump`.
+    Toml,
+}
+
+/// What `gramine-sgx-sigstruct-view` prints for `sig` (`verbose` = `--verbose`). `version` is
+/// the Gramine version that wrote it (date encoding; v1.5's unpadded year).
+pub fn view(
+    sig: &Sigstruct,
+    format: ViewFormat,
+    verbose: bool,
+    version: GramineVersion,
+) -> Result<String> {
+    enum V {
+        S(String),
+        I(u64),
+        B(bool),
+    }
+    let date = sig.date(DateEncoding::for_version(version))?;
+    let date = if version == GramineVersion::V1_5 {
+        format!("{}-{:02}-{:02}", date.year, date.month, date.day)
+    } else {
+        date.to_string()
+    };
+    let mut fields = vec![
+        ("mr_signer", V::S(hex::encode(sig.mrsigner()))),
+        ("mr_enclave", V::S(hex::encode(sig.enclave_hash))),
+        ("isv_prod_id", V::I(sig.isv_prod_id.into())),
+        ("isv_svn", V::I(sig.isv_svn.into())),
+    ];
+    if verbose {
+        fields.extend([
+            (
+                "attribute_flags",
+                V::S(format!("{:#x}", sig.attribute_flags)),
+            ),
+            (
+                "attribute_xfrms",
+                V::S(format!("{:#x}", sig.attribute_xfrm)),
+            ),
+            ("misc_select", V::S(format!("{:#x}", sig.misc_select))),
+            (
+                "attribute_flags_mask",
+                V::S(format!("{:#x}", sig.attribute_flags_mask)),
+            ),
+            (
+                "attribute_xfrm_mask",
+                V::S(format!("{:#x}", sig.attribute_xfrm_mask)),
+            ),
+            ("misc_mask", V::S(format!("{:#x}", sig.misc_mask))),
+            ("date", V::S(date)),
+        ]);
+    }
+    fields.push(("debug_enclave", V::B(sig.is_debug())));
+
+    let mut out = String::new();
+    match format {
+        ViewFormat::Text => {
+            out.push_str("Attributes:\n");
+            for (k, v) in &fields {
+                let v = match v {
+                    V::S(s) => s.clone(),
+                    V::I(i) => i.to_string(),
+                    V::B(true) => "True".into(),
+                    V::B(false) => "False".into(),
+                };
+                out.push_str(&format!("    {k}: {v}\n"));
+            }
+        }
+        ViewFormat::Toml => {
+            // All strings here are hex digits, digits and dashes: no escaping needed.
+            for (k, v) in &fields {
+                let v = match v {
+                    V::S(s) => format!("\"{s}\""),
+                    V::I(i) => i.to_string(),
+                    V::B(b) => b.to_string(),
+                };
+                out.push_str(&format!("{k} = {v}\n"));
+            }
+        }
+        ViewFormat::Json => {
+            out.push_str("{\n");
+            let n = fields.len();
+            for (i, (k, v)) in fields.iter().enumerate() {
+                let v = match v {
+                    V::S(s) => format!("\"{s}\""),
+                    V::I(i) => i.to_string(),
+                    V::B(b) => b.to_string(),
+                };
+                let comma = if i + 1 < n { "," } else { "" };
+                out.push_str(&format!("    \"{k}\": {v}{comma}\n"));
+            }
+            out.push('}');
+        }
+    }
+    Ok(out)
+}
+
+fn run_view(args: &ViewArgs) -> Result<()> {
+    let sig = read_sigstruct(&args.file)?;
+    let format = if args.json {
+        ViewFormat::Json
+    } else if args.toml {
+        ViewFormat::Toml
+    } else {
+        ViewFormat::Text
+    };
+    let out = view(&sig, format, !args.quiet, args.gramine)
+        .with_context(|| format!("{}", args.file.display()))?;
+    std::io::stdout().lock().write_all(out.as_bytes())?;
+    Ok(())
+}
+
+fn run_verify(args: &VerifyArgs) -> Result<()> {
+    let sig = read_sigstruct(&args.file)?;
+    let mut out = String::new();
+    let v = verify(&sig);
+    let mut failed: Vec<String> = v.failed().iter().map(|s| s.to_string()).collect();
+    for (name, r) in &v.checks {
+        match r {
+            Ok(()) => out.push_str(&format!("{name}: OK\n")),
+            Err(e) => out.push_str(&format!("{name}: FAILED: {e}\n")),
+        }
+    }
+    out.push_str(&format!("mrsigner: {}\n", hex::encode(sig.mrsigner())));
+    out.push_str(&format!("mrenclave: {}\n", hex::encode(sig.enclave_hash)));
+
+    if let (Some(manifest_path), Some(libpal_path)) = (&args.manifest, &args.libpal) {
+        let manifest = fsutil::read(manifest_path, "manifest")?;
+        let libpal = fsutil::read(libpal_path, "libpal")?;
+        let m = measure_manifest(
+            &manifest,
+            &libpal,
+            &libpal_path.display().to_string(),
+            args.gramine,
+        )?;
+        if m.mrenclave == sig.enclave_hash {
+            out.push_str(&format!(
+                "ENCLAVEHASH: OK (MRENCLAVE recomputed from {}, Gramine {})\n",
+                manifest_path.display(),
+                args.gramine
+            ));
+        } else {
+            out.push_str(&format!(
+                "ENCLAVEHASH: FAILED: the manifest gives MRENCLAVE {}\n",
+                hex::encode(m.mrenclave)
+            ));
+            failed.push("ENCLAVEHASH".into());
+        }
+        // The attributes Gramine derives from the manifest (the date is not checked).
+        let date = sig.date(DateEncoding::for_version(args.gramine)).ok();
+        let date = date
+            .or(measure_core::sigstruct::SigDate::new(0, 0, 0))
+            .context("date")?;
+        match make_sigstruct(&m.manifest, m.mrenclave, args.gramine, date) {
+            Ok(want) => {
+                let mut diffs = Vec::new();
+                let mut cmp = |name: &str, a: u64, b: u64| {
+                    if a != b {
+                        diffs.push(format!("{name} is {a:#x}, the manifest gives {b:#x}"));
+                    }
+                };
+                cmp(
+                    "ATTRIBUTES.FLAGS",
+                    sig.attribute_flags,
+                    want.attribute_flags,
+                );
+                cmp("ATTRIBUTES.XFRM", sig.attribute_xfrm, want.attribute_xfrm);
+                cmp(
+                    "ATTRIBUTEMASK.FLAGS",
+                    sig.attribute_flags_mask,
+                    want.attribute_flags_mask,
+                );
+                cmp(
+                    "ATTRIBUTEMASK.XFRM",
+                    sig.attribute_xfrm_mask,
+                    want.attribute_xfrm_mask,
+                );
+                cmp(
+                    "MISCSELECT",
+                    sig.misc_select.into(),
+                    want.misc_select.into(),
+                );
+                cmp("MISCMASK", sig.misc_mask.into(), want.misc_mask.into());
+                cmp("ISVPRODID", sig.isv_prod_id.into(), want.isv_prod_id.into());
+                cmp("ISVSVN", sig.isv_svn.into(), want.isv_svn.into());
+                if diffs.is_empty() {
+                    out.push_str("ATTRIBUTES: OK (as Gramine derives them from the manifest)\n");
+                } else {
+                    out.push_str(&format!("ATTRIBUTES: FAILED: {}\n", diffs.join("; ")));
+                    failed.push("ATTRIBUTES".into());
+                }
+            }
+            Err(e) => {
+                out.push_str(&format!("ATTRIBUTES: FAILED: {e:#}\n"));
+                failed.push("ATTRIBUTES".into());
+            }
+        }
+    }
+    std::io::stdout().lock().write_all(out.as_bytes())?;
+    if !failed.is_empty() {
+        bail!(
+            "{}: verification failed: {}",
+            args.file.display(),
+            failed.join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn run_attach(args: &AttachArgs) -> Result<()> {
+    let data = fsutil::read(&args.signing_data, "signing data")?;
+    if data.len() != SIGNING_DATA_SIZE {
+        bail!(
+            "signing data {} is {} bytes, expected {SIGNING_DATA_SIZE}",
+            args.signing_data.display(),
+            data.len()
+        );
+    }
+    let mut sig = Sigstruct::from_signing_data(&data)
+        .with_context(|| format!("signing data {}", args.signing_data.display()))?;
+    let signature = fsutil::read(&args.signature, "signature")?;
+    let key = load_public_key(&args.public_key)?;
+    attach_signature(&mut sig, &key, &signature)
+        .with_context(|| format!("signature {}", args.signature.display()))?;
+    let v = verify(&sig);
+    if !v.ok() {
+        bail!(
+            "the assembled SIGSTRUCT does not verify: {}",
+            v.failed().join(", ")
+        );
+    }
+    fsutil::write_atomic(&args.output, &sig.to_bytes())?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "wrote {}", args.output.display())?;
+    writeln!(out, "mrsigner: {}", hex::encode(sig.mrsigner()))?;
+    writeln!(out, "mrenclave: {}", hex::encode(sig.enclave_hash))?;
+    Ok(())
+}
