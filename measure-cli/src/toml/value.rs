@@ -1,6 +1,9 @@
 //! The value tree that tomli produces and tomli_w consumes: ordered tables (insertion order =
 //! tomli's first-mention order), Python-like scalars.
 
+use std::collections::HashMap;
+use std::fmt;
+
 /// A TOML value as tomli returns it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -82,6 +85,8 @@ impl Value {
             Value::Integer(i) => i.to_string(),
             Value::Boolean(true) => "True".into(),
             Value::Boolean(false) => "False".into(),
+            Value::Float(f) => super::pyfmt::float_repr(*f),
+            Value::Datetime(d) => super::pyfmt::datetime_str(d),
             other => format!("{other:?}"),
         }
     }
@@ -99,10 +104,30 @@ impl Value {
     }
 }
 
+/// Tables with at least this many keys keep a hash index next to the entries, so that building
+/// or querying tables with thousands of keys stays linear.
+const INDEX_THRESHOLD: usize = 16;
+
 /// An ordered table (a Python `dict`: insertion order, unique keys).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default)]
 pub struct Table {
     entries: Vec<(String, Value)>,
+    /// key -> position in `entries`; present only for large tables.
+    index: Option<HashMap<String, usize>>,
+}
+
+impl PartialEq for Table {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries == other.entries
+    }
+}
+
+impl fmt::Debug for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Table")
+            .field("entries", &self.entries)
+            .finish()
+    }
 }
 
 impl Table {
@@ -110,6 +135,7 @@ impl Table {
     pub fn new() -> Self {
         Table {
             entries: Vec::new(),
+            index: None,
         }
     }
     /// Number of keys.
@@ -120,44 +146,73 @@ impl Table {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+    fn position(&self, key: &str) -> Option<usize> {
+        match &self.index {
+            Some(index) => index.get(key).copied(),
+            None => self.entries.iter().position(|(k, _)| k == key),
+        }
+    }
+    /// Appends a key known to be absent, keeping the index up to date.
+    fn push_new(&mut self, key: String, value: Value) -> usize {
+        let idx = self.entries.len();
+        if let Some(index) = &mut self.index {
+            index.insert(key.clone(), idx);
+        } else if idx + 1 >= INDEX_THRESHOLD {
+            let mut index: HashMap<String, usize> = HashMap::with_capacity(2 * INDEX_THRESHOLD);
+            for (i, (k, _)) in self.entries.iter().enumerate() {
+                index.insert(k.clone(), i);
+            }
+            index.insert(key.clone(), idx);
+            self.index = Some(index);
+        }
+        self.entries.push((key, value));
+        idx
+    }
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        let idx = self.position(key)?;
+        self.entries.get(idx).map(|(_, v)| v)
     }
     /// The value of `key`, mutably.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
-        self.entries
-            .iter_mut()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v)
+        let idx = self.position(key)?;
+        self.entries.get_mut(idx).map(|(_, v)| v)
     }
     /// Whether `key` is present.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.get(key).is_some()
+        self.position(key).is_some()
     }
     /// `dict[key] = value`: replaces in place (keeping the position) or appends.
     pub fn insert(&mut self, key: impl Into<String>, value: Value) {
         let key = key.into();
-        match self.entries.iter_mut().find(|(k, _)| *k == key) {
+        match self.position(&key).and_then(|i| self.entries.get_mut(i)) {
             Some((_, v)) => *v = value,
-            None => self.entries.push((key, value)),
+            None => {
+                self.push_new(key, value);
+            }
         }
     }
     /// `dict.setdefault(key, value)`: appends if absent; returns the value now at `key`.
     pub fn setdefault(&mut self, key: &str, value: Value) -> &mut Value {
-        let idx = match self.entries.iter().position(|(k, _)| k == key) {
+        let idx = match self.position(key) {
             Some(i) => i,
-            None => {
-                self.entries.push((key.to_string(), value));
-                self.entries.len() - 1
-            }
+            None => self.push_new(key.to_string(), value),
         };
         &mut self.entries[idx].1
     }
     /// `dict.pop(key)`.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        let idx = self.entries.iter().position(|(k, _)| k == key)?;
-        Some(self.entries.remove(idx).1)
+        let idx = self.position(key)?;
+        let (_, value) = self.entries.remove(idx);
+        if let Some(index) = &mut self.index {
+            index.remove(key);
+            for pos in index.values_mut() {
+                if *pos > idx {
+                    *pos -= 1;
+                }
+            }
+        }
+        Some(value)
     }
     /// Entries in order.
     pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> {
@@ -176,6 +231,18 @@ impl Table {
         } else {
             v.as_table()?.get_path(rest)
         }
+    }
+}
+
+impl FromIterator<(String, Value)> for Table {
+    /// Builds a table like `dict(pairs)`: a repeated key keeps its first position and takes the
+    /// last value.
+    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Self {
+        let mut table = Table::new();
+        for (k, v) in iter {
+            table.insert(k, v);
+        }
+        table
     }
 }
 

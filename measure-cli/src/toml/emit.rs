@@ -1,0 +1,238 @@
+//! The writer: tomli_w's `dump` output, byte for byte.
+//!
+//! Layout rules (tomli_w 0.4.0 and 1.x, with `multiline_strings=False` as Gramine calls it):
+//!
+//! * Every table is written as: its header, its *literals* (`key = value` lines, in order), then
+//!   its *sub-tables* (tables, and the elements of arrays of tables that are not written inline),
+//!   in order. Literals therefore always precede sub-tables.
+//! * The header is `[[path]]` for an element of an expanded array of tables; otherwise `[path]`,
+//!   written only for a non-root table that has at least one literal or no sub-tables at all.
+//! * Each sub-table is preceded by an empty line unless nothing has been written yet at this
+//!   level.
+//! * A non-empty array whose items are all tables is written inline only when every item is
+//!   "suitable": `"    " + inline rendering + ","` is at most 100 code points and has no newline.
+//!   tomli_w 0.4.0 also rejects any item holding an array or a table (even an empty one).
+//! * Keys are bare when non-empty and made of `A-Za-z0-9_-`, else basic strings.
+//! * Strings are basic strings: `\b \n \f \r \" \\` short escapes, other control characters
+//!   (except TAB) and DEL as `\u00XX` (lowercase hex), everything else raw.
+//! * Arrays are multi-line, items indented by four spaces per nesting level, with a trailing
+//!   comma; an inline table restarts the nesting level at zero. Inline tables are `{ k = v, ... }`.
+//! * Integers in decimal, floats as Python's `repr`, date-times as Python's `str`.
+
+use std::fmt::Write as _;
+
+use super::pyfmt::{write_datetime, write_float_repr};
+use super::value::{Table, Value};
+
+/// Which writer's output to reproduce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Dialect {
+    /// tomli_w 1.0.0, 1.1.0 and 1.2.0 (identical output for everything tomli produces).
+    TomliW1,
+    /// tomli_w 0.4.0 (RHEL/AlmaLinux 8 and 9 through EPEL, Python 3.6 pip installs).
+    TomliW04,
+}
+
+const ARRAY_INDENT: &str = "    ";
+const MAX_LINE_LENGTH: usize = 100;
+
+/// Serializes `table` as the given writer's `dump` would.
+pub fn emit(table: &Table, dialect: Dialect) -> String {
+    let mut out = String::new();
+    gen_table(&mut out, table, dialect, "", false);
+    out
+}
+
+enum Literal<'a> {
+    Plain(&'a Value),
+    /// An array of tables written inline; the items' inline renderings.
+    InlineAot(Vec<String>),
+}
+
+fn gen_table(out: &mut String, table: &Table, dialect: Dialect, name: &str, inside_aot: bool) {
+    let mut literals: Vec<(&str, Literal<'_>)> = Vec::new();
+    let mut tables: Vec<(&str, &Table, bool)> = Vec::new();
+    for (k, v) in table.iter() {
+        match v {
+            Value::Table(t) => tables.push((k, t, false)),
+            Value::Array(items) if is_aot(items) => match inline_aot(items, dialect) {
+                Some(rendered) => literals.push((k, Literal::InlineAot(rendered))),
+                None => {
+                    for item in items {
+                        if let Value::Table(t) = item {
+                            tables.push((k, t, true));
+                        }
+                    }
+                }
+            },
+            _ => literals.push((k, Literal::Plain(v))),
+        }
+    }
+
+    let mut yielded = false;
+    if inside_aot || (!name.is_empty() && (!literals.is_empty() || tables.is_empty())) {
+        yielded = true;
+        if inside_aot {
+            out.push_str("[[");
+            out.push_str(name);
+            out.push_str("]]\n");
+        } else {
+            out.push('[');
+            out.push_str(name);
+            out.push_str("]\n");
+        }
+    }
+    if !literals.is_empty() {
+        yielded = true;
+        for (k, lit) in &literals {
+            write_key(out, k);
+            out.push_str(" = ");
+            match lit {
+                Literal::Plain(v) => write_literal(out, v, 0),
+                Literal::InlineAot(rendered) => {
+                    out.push_str("[\n");
+                    for r in rendered {
+                        out.push_str(ARRAY_INDENT);
+                        out.push_str(r);
+                        out.push_str(",\n");
+                    }
+                    out.push(']');
+                }
+            }
+            out.push('\n');
+        }
+    }
+    for (k, t, in_aot) in tables {
+        if yielded {
+            out.push('\n');
+        } else {
+            yielded = true;
+        }
+        let mut display_name = String::with_capacity(name.len() + k.len() + 1);
+        if !name.is_empty() {
+            display_name.push_str(name);
+            display_name.push('.');
+        }
+        write_key(&mut display_name, k);
+        gen_table(out, t, dialect, &display_name, in_aot);
+    }
+}
+
+/// A non-empty list whose items are all tables.
+fn is_aot(items: &[Value]) -> bool {
+    !items.is_empty() && items.iter().all(|v| matches!(v, Value::Table(_)))
+}
+
+/// The inline renderings of the items if every item is suitable for inline writing.
+fn inline_aot(items: &[Value], dialect: Dialect) -> Option<Vec<String>> {
+    let mut rendered = Vec::with_capacity(items.len());
+    for item in items {
+        let Value::Table(t) = item else { return None };
+        if dialect == Dialect::TomliW04
+            && t.iter()
+                .any(|(_, v)| matches!(v, Value::Array(_) | Value::Table(_)))
+        {
+            return None;
+        }
+        let mut r = String::new();
+        write_inline_table(&mut r, t);
+        // "    " + r + ","
+        if ARRAY_INDENT.len() + r.chars().count() + 1 > MAX_LINE_LENGTH || r.contains('\n') {
+            return None;
+        }
+        rendered.push(r);
+    }
+    Some(rendered)
+}
+
+fn write_literal(out: &mut String, v: &Value, nest_level: usize) {
+    match v {
+        Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Integer(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Value::Float(f) => write_float_repr(out, *f),
+        Value::Datetime(d) => write_datetime(out, d),
+        Value::String(s) => write_string(out, s),
+        Value::Array(items) => write_array(out, items, nest_level),
+        Value::Table(t) => write_inline_table(out, t),
+    }
+}
+
+fn write_array(out: &mut String, items: &[Value], nest_level: usize) {
+    if items.is_empty() {
+        out.push_str("[]");
+        return;
+    }
+    out.push_str("[\n");
+    for item in items {
+        for _ in 0..=nest_level {
+            out.push_str(ARRAY_INDENT);
+        }
+        write_literal(out, item, nest_level + 1);
+        out.push_str(",\n");
+    }
+    for _ in 0..nest_level {
+        out.push_str(ARRAY_INDENT);
+    }
+    out.push(']');
+}
+
+fn write_inline_table(out: &mut String, t: &Table) {
+    if t.is_empty() {
+        out.push_str("{}");
+        return;
+    }
+    out.push_str("{ ");
+    for (i, (k, v)) in t.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        write_key(out, k);
+        out.push_str(" = ");
+        // Inside an inline table the array nesting level restarts at zero.
+        write_literal(out, v, 0);
+    }
+    out.push_str(" }");
+}
+
+fn write_key(out: &mut String, k: &str) {
+    if !k.is_empty()
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        out.push_str(k);
+    } else {
+        write_string(out, k);
+    }
+}
+
+fn write_string(out: &mut String, s: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let esc: Option<&str> = match b {
+            0x08 => Some("\\b"),
+            b'\n' => Some("\\n"),
+            0x0c => Some("\\f"),
+            b'\r' => Some("\\r"),
+            b'"' => Some("\\\""),
+            b'\\' => Some("\\\\"),
+            b'\t' => None,
+            0x00..=0x1f | 0x7f => Some(""),
+            _ => None,
+        };
+        if let Some(esc) = esc {
+            out.push_str(s.get(start..i).unwrap_or(""));
+            if esc.is_empty() {
+                let _ = write!(out, "\\u{b:04x}");
+            } else {
+                out.push_str(esc);
+            }
+            start = i + 1;
+        }
+    }
+    out.push_str(s.get(start..).unwrap_or(""));
+    out.push('"');
+}
