@@ -4,6 +4,8 @@
 pub mod attrs;
 pub mod cmd;
 pub mod fsutil;
+pub mod hashing;
+pub mod manifest;
 pub mod report;
 pub mod sigstruct;
 pub mod toml;

@@ -15,6 +15,9 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     Mrenclave(cmd::mrenclave::MrenclaveArgs),
+    Sign(cmd::sign::SignArgs),
+    Expand(cmd::expand::ExpandArgs),
+    HashFiles(cmd::hash_files::HashFilesArgs),
     Sigstruct(cmd::sigstruct::SigstructArgs),
     GenKey(cmd::gen_key::GenKeyArgs),
 }
@@ -23,6 +26,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Mrenclave(a) => cmd::mrenclave::run(a),
+        Command::Sign(a) => cmd::sign::run(a),
+        Command::Expand(a) => cmd::expand::run(a),
+        Command::HashFiles(a) => cmd::hash_files::run(a),
         Command::Sigstruct(a) => cmd::sigstruct::run(a),
         Command::GenKey(a) => cmd::gen_key::run(a),
     };

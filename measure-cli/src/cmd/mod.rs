@@ -1,7 +1,11 @@
 //! One module per subcommand.
 
+pub mod expand;
 pub mod gen_key;
+pub mod hash_files;
 pub mod mrenclave;
+pub mod pipeline;
+pub mod sign;
 pub mod sigstruct;
 
 use anyhow::{Context, Result};

@@ -1,0 +1,52 @@
+//! `sgx-measure expand`: the `.manifest.sgx` that gramine-sgx-sign would write, without signing.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+
+use super::pipeline::PipelineArgs;
+use crate::hashing::FileHasher;
+use crate::{fsutil, manifest, toml};
+
+/// Write the final manifest (.manifest.sgx) exactly as gramine-sgx-sign would: defaults,
+/// trusted files expanded and hashed, written by tomli_w.
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Example:\n  sgx-measure expand --manifest app.manifest --output app.manifest.sgx --gramine 1.9"
+)]
+pub struct ExpandArgs {
+    /// Input manifest (.manifest).
+    #[arg(short = 'm', long, value_name = "FILE")]
+    pub manifest: PathBuf,
+    /// Output (.manifest.sgx).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+    /// No progress bar and no summary.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// Runs the command.
+pub fn run(args: &ExpandArgs) -> Result<()> {
+    let opts = args.pipeline.options()?;
+    let dialect = args.pipeline.dialect()?;
+    let input = fsutil::read(&args.manifest, "manifest")?;
+    let mut hasher = FileHasher::new(args.pipeline.hash_cache.as_deref(), args.quiet)?;
+    let expanded = manifest::expand(&input, &opts, &mut hasher)?;
+    let out = toml::emit(&expanded.manifest, dialect);
+    fsutil::write_atomic(&args.output, out.as_bytes())?;
+    hasher.save_cache()?;
+    if !args.quiet {
+        eprintln!(
+            "wrote {} ({} trusted files; {} bytes hashed, {} from the hash cache)",
+            args.output.display(),
+            expanded.deps.len(),
+            hasher.bytes_hashed,
+            hasher.cache_hits
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,89 @@
+//! Options shared by the commands that run Gramine's manifest pipeline (`sign`, `expand`,
+//! `bundle`).
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use clap::{Args, ValueEnum};
+use measure_core::profile::GramineVersion;
+
+use super::parse_version;
+use crate::manifest::{self, DEFAULT_LIBOS};
+use crate::toml::Dialect;
+
+/// The TOML writer Gramine's Python tools use (`--tomli-w`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TomliW {
+    /// tomli_w 1.0.0 to 1.2.0 (Debian, Ubuntu, pip on Python 3.8+).
+    #[value(name = "1")]
+    V1,
+    /// tomli_w 0.4.0 (RHEL/AlmaLinux 8 and 9 through EPEL).
+    #[value(name = "0.4")]
+    V04,
+}
+
+/// A SHA-256 given on the command line: 64 hex digits, kept as written.
+pub fn parse_sha256_hex(s: &str) -> Result<String, String> {
+    if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(s.to_string())
+    } else {
+        Err(format!("{s:?} is not a SHA-256 (64 hex digits)"))
+    }
+}
+
+/// `--gramine`, `--tomli-w`, `--libos`, `--chroot`, `--hash-cache`.
+#[derive(Args, Debug, Clone)]
+pub struct PipelineArgs {
+    /// Gramine version whose rules apply (defaults, trusted-file expansion, layout, SIGSTRUCT).
+    #[arg(long, value_name = "V", default_value = "1.9", value_parser = parse_version)]
+    pub gramine: GramineVersion,
+    /// The tomli_w version that writes the .manifest.sgx on the signing machine.
+    #[arg(long = "tomli-w", value_name = "1|0.4", default_value = "1")]
+    pub tomli_w: TomliW,
+    /// The LibOS inserted as loader.entrypoint.uri when the manifest has none (v1.8+); hashed when
+    /// the manifest gives no loader.entrypoint.sha256.
+    #[arg(long, value_name = "FILE", default_value = DEFAULT_LIBOS)]
+    pub libos: PathBuf,
+    /// The SHA-256 of the LibOS (64 hex digits), used instead of reading --libos: for machines
+    /// without Gramine installed.
+    #[arg(long = "libos-sha256", value_name = "HEX", value_parser = parse_sha256_hex)]
+    pub libos_sha256: Option<String>,
+    /// Measure trusted files inside this directory as if it were / (symlinks resolved inside it).
+    #[arg(long, value_name = "DIR")]
+    pub chroot: Option<PathBuf>,
+    /// Keep file hashes here, keyed by path, size, mtime, ctime and inode, so that unchanged files
+    /// are never hashed twice.
+    #[arg(long = "hash-cache", value_name = "FILE")]
+    pub hash_cache: Option<PathBuf>,
+}
+
+impl PipelineArgs {
+    /// The pipeline options.
+    pub fn options(&self) -> Result<manifest::Options> {
+        if let Some(c) = &self.chroot
+            && !c.is_dir()
+        {
+            bail!("--chroot {}: not a directory", c.display());
+        }
+        Ok(manifest::Options {
+            version: self.gramine,
+            chroot: self.chroot.clone(),
+            libos: self.libos.clone(),
+            libos_sha256: self.libos_sha256.clone(),
+        })
+    }
+
+    /// The writer dialect.
+    pub fn dialect(&self) -> Result<Dialect> {
+        if self.gramine <= GramineVersion::V1_3 {
+            bail!(
+                "Gramine {} wrote manifests with the Python `toml` 0.10.2 library, which is not supported yet",
+                self.gramine
+            );
+        }
+        Ok(match self.tomli_w {
+            TomliW::V1 => Dialect::TomliW1,
+            TomliW::V04 => Dialect::TomliW04,
+        })
+    }
+}

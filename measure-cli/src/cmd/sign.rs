@@ -1,0 +1,162 @@
+//! `sgx-measure sign`: gramine-sgx-sign's job, byte for byte: the `.manifest.sgx` and the `.sig`.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use sha2::{Digest, Sha256};
+
+use super::measure_manifest;
+use super::mrenclave::verbose_report;
+use super::pipeline::PipelineArgs;
+use crate::hashing::FileHasher;
+use crate::sigstruct::{default_sigfile, load_private_key, make_sigstruct, parse_date, sign};
+use crate::{fsutil, manifest, toml};
+
+/// Gramine's default PAL (Debian/Ubuntu packages).
+pub const DEFAULT_LIBPAL: &str = "/usr/lib/x86_64-linux-gnu/gramine/sgx/libpal.so";
+
+/// Gramine's default signing key: `$XDG_CONFIG_HOME/gramine/enclave-key.pem`, or
+/// `~/.config/gramine/enclave-key.pem`.
+pub fn default_key() -> PathBuf {
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+        .unwrap_or_else(|| PathBuf::from(".config"));
+    config.join("gramine").join("enclave-key.pem")
+}
+
+/// Sign an enclave as gramine-sgx-sign does: write the .manifest.sgx and the .sig (SIGSTRUCT),
+/// byte-identical to Gramine's for the same inputs, key and date.
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  sgx-measure sign -m app.manifest -o app.manifest.sgx -l libpal.so -k enclave-key.pem -d 2026-01-01\n  sgx-measure sign -m app.manifest -o app.manifest.sgx -l libpal.so --signing-data app.tbs   # two-step signing"
+)]
+pub struct SignArgs {
+    /// Input manifest (.manifest).
+    #[arg(short = 'm', long, value_name = "FILE")]
+    pub manifest: PathBuf,
+    /// Output final manifest (.manifest.sgx).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// The PAL.
+    #[arg(short = 'l', long, value_name = "FILE", default_value = DEFAULT_LIBPAL)]
+    pub libpal: PathBuf,
+    /// RSA-3072 signing key with exponent 3 (PEM) [default: $XDG_CONFIG_HOME/gramine/enclave-key.pem].
+    #[arg(
+        short = 'k',
+        long,
+        value_name = "FILE",
+        conflicts_with = "signing_data"
+    )]
+    pub key: Option<PathBuf>,
+    /// Passphrase of an encrypted key.
+    #[arg(
+        short = 'p',
+        long,
+        visible_alias = "password",
+        value_name = "PASSPHRASE"
+    )]
+    pub passphrase: Option<String>,
+    /// Output .sig [default: the manifest's name with .manifest replaced by .sig].
+    #[arg(short = 's', long, value_name = "FILE")]
+    pub sigfile: Option<PathBuf>,
+    /// SIGSTRUCT date: YYYY-MM-DD or "today".
+    #[arg(short = 'd', long, value_name = "DATE", default_value = "today")]
+    pub date: String,
+    /// Write a Make/Ninja depfile listing the files the outputs depend on.
+    #[arg(long, value_name = "FILE")]
+    pub depfile: Option<PathBuf>,
+    /// Two-step signing: instead of signing, write the 256 bytes to be signed (and print their
+    /// SHA-256); sign them elsewhere and finish with `sgx-measure sigstruct attach`.
+    #[arg(long = "signing-data", value_name = "FILE")]
+    pub signing_data: Option<PathBuf>,
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+    /// Print gramine-sgx-sign's report (the default).
+    #[arg(short, long, conflicts_with = "quiet")]
+    pub verbose: bool,
+    /// Print nothing but errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// Runs the command. Nothing is written unless everything succeeds.
+pub fn run(args: &SignArgs) -> Result<()> {
+    let opts = args.pipeline.options()?;
+    let dialect = args.pipeline.dialect()?;
+    let version = opts.version;
+    let date = parse_date(&args.date)?;
+    let key = match &args.signing_data {
+        Some(_) => None,
+        None => {
+            let path = args.key.clone().unwrap_or_else(default_key);
+            if !path.exists() {
+                bail!(
+                    "signing key {} not found (give one with -k, create one with `sgx-measure gen-key`, or use --signing-data for two-step signing)",
+                    path.display()
+                );
+            }
+            Some((load_private_key(&path, args.passphrase.as_deref())?, path))
+        }
+    };
+    let input = fsutil::read(&args.manifest, "manifest")?;
+    let libpal = fsutil::read(&args.libpal, "libpal")?;
+    let mut hasher = FileHasher::new(args.pipeline.hash_cache.as_deref(), args.quiet)?;
+    let expanded = manifest::expand(&input, &opts, &mut hasher)?;
+    let out = toml::emit(&expanded.manifest, dialect);
+    // Like gramine-sgx-sign, measure the manifest as written (it re-reads the output file).
+    let measured = measure_manifest(
+        out.as_bytes(),
+        &libpal,
+        &args.libpal.display().to_string(),
+        version,
+    )?;
+    let mut sig = make_sigstruct(&measured.manifest, measured.mrenclave, version, date)?;
+
+    let mut report = if args.quiet {
+        String::new()
+    } else {
+        verbose_report(version, &measured)
+    };
+    let sig_output = match (&key, &args.signing_data) {
+        (Some((key, _)), _) => {
+            sign(&mut sig, key)?;
+            let path = args
+                .sigfile
+                .clone()
+                .unwrap_or_else(|| default_sigfile(&args.manifest));
+            Some((path, sig.to_bytes().to_vec()))
+        }
+        (None, Some(path)) => {
+            let data = sig.signing_data();
+            if !args.quiet {
+                report.push_str(&format!(
+                    "Signing data written to {}; sign its SHA-256 with the enclave key:\n    {}\n",
+                    path.display(),
+                    hex::encode(Sha256::digest(data))
+                ));
+            }
+            Some((path.clone(), data.to_vec()))
+        }
+        (None, None) => None,
+    };
+
+    fsutil::write_atomic(&args.output, out.as_bytes())?;
+    if let Some((path, bytes)) = &sig_output {
+        fsutil::write_atomic(path, bytes)?;
+    }
+    if let Some(depfile) = &args.depfile {
+        let mut deps = expanded.deps.clone();
+        deps.push(args.libpal.clone());
+        if let Some((_, key_path)) = &key {
+            deps.push(key_path.clone());
+        }
+        fsutil::write_atomic(depfile, manifest::depfile(&args.output, &deps).as_bytes())
+            .context("writing the depfile")?;
+    }
+    hasher.save_cache()?;
+    std::io::stdout().lock().write_all(report.as_bytes())?;
+    Ok(())
+}

@@ -1,0 +1,121 @@
+//! Python's `pathlib.PurePosixPath` string rules and `repr()`, which decide the URIs Gramine
+//! writes and the messages it prints.
+
+use crate::toml::{Table, Value};
+
+/// `str(pathlib.PurePosixPath(s))`: collapses repeated slashes and `.` components, drops a
+/// trailing slash, keeps `..`; exactly two leading slashes are kept (POSIX), `""` becomes `"."`.
+pub fn normalize(s: &str) -> String {
+    let root = if s.starts_with("//") && !s.starts_with("///") {
+        "//"
+    } else if s.starts_with('/') {
+        "/"
+    } else {
+        ""
+    };
+    let parts: Vec<&str> = s
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    let body = parts.join("/");
+    match (root, body.is_empty()) {
+        ("", true) => ".".to_string(),
+        (r, _) => format!("{r}{body}"),
+    }
+}
+
+/// `str(PurePosixPath(parent) / name)` for an already normalized `parent`.
+pub fn join(parent: &str, name: &str) -> String {
+    if parent == "." {
+        name.to_string()
+    } else if parent.ends_with('/') {
+        format!("{parent}{name}")
+    } else {
+        format!("{parent}/{name}")
+    }
+}
+
+/// `repr(str)`.
+pub fn repr_str(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// `repr()` of a TOML value as Python shows it in Gramine's error messages.
+pub fn repr(v: &Value) -> String {
+    match v {
+        Value::String(s) => repr_str(s),
+        Value::Array(a) => format!("[{}]", a.iter().map(repr).collect::<Vec<_>>().join(", ")),
+        Value::Table(t) => repr_table(t),
+        other => other.python_str(),
+    }
+}
+
+/// `repr()` of a dict.
+pub fn repr_table(t: &Table) -> String {
+    let items: Vec<String> = t
+        .iter()
+        .map(|(k, v)| format!("{}: {}", repr_str(k), repr(v)))
+        .collect();
+    format!("{{{}}}", items.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_like_pathlib() {
+        for (input, want) in [
+            ("a//b/./c/", "a/b/c"),
+            ("./files/x", "files/x"),
+            ("", "."),
+            (".", "."),
+            ("./", "."),
+            ("/", "/"),
+            ("//a", "//a"),
+            ("///a", "/a"),
+            ("a/../b", "a/../b"),
+            ("/usr//lib/", "/usr/lib"),
+        ] {
+            assert_eq!(normalize(input), want, "{input:?}");
+        }
+        assert_eq!(join(".", "x"), "x");
+        assert_eq!(join("/", "x"), "/x");
+        assert_eq!(join("a/b", "x"), "a/b/x");
+    }
+
+    #[test]
+    fn reprs_like_python() {
+        assert_eq!(repr_str("file:a"), "'file:a'");
+        assert_eq!(repr_str("it's"), "\"it's\"");
+        assert_eq!(repr_str("a'b\"c"), "'a\\'b\"c'");
+        assert_eq!(repr_str("tab\tx"), "'tab\\tx'");
+        let mut t = Table::new();
+        t.insert("extra", Value::String("unexpected".into()));
+        assert_eq!(repr_table(&t), "{'extra': 'unexpected'}");
+    }
+}

@@ -1,0 +1,392 @@
+//! `sgx.trusted_files` expansion, as `Manifest.expand_all_trusted_files` does it in each Gramine
+//! version: directory URIs expanded, duplicates resolved, missing hashes computed.
+//!
+//! Two rule sets exist:
+//! - v1.4 and v1.5 key entries by the normalised path (`file:./a` and `file:a` are the same file),
+//!   keep the first entry for a path, expand a directory with `sorted(path.rglob('*'))` (sorted by
+//!   path components), and write every URI normalised;
+//! - v1.6 and later key entries by the URI string exactly as written, expand directories
+//!   depth-first (`sorted(glob('*'))` per directory, symlinked directories skipped), let a hashed
+//!   entry replace an earlier unhashed one at its position, refuse two different hashes for one URI,
+//!   and support `--chroot`.
+//!
+//! Precomputed hashes are copied exactly as given (any TOML value), never re-hashed or normalised.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use indexmap::IndexMap;
+use measure_core::profile::GramineVersion;
+
+use super::{chroot, pypath};
+use crate::hashing::FileHasher;
+use crate::toml::{Table, Value};
+
+/// One trusted file while expanding.
+#[derive(Clone, Debug)]
+struct Tf {
+    uri: String,
+    sha256: Option<Value>,
+    /// Where the file is read on this machine.
+    realpath: PathBuf,
+    /// With `--chroot`: the resolved path inside the chroot.
+    inner: Option<String>,
+}
+
+fn uri2path(uri: &Value) -> Result<String> {
+    let Some(s) = uri.as_str() else {
+        bail!(
+            "trusted file URI must be a string, found {} {}",
+            uri.type_name(),
+            pypath::repr(uri)
+        );
+    };
+    match s.strip_prefix("file:") {
+        Some(p) => Ok(p.to_string()),
+        None => bail!("Unsupported URI type: {s}"),
+    }
+}
+
+fn is_dir(p: &Path) -> bool {
+    std::fs::metadata(p).map(|m| m.is_dir()).unwrap_or(false)
+}
+
+fn is_file(p: &Path) -> bool {
+    std::fs::metadata(p).map(|m| m.is_file()).unwrap_or(false)
+}
+
+fn is_symlink(p: &Path) -> bool {
+    std::fs::symlink_metadata(p)
+        .map(|m| m.file_type().is_symlink())
+        .unwrap_or(false)
+}
+
+/// `os.access(path, os.R_OK)`.
+fn readable(p: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(p.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: `c` is a valid NUL-terminated string that outlives the call.
+    unsafe { libc::access(c.as_ptr(), libc::R_OK) == 0 }
+}
+
+/// Directory entries' names, sorted as Python sorts strings (by code point).
+fn sorted_names(dir: &Path) -> Result<Vec<String>> {
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        // pathlib's glob silently yields nothing for a directory it may not list.
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot list directory {}", dir.display()));
+        }
+    };
+    let mut names = Vec::new();
+    for entry in rd {
+        let entry = entry.with_context(|| format!("cannot list directory {}", dir.display()))?;
+        match entry.file_name().into_string() {
+            Ok(n) => names.push(n),
+            Err(n) => bail!("file name {:?} in {} is not valid UTF-8", n, dir.display()),
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+impl Tf {
+    /// `TrustedFile(uri, sha256, chroot=...)`.
+    fn new(uri: String, sha256: Option<Value>, chroot_dir: Option<&Path>) -> Result<Tf> {
+        let path = pypath::normalize(&uri2path(&Value::String(uri.clone()))?);
+        let (realpath, inner) = match chroot_dir {
+            None => (PathBuf::from(&path), None),
+            Some(c) => {
+                let inner = chroot::resolve(&path, c)?;
+                (chroot::outer(c, &inner), Some(inner))
+            }
+        };
+        Ok(Tf {
+            uri,
+            sha256,
+            realpath,
+            inner,
+        })
+    }
+
+    /// `TrustedFile.from_realpath(child)` for a directory entry `name` of this directory.
+    fn child(&self, name: &str, chroot_dir: Option<&Path>) -> Result<(Tf, PathBuf)> {
+        let outer = self.realpath.join(name);
+        let path = match &self.inner {
+            Some(inner) => pypath::join(inner, name),
+            None => pypath::join(
+                &pypath::normalize(self.realpath.to_str().unwrap_or_default()),
+                name,
+            ),
+        };
+        let slash = if is_dir(&outer) { "/" } else { "" };
+        Ok((
+            Tf::new(format!("file:{path}{slash}"), None, chroot_dir)?,
+            outer,
+        ))
+    }
+
+    /// `TrustedFile.expand_directory(recursive=True, skip_inaccessible=True)`.
+    fn expand(self, chroot_dir: Option<&Path>, out: &mut Vec<Tf>) -> Result<()> {
+        if self.uri.ends_with('/') {
+            if !is_dir(&self.realpath) {
+                bail!(
+                    "URI {} ends with \"/\" but is not a directory",
+                    pypath::repr_str(&self.uri)
+                );
+            }
+            if self.sha256.is_some() {
+                bail!(
+                    "Directory URI ({}) has sha256 specified",
+                    pypath::repr_str(&self.uri)
+                );
+            }
+            for name in sorted_names(&self.realpath)? {
+                let outer = self.realpath.join(&name);
+                if !is_file(&outer) && !is_dir(&outer) {
+                    continue;
+                }
+                if !readable(&outer) {
+                    continue;
+                }
+                let (child, outer) = self.child(&name, chroot_dir)?;
+                if is_symlink(&outer) && is_dir(&outer) {
+                    // Symlinked directories are not descended into.
+                    continue;
+                }
+                child.expand(chroot_dir, out)?;
+            }
+        } else {
+            if is_dir(&self.realpath) {
+                bail!(
+                    "Directory URI ({}) does not end with \"/\"",
+                    pypath::repr_str(&self.uri)
+                );
+            }
+            out.push(self);
+        }
+        Ok(())
+    }
+}
+
+/// The hashes of `files`, reporting the first failure in list order the way the given Gramine
+/// version does.
+fn hash_in_order(
+    files: &[PathBuf],
+    version: GramineVersion,
+    hasher: &mut FileHasher,
+) -> Result<Vec<String>> {
+    let mut out = Vec::with_capacity(files.len());
+    for (path, r) in files.iter().zip(hasher.hash_all(files)) {
+        match r {
+            Ok(h) => out.push(hex::encode(h)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let shown = pypath::repr_str(&path.to_string_lossy());
+                if version >= GramineVersion::V1_8 {
+                    bail!("Missing trusted file: {shown}");
+                }
+                bail!("No such file or directory: {shown}");
+            }
+            Err(e) => bail!("cannot hash trusted file {}: {e}", path.display()),
+        }
+    }
+    Ok(out)
+}
+
+fn entry(uri: String, sha256: Value) -> Value {
+    let mut t = Table::new();
+    t.insert("uri", Value::String(uri));
+    t.insert("sha256", sha256);
+    Value::Table(t)
+}
+
+/// Expands `sgx.trusted_files` in place (the list must already hold tables with a `uri`, as
+/// [`super::apply_defaults`] leaves it). Returns the files the result depends on, in order (for
+/// `--depfile`).
+pub fn expand(
+    manifest: &mut Table,
+    version: GramineVersion,
+    chroot_dir: Option<&Path>,
+    hasher: &mut FileHasher,
+) -> Result<Vec<PathBuf>> {
+    let Some(Value::Table(sgx)) = manifest.get_mut("sgx") else {
+        bail!("manifest has no [sgx] table")
+    };
+    let Some(Value::Array(list)) = sgx.get_mut("trusted_files") else {
+        bail!("sgx.trusted_files is not a list")
+    };
+    let items = std::mem::take(list);
+    let (new_list, deps) = if version >= GramineVersion::V1_6 {
+        expand_v16(items, version, chroot_dir, hasher)?
+    } else {
+        if chroot_dir.is_some() {
+            bail!(
+                "--chroot needs Gramine v1.6 or later (gramine-sgx-sign {version} has no --chroot)"
+            );
+        }
+        expand_v14(items, version, hasher)?
+    };
+    let Some(Value::Table(sgx)) = manifest.get_mut("sgx") else {
+        bail!("manifest has no [sgx] table")
+    };
+    sgx.insert("trusted_files", Value::Array(new_list));
+    Ok(deps)
+}
+
+fn expand_v16(
+    items: Vec<Value>,
+    version: GramineVersion,
+    chroot_dir: Option<&Path>,
+    hasher: &mut FileHasher,
+) -> Result<(Vec<Value>, Vec<PathBuf>)> {
+    let mut files: IndexMap<String, Tf> = IndexMap::new();
+    for item in items {
+        // TrustedFile.from_manifest: pop `uri` and `sha256`, nothing else may be left.
+        let Value::Table(mut t) = item else {
+            bail!("Unknown trusted file format: {}", pypath::repr(&item))
+        };
+        let uri = t.remove("uri").unwrap_or(Value::String(String::new()));
+        let sha256 = t.remove("sha256");
+        if !t.is_empty() {
+            bail!("Leftover trusted file items: {}", pypath::repr_table(&t));
+        }
+        uri2path(&uri)?;
+        let uri = uri.as_str().unwrap_or_default().to_string();
+        let mut expanded = Vec::new();
+        Tf::new(uri, sha256, chroot_dir)?.expand(chroot_dir, &mut expanded)?;
+        for tf in expanded {
+            if let Some(old_sha) = files.get(&tf.uri).and_then(|old| old.sha256.as_ref()) {
+                // A second hash for the same URI must be equal (compared as values, so different
+                // letter case is a conflict); an unhashed duplicate is dropped.
+                if let Some(new_sha) = &tf.sha256
+                    && new_sha != old_sha
+                {
+                    bail!(
+                        "Two different sha256 values ({} and {}) for the same URI {}",
+                        old_sha.python_str(),
+                        new_sha.python_str(),
+                        pypath::repr_str(&tf.uri)
+                    );
+                }
+                continue;
+            }
+            // A new URI is appended; a URI whose earlier entry had no hash is replaced in place.
+            files.insert(tf.uri.clone(), tf);
+        }
+    }
+    let pending: Vec<PathBuf> = files
+        .values()
+        .filter(|tf| tf.sha256.is_none())
+        .map(|tf| tf.realpath.clone())
+        .collect();
+    let mut hashes = hash_in_order(&pending, version, hasher)?.into_iter();
+    let mut deps = Vec::with_capacity(files.len());
+    let list = files
+        .into_values()
+        .map(|tf| {
+            deps.push(tf.realpath);
+            let sha = tf
+                .sha256
+                .unwrap_or_else(|| Value::String(hashes.next().unwrap_or_default()));
+            entry(tf.uri, sha)
+        })
+        .collect();
+    Ok((list, deps))
+}
+
+/// Every entry below `dir` as `Path.rglob('*')` yields them (symlinked directories listed but not
+/// descended into), sorted as Python sorts paths: component by component.
+fn rglob_sorted(dir: &str) -> Result<Vec<String>> {
+    fn walk(dir: &Path, rel: &mut Vec<String>, out: &mut Vec<Vec<String>>) -> Result<()> {
+        for name in sorted_names(dir)? {
+            let p = dir.join(&name);
+            rel.push(name);
+            out.push(rel.clone());
+            if is_dir(&p) && !is_symlink(&p) {
+                walk(&p, rel, out)?;
+            }
+            rel.pop();
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(Path::new(dir), &mut Vec::new(), &mut out)?;
+    out.sort();
+    Ok(out
+        .into_iter()
+        .map(|parts| {
+            parts
+                .iter()
+                .fold(dir.to_string(), |acc, p| pypath::join(&acc, p))
+        })
+        .collect())
+}
+
+fn expand_v14(
+    items: Vec<Value>,
+    version: GramineVersion,
+    hasher: &mut FileHasher,
+) -> Result<(Vec<Value>, Vec<PathBuf>)> {
+    // Path -> precomputed hash, or None until the file is hashed. First entry for a path wins.
+    let mut files: IndexMap<String, Option<Value>> = IndexMap::new();
+    let mut expanded = Vec::new();
+    for item in items {
+        let Value::Table(t) = item else {
+            bail!("Unknown trusted file format: {}", pypath::repr(&item))
+        };
+        let uri = t
+            .get("uri")
+            .cloned()
+            .unwrap_or(Value::String(String::new()));
+        if let Some(sha) = t.get("sha256").filter(|s| s.is_truthy()) {
+            files
+                .entry(pypath::normalize(&uri2path(&uri)?))
+                .or_insert_with(|| Some(sha.clone()));
+            continue;
+        }
+        let path = pypath::normalize(&uri2path(&uri)?);
+        let uri = uri.as_str().unwrap_or_default();
+        let p = Path::new(&path);
+        if !p.exists() {
+            bail!("Cannot resolve {path}");
+        }
+        if is_dir(p) {
+            if !uri.ends_with('/') {
+                bail!("Directory URI ({uri}) does not end with \"/\"");
+            }
+            expanded.push(PathBuf::from(&path));
+            for sub in rglob_sorted(&path)? {
+                let sp = PathBuf::from(&sub);
+                expanded.push(sp.clone());
+                if is_file(&sp) && readable(&sp) {
+                    files.entry(sub).or_insert(None);
+                }
+            }
+        } else {
+            if !is_file(p) {
+                bail!("trusted file {path} is not a regular file or directory");
+            }
+            files.entry(path.clone()).or_insert(None);
+            expanded.push(PathBuf::from(path));
+        }
+    }
+    let pending: Vec<PathBuf> = files
+        .iter()
+        .filter(|(_, h)| h.is_none())
+        .map(|(p, _)| PathBuf::from(p))
+        .collect();
+    let mut hashes = hash_in_order(&pending, version, hasher)?.into_iter();
+    let list = files
+        .into_iter()
+        .map(|(p, h)| {
+            entry(
+                format!("file:{p}"),
+                h.unwrap_or_else(|| Value::String(hashes.next().unwrap_or_default())),
+            )
+        })
+        .collect();
+    Ok((list, expanded))
+}
