@@ -82,3 +82,6 @@ fn position(src: &str, pos: usize) -> String {
     let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
     format!("at line {line}, column {column}")
 }
+
+#[cfg(test)]
+mod tests;

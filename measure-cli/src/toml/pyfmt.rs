@@ -137,6 +137,8 @@ pub fn write_datetime(out: &mut String, d: &Datetime) {
 mod tests {
     use super::*;
 
+    // -887777373534812.25 is an exact tie: Python (and ryu) round it half to even.
+    #[allow(clippy::excessive_precision)]
     #[test]
     fn float_repr_matches_python() {
         let cases: &[(f64, &str)] = &[
@@ -163,7 +165,7 @@ mod tests {
             (1.5e300, "1.5e+300"),
             (2.5e-100, "2.5e-100"),
             (9999999999999998.0, "9999999999999998.0"),
-            (3.14, "3.14"),
+            (3.25, "3.25"),
             (-2.0, "-2.0"),
             (1e22, "1e+22"),
             (123e-20, "1.23e-18"),
