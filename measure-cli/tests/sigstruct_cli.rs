@@ -644,3 +644,83 @@ fn every_help_has_an_example() {
         assert!(stdout(&o).contains("Example:"), "{args:?}");
     }
 }
+
+/// docs/signing.md end to end with `sgx-measure sign`: one step (sign, verify, view) and two
+/// steps (sign --signing-data, openssl, attach, verify) give Gramine's `.sig` for the same input
+/// manifest, key and date. The docs' commands use the default version; `--gramine` is appended
+/// for the others.
+#[test]
+fn signing_flows_of_the_docs_give_gramines_sig() {
+    let openssl = has_openssl();
+    // Cases that need no trusted file on this machine (p14 pins its LibOS hash).
+    for (case, dir) in [
+        ("p14-loader-entrypoint-sha", "expected/v1.9_tomliw-1.2.0"),
+        ("p09-debug-exinfo-isv", "expected/v1.6_tomliw-1.2.0"),
+        ("p12-deprecated-require-keys", "expected/v1.5_tomliw-1.2.0"),
+    ] {
+        let r = common::all_results()
+            .into_iter()
+            .find(|r| r.case == case && r.dir == dir)
+            .expect("vector");
+        let want = std::fs::read(r.expected().join("out.sig")).expect("sig");
+        let setup = || {
+            let tmp = tempfile::tempdir().expect("tempdir");
+            let d = tmp.path();
+            std::fs::copy(test_key(), d.join("enclave-key.pem")).expect("key");
+            std::fs::copy(r.case_dir.join("input.manifest"), d.join("app.manifest"))
+                .expect("manifest");
+            std::fs::copy(&r.libpal, d.join("libpal.so")).expect("libpal");
+            tmp
+        };
+        let with_version = |line: &str| {
+            if line.starts_with("sgx-measure sign") || line.contains(" verify ") {
+                let line = line.replace(" --gramine 1.9", "");
+                format!("{line} --gramine {}", r.version_flag())
+            } else {
+                line.to_string()
+            }
+        };
+        // One step.
+        let tmp = setup();
+        let d = tmp.path();
+        for line in doc_commands("one-step") {
+            run_line(d, &with_version(&line));
+        }
+        assert!(
+            std::fs::read(d.join("app.sig")).expect("app.sig") == want,
+            "{case} one-step: .sig differs"
+        );
+        for line in doc_commands("check") {
+            run_line(d, &with_version(&line));
+        }
+        let o = sgx_measure()
+            .args([
+                "sigstruct",
+                "view",
+                "app.sig",
+                "--gramine",
+                r.version_flag(),
+            ])
+            .current_dir(d)
+            .output()
+            .expect("view");
+        let view = std::fs::read_to_string(r.expected().join("sigstruct-view.stdout"))
+            .expect("view stdout");
+        assert_eq!(stdout(&o), view, "{case}");
+        // Two steps.
+        if openssl {
+            let tmp = setup();
+            let d = tmp.path();
+            for line in ["signing-data", "two-step", "attach"]
+                .iter()
+                .flat_map(|b| doc_commands(b))
+            {
+                run_line(d, &with_version(&line));
+            }
+            assert!(
+                std::fs::read(d.join("app.sig")).expect("app.sig") == want,
+                "{case} two-step: .sig differs"
+            );
+        }
+    }
+}
