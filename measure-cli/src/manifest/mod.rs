@@ -213,12 +213,10 @@ fn set_loader_entrypoint(
     {
         let uri = ep.get("uri").and_then(Value::as_str).unwrap_or_default();
         let libos = opts.libos.to_str().unwrap_or_default();
-        if uri.strip_prefix("file:").map(pypath::normalize) != Some(pypath::normalize(libos)) {
-            bail!(
-                "--libos-sha256 applies to the LibOS {libos}, but loader.entrypoint.uri is {uri} (without a sha256)"
-            );
+        // It stands in for reading the LibOS, and only for that file.
+        if uri.strip_prefix("file:").map(pypath::normalize) == Some(pypath::normalize(libos)) {
+            ep.insert("sha256", Value::String(sha.clone()));
         }
-        ep.insert("sha256", Value::String(sha.clone()));
     }
     if !ep.contains_key("sha256") {
         let uri = ep
