@@ -23,8 +23,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .suffix(".tmp")
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    // No fsync: the rename makes the replacement atomic (readers see the old or the new file,
+    // never a partial one), which is what a failed or interrupted command must guarantee.
     tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;
     tmp.persist(path)
         .with_context(|| format!("cannot write {}", path.display()))?;

@@ -44,6 +44,18 @@ pub fn measure_manifest(
 ) -> Result<Measured> {
     let text = toml::decode_text(manifest_bytes)?;
     let manifest = toml::parse(&text)?;
+    measure_parsed(manifest_bytes, manifest, libpal, libpal_name, version)
+}
+
+/// Like [`measure_manifest`] when the caller already holds the parsed manifest (`manifest` must be
+/// what parsing `manifest_bytes` gives, e.g. the table that was just written as those bytes).
+pub fn measure_parsed(
+    manifest_bytes: &[u8],
+    manifest: Table,
+    libpal: &[u8],
+    libpal_name: &str,
+    version: GramineVersion,
+) -> Result<Measured> {
     let attrs = layout_attrs(&manifest, version)?;
     let elf = Elf::parse(libpal).with_context(|| format!("libpal {libpal_name}"))?;
     let layout = engine::layout_for(attrs.params, manifest_bytes.len() as u64, &elf)?;

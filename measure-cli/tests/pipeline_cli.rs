@@ -1,0 +1,389 @@
+//! The data owner's and algorithm owner's pipeline commands on generated trees: `hash-files`
+//! formats and ordering, the hash cache, `--chroot`, and outputs that are never half-written.
+
+use std::os::unix::fs::symlink;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use sha2::{Digest, Sha256};
+
+fn sgx_measure(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sgx-measure"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn sha(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+/// data/a.bin, data/sub/c.bin, data/b.bin, data/.hidden, a symlinked directory and a symlinked
+/// file.
+fn tree(root: &Path) {
+    let d = root.join("data");
+    std::fs::create_dir_all(d.join("sub")).unwrap();
+    std::fs::create_dir_all(root.join("elsewhere")).unwrap();
+    std::fs::write(d.join("a.bin"), b"alpha").unwrap();
+    std::fs::write(d.join("b.bin"), b"bravo").unwrap();
+    std::fs::write(d.join("sub/c.bin"), b"charlie").unwrap();
+    std::fs::write(d.join(".hidden"), b"dot").unwrap();
+    std::fs::write(root.join("elsewhere/x.bin"), b"x-ray").unwrap();
+    symlink("../elsewhere", d.join("linkdir")).unwrap();
+    symlink("a.bin", d.join("link-a")).unwrap();
+}
+
+#[test]
+fn hash_files_formats_and_order() {
+    let t = tempfile::tempdir().unwrap();
+    tree(t.path());
+    let json = ok(&sgx_measure(
+        t.path(),
+        &["hash-files", "data", "--format", "json", "-q"],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let uris: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["uri"].as_str().unwrap())
+        .collect();
+    // Sorted by name per directory, depth-first; the symlinked directory is not followed, the
+    // symlinked file is listed under its own name.
+    assert_eq!(
+        uris,
+        [
+            "file:data/.hidden",
+            "file:data/a.bin",
+            "file:data/b.bin",
+            "file:data/link-a",
+            "file:data/sub/c.bin"
+        ]
+    );
+    assert_eq!(v[1]["sha256"], sha(b"alpha"));
+    assert_eq!(v[3]["sha256"], sha(b"alpha"));
+    assert_eq!(v[4]["sha256"], sha(b"charlie"));
+
+    let toml = ok(&sgx_measure(
+        t.path(),
+        &[
+            "hash-files",
+            "data/sub",
+            "--uri-prefix",
+            "file:/data/",
+            "-q",
+        ],
+    ));
+    assert_eq!(
+        toml,
+        format!(
+            "[[sgx.trusted_files]]\nuri = \"file:/data/c.bin\"\nsha256 = \"{}\"\n",
+            sha(b"charlie")
+        )
+    );
+
+    let sums = ok(&sgx_measure(
+        t.path(),
+        &[
+            "hash-files",
+            "data/a.bin",
+            "data/sub",
+            "--format",
+            "sha256sum",
+            "-q",
+        ],
+    ));
+    assert_eq!(
+        sums,
+        format!(
+            "{}  data/a.bin\n{}  data/sub/c.bin\n",
+            sha(b"alpha"),
+            sha(b"charlie")
+        )
+    );
+    // The same lines as GNU sha256sum prints for these files.
+    if let Ok(o) = Command::new("sha256sum")
+        .current_dir(t.path())
+        .args(["data/a.bin", "data/sub/c.bin"])
+        .output()
+    {
+        assert_eq!(String::from_utf8(o.stdout).unwrap(), sums);
+    }
+
+    let out = sgx_measure(
+        t.path(),
+        &["hash-files", "data", "-o", "entries.toml", "-q"],
+    );
+    assert!(ok(&out).is_empty());
+    assert!(
+        std::fs::read_to_string(t.path().join("entries.toml"))
+            .unwrap()
+            .contains("file:data/sub/c.bin")
+    );
+
+    let e = sgx_measure(t.path(), &["hash-files", "missing"]);
+    assert!(!e.status.success());
+    assert!(String::from_utf8_lossy(&e.stderr).contains("cannot read missing"));
+}
+
+const PAL: &str = "../testdata/vectors/public/elf/pal-basic.so";
+
+fn pal() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(PAL)
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn hash_cache_skips_unchanged_files_and_notices_changes() {
+    let t = tempfile::tempdir().unwrap();
+    tree(t.path());
+    std::fs::write(
+        t.path().join("app.manifest"),
+        "[sgx]\ntrusted_files = [\"file:data/\"]\n",
+    )
+    .unwrap();
+    let expand = |out: &str| {
+        let o = sgx_measure(
+            t.path(),
+            &[
+                "expand",
+                "-m",
+                "app.manifest",
+                "-o",
+                out,
+                "--hash-cache",
+                "cache.jsonl",
+                "--libos-sha256",
+                &"0".repeat(64),
+            ],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stderr).unwrap()
+    };
+    let first = expand("one.manifest.sgx");
+    assert!(
+        first.contains("5 from the hash cache") == false && first.contains("0 from the hash cache"),
+        "{first}"
+    );
+    let second = expand("two.manifest.sgx");
+    assert!(
+        second.contains("0 bytes hashed, 5 from the hash cache"),
+        "{second}"
+    );
+    assert_eq!(
+        std::fs::read(t.path().join("one.manifest.sgx")).unwrap(),
+        std::fs::read(t.path().join("two.manifest.sgx")).unwrap()
+    );
+    // A changed file (size and mtime change) is hashed again, and its new hash is used.
+    std::fs::write(t.path().join("data/b.bin"), b"bravo, changed").unwrap();
+    let third = expand("three.manifest.sgx");
+    assert!(
+        third.contains("14 bytes hashed, 4 from the hash cache"),
+        "{third}"
+    );
+    let m = std::fs::read_to_string(t.path().join("three.manifest.sgx")).unwrap();
+    assert!(m.contains(&sha(b"bravo, changed")));
+    // A corrupted cache is an error naming the file, not a silent wrong hash.
+    std::fs::write(t.path().join("cache.jsonl"), "{not json\n").unwrap();
+    let o = sgx_measure(
+        t.path(),
+        &[
+            "expand",
+            "-m",
+            "app.manifest",
+            "-o",
+            "x",
+            "--hash-cache",
+            "cache.jsonl",
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("hash cache"));
+}
+
+#[test]
+fn chroot_resolves_symlinks_inside_the_image() {
+    let t = tempfile::tempdir().unwrap();
+    let img = t.path().join("image");
+    std::fs::create_dir_all(img.join("usr/lib/app")).unwrap();
+    std::fs::write(img.join("usr/lib/app/libfoo.so"), b"foo in image").unwrap();
+    std::fs::write(img.join("usr/lib/app/libbar.so"), b"bar in image").unwrap();
+    // Absolute and escaping links: both must land inside the image.
+    symlink("/usr/lib", img.join("lib")).unwrap();
+    symlink(
+        "../../../../../../usr/lib/app/libfoo.so",
+        img.join("usr/lib/app/libescape.so"),
+    )
+    .unwrap();
+    let m = "[sgx]\ntrusted_files = [\"file:/lib/app/\", \"file:/lib/app/libfoo.so\", \"file:/lib/app/libescape.so\"]\n";
+    std::fs::write(t.path().join("app.manifest"), m).unwrap();
+    let o = sgx_measure(
+        t.path(),
+        &[
+            "expand",
+            "-m",
+            "app.manifest",
+            "-o",
+            "out.sgx",
+            "--chroot",
+            "image",
+            "--libos-sha256",
+            &"0".repeat(64),
+            "-q",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = std::fs::read_to_string(t.path().join("out.sgx")).unwrap();
+    let foo = sha(b"foo in image");
+    // Directory expansion decides whether an entry is a file by following its symlink on the
+    // host, as Gramine does, so the escaping link (dangling on the host) is skipped there; listed
+    // explicitly, it resolves inside the image.
+    let expect = [
+        ("file:/usr/lib/app/libbar.so", sha(b"bar in image")),
+        ("file:/usr/lib/app/libfoo.so", foo.clone()),
+        ("file:/lib/app/libfoo.so", foo.clone()),
+        ("file:/lib/app/libescape.so", foo),
+    ];
+    let mut pos = 0;
+    for (uri, h) in expect {
+        let entry = format!("uri = \"{uri}\"\nsha256 = \"{h}\"\n");
+        let at = out[pos..]
+            .find(&entry)
+            .unwrap_or_else(|| panic!("{entry} missing or out of order in\n{out}"));
+        pos += at + entry.len();
+    }
+    // A relative URI cannot be measured in a chroot.
+    std::fs::write(
+        t.path().join("rel.manifest"),
+        "[sgx]\ntrusted_files = [\"file:lib/x\"]\n",
+    )
+    .unwrap();
+    let o = sgx_measure(
+        t.path(),
+        &[
+            "expand",
+            "-m",
+            "rel.manifest",
+            "-o",
+            "rel.sgx",
+            "--chroot",
+            "image",
+            "--libos-sha256",
+            &"0".repeat(64),
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("only absolute paths"));
+    assert!(!t.path().join("rel.sgx").exists());
+}
+
+#[test]
+fn failed_commands_leave_outputs_untouched() {
+    let t = tempfile::tempdir().unwrap();
+    tree(t.path());
+    let key =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/vectors/test-signing-key.pem");
+    let key = key.to_str().unwrap();
+    std::fs::write(t.path().join("out.manifest.sgx"), b"previous").unwrap();
+    std::fs::write(t.path().join("out.sig"), b"previous").unwrap();
+    for m in [
+        "[sgx]\ntrusted_files = [\"file:data/missing.bin\"]\n",
+        "[sgx]\ntrusted_files = [\"file:data/\"]\nenclave_size = \"64K\"\n",
+        "[sgx]\nisvprodid = 70000\n",
+        "[sgx\n",
+    ] {
+        std::fs::write(t.path().join("app.manifest"), m).unwrap();
+        let o = sgx_measure(
+            t.path(),
+            &[
+                "sign",
+                "-m",
+                "app.manifest",
+                "-o",
+                "out.manifest.sgx",
+                "-s",
+                "out.sig",
+                "-l",
+                &pal(),
+                "-k",
+                key,
+                "--libos-sha256",
+                &"0".repeat(64),
+            ],
+        );
+        assert!(!o.status.success(), "{m}");
+        assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"));
+        assert_eq!(
+            std::fs::read(t.path().join("out.manifest.sgx")).unwrap(),
+            b"previous",
+            "{m}"
+        );
+        assert_eq!(
+            std::fs::read(t.path().join("out.sig")).unwrap(),
+            b"previous",
+            "{m}"
+        );
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(t.path())
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|n| n.starts_with(".sgx-measure-"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
+#[test]
+fn depfile_lists_expanded_files_libpal_and_key() {
+    let t = tempfile::tempdir().unwrap();
+    tree(t.path());
+    let key =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/vectors/test-signing-key.pem");
+    std::fs::write(
+        t.path().join("app.manifest"),
+        "[sgx]\ntrusted_files = [\"file:data/sub/\"]\n",
+    )
+    .unwrap();
+    let o = sgx_measure(
+        t.path(),
+        &[
+            "sign",
+            "-m",
+            "app.manifest",
+            "-o",
+            "app.manifest.sgx",
+            "-l",
+            &pal(),
+            "-k",
+            key.to_str().unwrap(),
+            "--depfile",
+            "app.d",
+            "-q",
+            "--libos-sha256",
+            &"0".repeat(64),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let d = std::fs::read_to_string(t.path().join("app.d")).unwrap();
+    assert_eq!(
+        d,
+        format!(
+            "app.manifest.sgx: \\\n\tdata/sub/c.bin \\\n\t{} \\\n\t{}\n",
+            pal(),
+            key.display()
+        )
+    );
+    // Gramine's default .sig name.
+    assert!(t.path().join("app.sig").exists());
+}
