@@ -10,16 +10,19 @@
 #![warn(clippy::std_instead_of_core, clippy::alloc_instead_of_core)]
 #![allow(non_camel_case_types)]
 
-#[cfg(test)]
+// Host builds (the cdylib and staticlib for ordinary programs, and the tests) link std for its
+// panic runtime and allocator. The enclave build (`ffi/build-enclave.sh`, `--cfg sgxm_enclave`)
+// links neither: it has its own panic handler below and no allocator at all, so any code path
+// that allocated would fail to link; nothing in this library needs one.
+#[cfg(not(sgxm_enclave))]
 extern crate std;
 
 pub mod hasher;
 pub mod status;
 
-/// Last-resort panic handler for builds without std. No input reaches a panic in this library
-/// (the core crate returns errors instead); should one happen anyway, trap rather than unwind
-/// into C.
-#[cfg(not(test))]
+/// Panic handler of the enclave build. No input reaches a panic in this library (the core crate
+/// returns errors instead); should one happen anyway, trap rather than unwind into C.
+#[cfg(sgxm_enclave)]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     #[cfg(target_arch = "x86_64")]
@@ -32,26 +35,3 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
         core::hint::spin_loop();
     }
 }
-
-/// A global allocator that refuses every allocation.
-///
-/// The library never allocates. A workspace build links `alloc` (another member enables
-/// `measure-core`'s `alloc` feature), which requires an allocator symbol; this one makes any
-/// allocation fail loudly instead of silently using a heap that an enclave may not have. The C
-/// tests rely on it: a call that allocated would trap.
-#[cfg(not(test))]
-struct NoHeap;
-
-#[cfg(not(test))]
-// SAFETY: returning null is always a valid GlobalAlloc answer ("allocation failed"), and
-// dealloc is never reached because nothing is ever allocated.
-unsafe impl core::alloc::GlobalAlloc for NoHeap {
-    unsafe fn alloc(&self, _: core::alloc::Layout) -> *mut u8 {
-        core::ptr::null_mut()
-    }
-    unsafe fn dealloc(&self, _: *mut u8, _: core::alloc::Layout) {}
-}
-
-#[cfg(not(test))]
-#[global_allocator]
-static NO_HEAP: NoHeap = NoHeap;

@@ -173,10 +173,7 @@ fn hash_cache_skips_unchanged_files_and_notices_changes() {
         String::from_utf8(o.stderr).unwrap()
     };
     let first = expand("one.manifest.sgx");
-    assert!(
-        first.contains("5 from the hash cache") == false && first.contains("0 from the hash cache"),
-        "{first}"
-    );
+    assert!(first.contains("0 from the hash cache"), "{first}");
     let second = expand("two.manifest.sgx");
     assert!(
         second.contains("0 bytes hashed, 5 from the hash cache"),
