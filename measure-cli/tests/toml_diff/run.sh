@@ -32,7 +32,8 @@ if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/d
     exit 0
 fi
 
-venvs=${TOML_DIFF_VENVS:-${XDG_CACHE_HOME:-$HOME/.cache}/sgx-measure/toml-diff-venvs}
+cache=${XDG_CACHE_HOME:-${HOME:+$HOME/.cache}}
+venvs=${TOML_DIFF_VENVS:-${cache:-$(mktemp -d)}/sgx-measure/toml-diff-venvs}
 make_venv() {
     local dir=$1 tomliw=$2
     if [ -x "$dir/bin/python" ] && "$dir/bin/python" - "$tomliw" <<'PY' 2>/dev/null; then
