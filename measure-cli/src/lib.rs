@@ -3,6 +3,7 @@
 
 pub mod attrs;
 pub mod cmd;
+pub mod entries;
 pub mod fsutil;
 pub mod hashing;
 pub mod manifest;

@@ -18,6 +18,9 @@ enum Command {
     Sign(cmd::sign::SignArgs),
     Expand(cmd::expand::ExpandArgs),
     HashFiles(cmd::hash_files::HashFilesArgs),
+    Entries(cmd::entries::EntriesArgs),
+    Bundle(cmd::bundle::BundleArgs),
+    Append(cmd::append::AppendArgs),
     Sigstruct(cmd::sigstruct::SigstructArgs),
     GenKey(cmd::gen_key::GenKeyArgs),
 }
@@ -29,6 +32,9 @@ fn main() -> ExitCode {
         Command::Sign(a) => cmd::sign::run(a),
         Command::Expand(a) => cmd::expand::run(a),
         Command::HashFiles(a) => cmd::hash_files::run(a),
+        Command::Entries(a) => cmd::entries::run(a),
+        Command::Bundle(a) => cmd::bundle::run(a),
+        Command::Append(a) => cmd::append::run(a),
         Command::Sigstruct(a) => cmd::sigstruct::run(a),
         Command::GenKey(a) => cmd::gen_key::run(a),
     };

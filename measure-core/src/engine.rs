@@ -30,8 +30,8 @@ impl PalImage for Elf<'_> {
     }
 }
 
-/// The manifest bytes that are measured, delivered sequentially (so a verifier can render them
-/// twice, once for the length and once into the hasher, instead of buffering them).
+/// The manifest bytes that are measured, pushed in order (so a verifier can render them twice,
+/// once to learn the length and once into the hasher, instead of buffering them).
 pub trait ManifestSource {
     /// Number of bytes (without the NUL Gramine appends).
     fn len(&self) -> u64;
@@ -39,9 +39,9 @@ pub trait ManifestSource {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
-    /// Writes the next `buf.len()` bytes into `buf`. The engine asks for exactly
-    /// [`ManifestSource::len`] bytes in total, in order.
-    fn read(&mut self, buf: &mut [u8]) -> Result<(), SourceError>;
+    /// Passes every byte to `out`, in order, in chunks of any size. The total must be
+    /// [`ManifestSource::len`] bytes.
+    fn write_to(&mut self, out: &mut dyn FnMut(&[u8])) -> Result<(), SourceError>;
 }
 
 /// A manifest source failed (for example a streamed rendering found a malformed entry).
@@ -59,31 +59,22 @@ impl fmt::Display for SourceError {
 /// A manifest held in memory.
 #[derive(Clone, Copy, Debug)]
 pub struct SliceSource<'a> {
-    rest: &'a [u8],
-    len: u64,
+    bytes: &'a [u8],
 }
 
 impl<'a> SliceSource<'a> {
     /// A source over `bytes`.
     pub fn new(bytes: &'a [u8]) -> Self {
-        SliceSource {
-            rest: bytes,
-            len: bytes.len() as u64,
-        }
+        SliceSource { bytes }
     }
 }
 
 impl ManifestSource for SliceSource<'_> {
     fn len(&self) -> u64 {
-        self.len
+        self.bytes.len() as u64
     }
-    fn read(&mut self, buf: &mut [u8]) -> Result<(), SourceError> {
-        let (head, tail) = self
-            .rest
-            .split_at_checked(buf.len())
-            .ok_or(SourceError("manifest source read past its end"))?;
-        buf.copy_from_slice(head);
-        self.rest = tail;
+    fn write_to(&mut self, out: &mut dyn FnMut(&[u8])) -> Result<(), SourceError> {
+        out(self.bytes);
         Ok(())
     }
 }
@@ -418,18 +409,43 @@ where
         layout.params.enclave_size,
     );
 
-    // The manifest: its bytes, a NUL, zero padding.
+    // The manifest: its bytes, a NUL, zero padding, assembled page by page as the source pushes
+    // them.
     let mut page = [0u8; PAGE];
-    let mut remaining = manifest.len();
+    let mut fill = 0usize;
     let mut addr = layout.manifest.addr;
-    while addr < layout.manifest.end() {
-        page.fill(0);
-        let take = remaining.min(page_len) as usize;
-        if let Some(dst) = page.get_mut(..take) {
-            manifest.read(dst)?;
+    let mut pushed: u64 = 0;
+    let expected = manifest.len();
+    manifest.write_to(&mut |mut chunk: &[u8]| {
+        pushed = pushed.saturating_add(chunk.len() as u64);
+        if pushed > expected {
+            return; // reported below; never measure past the declared length
         }
-        remaining -= take as u64;
+        while !chunk.is_empty() {
+            let take = chunk.len().min(PAGE - fill);
+            let (head, tail) = chunk.split_at(take);
+            if let Some(dst) = page.get_mut(fill..fill + take) {
+                dst.copy_from_slice(head);
+            }
+            fill += take;
+            chunk = tail;
+            if fill == PAGE {
+                w.measured_page(addr, Layout::R_REG, &page);
+                addr += page_len;
+                page.fill(0);
+                fill = 0;
+            }
+        }
+    })?;
+    if pushed != expected {
+        return Err(MeasureError::Source(SourceError(
+            "manifest source produced a different length than it declared",
+        )));
+    }
+    // The NUL terminator is the zero already at `fill`; the rest of the page stays zero.
+    while addr < layout.manifest.end() {
         w.measured_page(addr, Layout::R_REG, &page);
+        page.fill(0);
         addr += page_len;
     }
     observe(AreaKind::Manifest, layout.manifest, Layout::R_REG, true);

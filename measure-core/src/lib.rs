@@ -25,9 +25,13 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+pub mod append;
 pub mod attributes;
+pub mod bundle;
+pub mod configid;
 pub mod elf;
 pub mod engine;
+pub mod entries;
 pub mod layout;
 pub mod measure;
 pub mod profile;

@@ -1,5 +1,8 @@
 //! One module per subcommand.
 
+pub mod append;
+pub mod bundle;
+pub mod entries;
 pub mod expand;
 pub mod gen_key;
 pub mod hash_files;

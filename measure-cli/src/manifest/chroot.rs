@@ -100,6 +100,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let root = d.path();
         std::fs::create_dir_all(root.join("usr/lib")).unwrap();
+        std::fs::create_dir_all(root.join("etc")).unwrap();
         std::fs::write(root.join("usr/lib/libc.so.6"), b"x").unwrap();
         symlink("/usr/lib", root.join("lib")).unwrap();
         symlink(

@@ -250,6 +250,8 @@ pub struct Expanded {
     pub manifest: Table,
     /// Files the result depends on (expanded trusted files), for `--depfile`.
     pub deps: Vec<PathBuf>,
+    /// For each final trusted file: whether its hash was computed here (the input had none).
+    pub hashed_here: Vec<bool>,
 }
 
 /// Reads, completes and expands a manifest: everything `gramine-sgx-sign` does before writing the
@@ -258,8 +260,12 @@ pub fn expand(manifest_bytes: &[u8], opts: &Options, hasher: &mut FileHasher) ->
     let text = toml::decode_text(manifest_bytes)?;
     let mut manifest = toml::parse(&text)?;
     apply_defaults(&mut manifest, opts, hasher)?;
-    let deps = trusted::expand(&mut manifest, opts.version, opts.chroot.as_deref(), hasher)?;
-    Ok(Expanded { manifest, deps })
+    let outcome = trusted::expand(&mut manifest, opts.version, opts.chroot.as_deref(), hasher)?;
+    Ok(Expanded {
+        manifest,
+        deps: outcome.deps,
+        hashed_here: outcome.hashed_here,
+    })
 }
 
 /// The Gramine depfile (`--depfile`): `OUTPUT:` then one dependency per continued line.

@@ -203,15 +203,24 @@ fn entry(uri: String, sha256: Value) -> Value {
     Value::Table(t)
 }
 
+/// What the expansion produced besides the new list.
+#[derive(Clone, Debug, Default)]
+pub struct Outcome {
+    /// Files the result depends on, in order (for `--depfile`).
+    pub deps: Vec<PathBuf>,
+    /// For each entry of the final list: whether its hash was computed here (the input gave
+    /// none), as opposed to copied from the manifest.
+    pub hashed_here: Vec<bool>,
+}
+
 /// Expands `sgx.trusted_files` in place (the list must already hold tables with a `uri`, as
-/// [`super::apply_defaults`] leaves it). Returns the files the result depends on, in order (for
-/// `--depfile`).
+/// [`super::apply_defaults`] leaves it).
 pub fn expand(
     manifest: &mut Table,
     version: GramineVersion,
     chroot_dir: Option<&Path>,
     hasher: &mut FileHasher,
-) -> Result<Vec<PathBuf>> {
+) -> Result<Outcome> {
     let Some(Value::Table(sgx)) = manifest.get_mut("sgx") else {
         bail!("manifest has no [sgx] table")
     };
@@ -219,7 +228,7 @@ pub fn expand(
         bail!("sgx.trusted_files is not a list")
     };
     let items = std::mem::take(list);
-    let (new_list, deps) = if version >= GramineVersion::V1_6 {
+    let (new_list, outcome) = if version >= GramineVersion::V1_6 {
         expand_v16(items, version, chroot_dir, hasher)?
     } else {
         if chroot_dir.is_some() {
@@ -233,7 +242,7 @@ pub fn expand(
         bail!("manifest has no [sgx] table")
     };
     sgx.insert("trusted_files", Value::Array(new_list));
-    Ok(deps)
+    Ok(outcome)
 }
 
 fn expand_v16(
@@ -241,7 +250,7 @@ fn expand_v16(
     version: GramineVersion,
     chroot_dir: Option<&Path>,
     hasher: &mut FileHasher,
-) -> Result<(Vec<Value>, Vec<PathBuf>)> {
+) -> Result<(Vec<Value>, Outcome)> {
     let mut files: IndexMap<String, Tf> = IndexMap::new();
     for item in items {
         // TrustedFile.from_manifest: pop `uri` and `sha256`, nothing else may be left.
@@ -283,18 +292,19 @@ fn expand_v16(
         .map(|tf| tf.realpath.clone())
         .collect();
     let mut hashes = hash_in_order(&pending, version, hasher)?.into_iter();
-    let mut deps = Vec::with_capacity(files.len());
+    let mut out = Outcome::default();
     let list = files
         .into_values()
         .map(|tf| {
-            deps.push(tf.realpath);
+            out.deps.push(tf.realpath);
+            out.hashed_here.push(tf.sha256.is_none());
             let sha = tf
                 .sha256
                 .unwrap_or_else(|| Value::String(hashes.next().unwrap_or_default()));
             entry(tf.uri, sha)
         })
         .collect();
-    Ok((list, deps))
+    Ok((list, out))
 }
 
 /// Every entry below `dir` as `Path.rglob('*')` yields them (symlinked directories listed but not
@@ -329,7 +339,7 @@ fn expand_v14(
     items: Vec<Value>,
     version: GramineVersion,
     hasher: &mut FileHasher,
-) -> Result<(Vec<Value>, Vec<PathBuf>)> {
+) -> Result<(Vec<Value>, Outcome)> {
     // Path -> precomputed hash, or None until the file is hashed. First entry for a path wins.
     let mut files: IndexMap<String, Option<Value>> = IndexMap::new();
     let mut expanded = Vec::new();
@@ -379,6 +389,7 @@ fn expand_v14(
         .map(|(p, _)| PathBuf::from(p))
         .collect();
     let mut hashes = hash_in_order(&pending, version, hasher)?.into_iter();
+    let hashed_here = files.values().map(Option::is_none).collect();
     let list = files
         .into_iter()
         .map(|(p, h)| {
@@ -388,5 +399,11 @@ fn expand_v14(
             )
         })
         .collect();
-    Ok((list, expanded))
+    Ok((
+        list,
+        Outcome {
+            deps: expanded,
+            hashed_here,
+        },
+    ))
 }

@@ -1,0 +1,74 @@
+//! `sgx-measure entries convert`: data owners' entries between formats.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+
+use crate::entries::{self, From, To};
+use crate::fsutil;
+
+/// Work with data owners' trusted-file entries.
+#[derive(Args, Debug)]
+pub struct EntriesArgs {
+    #[command(subcommand)]
+    pub command: EntriesCommand,
+}
+
+/// `entries` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum EntriesCommand {
+    /// Convert entries between TOML fragments, JSON, sha256sum lines and the canonical list.
+    #[command(
+        after_help = "Examples:\n  sgx-measure entries convert entries.toml --to list -o entries.list\n  sgx-measure entries convert SHA256SUMS --from sha256sum --uri-prefix file:/data/ --to json -o entries.json"
+    )]
+    Convert(ConvertArgs),
+}
+
+/// `entries convert` options.
+#[derive(Args, Debug)]
+pub struct ConvertArgs {
+    /// Input file (`-` for standard input).
+    #[arg(value_name = "IN")]
+    pub input: PathBuf,
+    /// Input format (default: detected from the content).
+    #[arg(long, value_enum)]
+    pub from: Option<From>,
+    /// For sha256sum input: the URI prefix put before each path [default: file:].
+    #[arg(long = "uri-prefix", value_name = "P")]
+    pub uri_prefix: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub to: To,
+    /// Output file (written atomically; standard output if omitted).
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+}
+
+/// Reads an entries file, `-` meaning standard input.
+pub fn read_input(path: &std::path::Path) -> Result<Vec<u8>> {
+    if path.as_os_str() == "-" {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut v)?;
+        Ok(v)
+    } else {
+        fsutil::read(path, "entries")
+    }
+}
+
+/// Runs the command.
+pub fn run(args: &EntriesArgs) -> Result<()> {
+    match &args.command {
+        EntriesCommand::Convert(a) => {
+            let input = read_input(&a.input)?;
+            let list = entries::parse(&input, a.from, a.uri_prefix.as_deref())?;
+            let out = entries::render_as(&list, a.to)?;
+            match &a.output {
+                Some(p) => fsutil::write_atomic(p, &out)?,
+                None => std::io::stdout().lock().write_all(&out)?,
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,545 @@
+//! The verifier: MRENCLAVE of a base bundle with a data owner's entries appended to
+//! `sgx.trusted_files`, after enforcing the bundle's append policy. No allocation, no std, bounded
+//! stack: this is what the C ABI runs inside enclaves.
+//!
+//! # The append policy
+//!
+//! Appended entries are code an enclave will load if asked to (a planted `.so` is a trusted file
+//! like any other), and Gramine v1.6+ even lets an appended entry with a hash replace a base entry
+//! that had none, including files found by expanding a base directory. So, secure by default:
+//! - a bundle made without allowed prefixes accepts no entry;
+//! - each URI must start with one of the bundle's prefixes and with `file:`;
+//! - the path after `file:` (one leading `/` aside) must consist of non-empty segments other than
+//!   `.` and `..` (so no directory URI, no `//`, no trailing `/`);
+//! - no URI may equal a URI of the fully expanded base list, even with the same hash;
+//! - no URI may appear twice among the entries.
+//!
+//! Every violation names the entry by its index.
+
+use core::fmt;
+
+use crate::bundle::{Bundle, BundleError, Dialect, Form};
+use crate::engine::{self, ManifestSource, MeasureError, SourceError};
+use crate::entries::{EntriesError, Entry, EntryList, Field};
+use crate::measure::MeasurementHasher;
+use crate::sha256::Sha256;
+
+/// What rule an entry broke.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PolicyKind {
+    /// The bundle allows no appended entries (made without `--allow-prefix`).
+    NothingMayBeAppended,
+    /// The URI starts with none of the allowed prefixes.
+    OutsidePrefixes,
+    /// The URI does not start with `file:`.
+    NotAFileUri,
+    /// The path has an empty, `.` or `..` segment (or ends with `/`).
+    BadPathSegment,
+    /// The URI is already in the base list.
+    RepeatsBaseUri,
+    /// The URI appeared earlier among the entries (`other` is that entry's index).
+    Duplicate,
+}
+
+/// A policy violation by entry `index` (0-based).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PolicyViolation {
+    /// The rule.
+    pub kind: PolicyKind,
+    /// The offending entry.
+    pub index: u32,
+    /// For [`PolicyKind::Duplicate`], the earlier entry with the same URI.
+    pub other: u32,
+}
+
+impl core::error::Error for PolicyViolation {}
+
+impl fmt::Display for PolicyViolation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = self.index;
+        match self.kind {
+            PolicyKind::NothingMayBeAppended => {
+                write!(
+                    f,
+                    "entry {i}: the bundle allows no appended entries (it was made without --allow-prefix)"
+                )
+            }
+            PolicyKind::OutsidePrefixes => write!(
+                f,
+                "entry {i}: URI starts with none of the bundle's allowed prefixes"
+            ),
+            PolicyKind::NotAFileUri => write!(f, "entry {i}: URI does not start with \"file:\""),
+            PolicyKind::BadPathSegment => {
+                write!(
+                    f,
+                    "entry {i}: URI path has an empty, \".\" or \"..\" segment (or is a directory URI)"
+                )
+            }
+            PolicyKind::RepeatsBaseUri => write!(
+                f,
+                "entry {i}: URI is already a trusted file of the base enclave (an appended entry may not shadow or repeat it)"
+            ),
+            PolicyKind::Duplicate => write!(f, "entry {i}: URI repeats entry {}", self.other),
+        }
+    }
+}
+
+/// Why an append failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AppendError {
+    /// The bundle is malformed.
+    Bundle(BundleError),
+    /// The entry list is malformed.
+    Entries(EntriesError),
+    /// An entry breaks the append policy.
+    Policy(PolicyViolation),
+    /// The measurement failed (layout or source).
+    Measure(MeasureError),
+}
+
+impl core::error::Error for AppendError {}
+
+impl fmt::Display for AppendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AppendError::Bundle(e) => e.fmt(f),
+            AppendError::Entries(e) => e.fmt(f),
+            AppendError::Policy(e) => e.fmt(f),
+            AppendError::Measure(e) => e.fmt(f),
+        }
+    }
+}
+
+impl From<MeasureError> for AppendError {
+    fn from(e: MeasureError) -> Self {
+        AppendError::Measure(e)
+    }
+}
+
+/// SHA-256 of a field's decoded bytes.
+fn field_sha256(f: &Field<'_>) -> [u8; 32] {
+    let mut h = Sha256::new();
+    let mut buf = [0u8; 128];
+    let mut n = 0;
+    for b in f.bytes() {
+        if n == buf.len() {
+            h.update(&buf);
+            n = 0;
+        }
+        if let Some(slot) = buf.get_mut(n) {
+            *slot = b;
+        }
+        n += 1;
+    }
+    h.update(buf.get(..n).unwrap_or(&[]));
+    h.finalize()
+}
+
+/// Whether the path after `file:` has only non-empty segments other than `.` and `..`.
+fn path_segments_ok(uri: &Field<'_>) -> bool {
+    let mut bytes = uri.bytes().skip(b"file:".len()).peekable();
+    if bytes.peek() == Some(&b'/') {
+        bytes.next();
+    }
+    let (mut len, mut dots) = (0usize, 0usize);
+    for b in bytes.chain(core::iter::once(b'/')) {
+        if b == b'/' {
+            if len == 0 || (len == dots && len <= 2) {
+                return false;
+            }
+            len = 0;
+            dots = 0;
+        } else {
+            len += 1;
+            if b == b'.' {
+                dots += 1;
+            }
+        }
+    }
+    true
+}
+
+/// A Bloom filter on the stack, probed with hash positions keyed by the whole entry list (so they
+/// cannot be predicted by whoever crafts the list), confirmed by an exact comparison on a hit.
+struct SeenUris {
+    bits: [u8; BLOOM_BYTES],
+    key: [u64; 2],
+}
+
+/// Bloom filter size: 128 Ki bits (16 KiB of stack).
+const BLOOM_BYTES: usize = 16 * 1024;
+
+fn mix(mut x: u64) -> u64 {
+    // splitmix64's finalizer.
+    x ^= x >> 30;
+    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x ^= x >> 27;
+    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+fn u64_at(h: &[u8; 32], i: usize) -> u64 {
+    let mut b = [0u8; 8];
+    if let Some(s) = h.get(i..i + 8) {
+        b.copy_from_slice(s);
+    }
+    u64::from_le_bytes(b)
+}
+
+impl SeenUris {
+    fn new(list_digest: &[u8; 32]) -> Self {
+        SeenUris {
+            bits: [0; BLOOM_BYTES],
+            key: [u64_at(list_digest, 0), u64_at(list_digest, 8)],
+        }
+    }
+    fn positions(&self, uri_hash: &[u8; 32]) -> [usize; 2] {
+        let bits = (BLOOM_BYTES * 8) as u64;
+        [
+            (mix(u64_at(uri_hash, 0) ^ self.key[0]) % bits) as usize,
+            (mix(u64_at(uri_hash, 8) ^ self.key[1]) % bits) as usize,
+        ]
+    }
+    fn get(&self, p: usize) -> bool {
+        self.bits
+            .get(p / 8)
+            .is_some_and(|b| b & (1 << (p % 8)) != 0)
+    }
+    /// Inserts; returns whether the URI may have been seen before.
+    fn insert(&mut self, uri_hash: &[u8; 32]) -> bool {
+        let ps = self.positions(uri_hash);
+        let maybe = ps.iter().all(|&p| self.get(p));
+        for p in ps {
+            if let Some(b) = self.bits.get_mut(p / 8) {
+                *b |= 1 << (p % 8);
+            }
+        }
+        maybe
+    }
+}
+
+/// Checks every entry against the bundle's append policy. `list_digest` is the SHA-256 of the
+/// entry list's bytes (its CONFIGID half), used to key the duplicate filter.
+pub fn check_policy(
+    bundle: &Bundle<'_>,
+    entries: &EntryList<'_>,
+    list_digest: &[u8; 32],
+) -> Result<(), PolicyViolation> {
+    let violation = |kind, index: usize, other: usize| PolicyViolation {
+        kind,
+        index: index as u32,
+        other: other as u32,
+    };
+    if !entries.is_empty() && bundle.policy.is_empty() {
+        return Err(violation(PolicyKind::NothingMayBeAppended, 0, 0));
+    }
+    let mut seen = SeenUris::new(list_digest);
+    for (i, e) in entries.iter().enumerate() {
+        if !bundle.policy.prefixes().any(|p| e.uri.starts_with(p)) {
+            return Err(violation(PolicyKind::OutsidePrefixes, i, 0));
+        }
+        if !e.uri.starts_with(b"file:") {
+            return Err(violation(PolicyKind::NotAFileUri, i, 0));
+        }
+        if !path_segments_ok(&e.uri) {
+            return Err(violation(PolicyKind::BadPathSegment, i, 0));
+        }
+        let h = field_sha256(&e.uri);
+        if bundle.has_base_uri_hash(&h) {
+            return Err(violation(PolicyKind::RepeatsBaseUri, i, 0));
+        }
+        if seen.insert(&h)
+            && let Some(j) = entries
+                .iter()
+                .take(i)
+                .position(|prev| prev.uri.bytes().eq(e.uri.bytes()))
+        {
+            return Err(violation(PolicyKind::Duplicate, i, j));
+        }
+    }
+    Ok(())
+}
+
+/// Buffers small writes into larger chunks for the sink.
+struct Chunker<'o> {
+    out: &'o mut dyn FnMut(&[u8]),
+    buf: [u8; 256],
+    n: usize,
+}
+
+impl Chunker<'_> {
+    fn push(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            if self.n == self.buf.len() {
+                self.flush();
+            }
+            let take = bytes.len().min(self.buf.len() - self.n);
+            let (head, tail) = bytes.split_at(take);
+            if let Some(dst) = self.buf.get_mut(self.n..self.n + take) {
+                dst.copy_from_slice(head);
+            }
+            self.n += take;
+            bytes = tail;
+        }
+    }
+    fn flush(&mut self) {
+        (self.out)(self.buf.get(..self.n).unwrap_or(&[]));
+        self.n = 0;
+    }
+}
+
+const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
+
+/// tomli_w's basic-string escaping of one byte (`multiline_strings=False`): `\b \n \f \r \" \\`,
+/// other control characters except TAB (and DEL) as `\u00xx`, everything else as is.
+fn toml_escape(b: u8, out: &mut Chunker<'_>) {
+    match b {
+        b'"' => out.push(b"\\\""),
+        b'\\' => out.push(b"\\\\"),
+        0x08 => out.push(b"\\b"),
+        b'\n' => out.push(b"\\n"),
+        0x0c => out.push(b"\\f"),
+        b'\r' => out.push(b"\\r"),
+        b'\t' => out.push(b"\t"),
+        b if b < 0x20 || b == 0x7f => out.push(&[
+            b'\\',
+            b'u',
+            b'0',
+            b'0',
+            HEX_LOWER[usize::from(b >> 4)],
+            HEX_LOWER[usize::from(b & 15)],
+        ]),
+        b => out.push(&[b]),
+    }
+}
+
+/// Number of code points of a field once TOML-escaped.
+fn escaped_code_points(f: &Field<'_>) -> usize {
+    f.bytes()
+        .map(|b| match b {
+            b'"' | b'\\' | 0x08 | b'\n' | 0x0c | b'\r' => 2,
+            b'\t' => 1,
+            b if b < 0x20 || b == 0x7f => 6,
+            b if b & 0xc0 == 0x80 => 0, // UTF-8 continuation byte
+            _ => 1,
+        })
+        .sum()
+}
+
+/// Whether tomli_w writes `{ uri = "...", sha256 = "..." }` inline in an array: the line
+/// `    { uri = "U", sha256 = "H" },` is at most 100 code points (30 of them fixed). Both dialects
+/// agree for items holding only strings.
+fn fits_inline(e: &Entry<'_>) -> bool {
+    30 + escaped_code_points(&e.uri) + escaped_code_points(&e.sha256) <= 100
+}
+
+/// How the trusted-file list is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListForm {
+    /// No entries appended to an empty base list: the base manifest as is.
+    EmptyBase,
+    /// `[[sgx.trusted_files]]` sections.
+    Sections,
+    /// An inline array.
+    Inline,
+}
+
+/// The final manifest: the base with `entries` appended, rendered on demand.
+#[derive(Clone, Copy, Debug)]
+pub struct AppendedManifest<'a> {
+    form: ListForm,
+    parts: Form<'a>,
+    whole: &'a [u8],
+    entries: EntryList<'a>,
+    len: u64,
+}
+
+impl<'a> AppendedManifest<'a> {
+    /// Chooses the list's form and computes the length (one rendering pass).
+    pub fn new(bundle: &Bundle<'a>, entries: EntryList<'a>) -> Self {
+        let (form, parts, whole) = if entries.is_empty() {
+            match (bundle.empty_manifest, bundle.inline_form) {
+                (Some(m), _) => (
+                    ListForm::EmptyBase,
+                    Form {
+                        prefix: &[],
+                        suffix: &[],
+                    },
+                    m,
+                ),
+                (None, Some(f)) => (ListForm::Inline, f, &[][..]),
+                (None, None) => (ListForm::Sections, bundle.sections_form, &[][..]),
+            }
+        } else {
+            match bundle.inline_form {
+                Some(f) if entries.iter().all(|e| fits_inline(&e)) => {
+                    (ListForm::Inline, f, &[][..])
+                }
+                _ => (ListForm::Sections, bundle.sections_form, &[][..]),
+            }
+        };
+        let mut m = AppendedManifest {
+            form,
+            parts,
+            whole,
+            entries,
+            len: 0,
+        };
+        let mut len = 0u64;
+        m.render(&mut |c| len += c.len() as u64);
+        m.len = len;
+        m
+    }
+
+    /// How the list is written.
+    pub fn form(&self) -> ListForm {
+        self.form
+    }
+
+    /// Writes the manifest bytes to `out`.
+    pub fn render(&self, out: &mut dyn FnMut(&[u8])) {
+        if self.form == ListForm::EmptyBase {
+            out(self.whole);
+            return;
+        }
+        out(self.parts.prefix);
+        let (open, mid, close): (&[u8], &[u8], &[u8]) = match self.form {
+            ListForm::Inline => (b"    { uri = \"", b"\", sha256 = \"", b"\" },\n"),
+            _ => (
+                b"\n[[sgx.trusted_files]]\nuri = \"",
+                b"\"\nsha256 = \"",
+                b"\"\n",
+            ),
+        };
+        let mut c = Chunker {
+            out: &mut *out,
+            buf: [0; 256],
+            n: 0,
+        };
+        for e in self.entries.iter() {
+            c.push(open);
+            e.uri.bytes().for_each(|b| toml_escape(b, &mut c));
+            c.push(mid);
+            e.sha256.bytes().for_each(|b| toml_escape(b, &mut c));
+            c.push(close);
+        }
+        c.flush();
+        out(self.parts.suffix);
+    }
+}
+
+impl ManifestSource for AppendedManifest<'_> {
+    fn len(&self) -> u64 {
+        self.len
+    }
+    fn write_to(&mut self, out: &mut dyn FnMut(&[u8])) -> Result<(), SourceError> {
+        self.render(out);
+        Ok(())
+    }
+}
+
+/// MRENCLAVE of the bundle's enclave with `entries` appended, without checking the policy (the
+/// caller has, or deliberately does not want to).
+pub fn mrenclave_unchecked(
+    bundle: &Bundle<'_>,
+    entries: EntryList<'_>,
+) -> Result<[u8; 32], MeasureError> {
+    let mut manifest = AppendedManifest::new(bundle, entries);
+    let layout = engine::layout_for(bundle.params, manifest.len(), &bundle.pal)?;
+    let mut hasher = MeasurementHasher::new();
+    engine::measure(&layout, &mut manifest, &bundle.pal, &mut hasher, &mut ())?;
+    Ok(hasher.finish())
+}
+
+/// The verifier's entry point: parses both inputs, enforces the policy, returns MRENCLAVE.
+pub fn mrenclave_append(bundle: &[u8], entries: &[u8]) -> Result<[u8; 32], AppendError> {
+    let bundle = Bundle::parse(bundle).map_err(AppendError::Bundle)?;
+    let list = EntryList::parse(entries).map_err(AppendError::Entries)?;
+    check_policy(&bundle, &list, &Sha256::digest(entries)).map_err(AppendError::Policy)?;
+    Ok(mrenclave_unchecked(&bundle, list)?)
+}
+
+/// The dialect does not change how appended entries are written (they hold only strings, for
+/// which tomli_w 0.4 and 1.x agree); kept so callers can assert it.
+pub const fn dialect_is_supported(d: Dialect) -> bool {
+    matches!(d, Dialect::TomliW1 | Dialect::TomliW04)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(s: &'static [u8]) -> Field<'static> {
+        let list = std::boxed::Box::leak(
+            std::vec![
+                b"sgx-measure entries v1\n".to_vec(),
+                s.to_vec(),
+                b"\tx\n".to_vec()
+            ]
+            .concat()
+            .into_boxed_slice(),
+        );
+        EntryList::parse(list).unwrap().iter().next().unwrap().uri
+    }
+
+    #[test]
+    fn path_segments() {
+        for ok in [
+            &b"file:/data/a"[..],
+            b"file:data/a.bin",
+            b"file:/a/.hidden",
+            b"file:/a/...x",
+            b"file:a/b c/d",
+        ] {
+            assert!(
+                path_segments_ok(&field(ok)),
+                "{}",
+                core::str::from_utf8(ok).unwrap()
+            );
+        }
+        for bad in [
+            &b"file:"[..],
+            b"file:/",
+            b"file://a",
+            b"file:/a//b",
+            b"file:/a/",
+            b"file:/a/./b",
+            b"file:/a/../b",
+            b"file:..",
+            b"file:/a/.",
+        ] {
+            assert!(
+                !path_segments_ok(&field(bad)),
+                "{}",
+                core::str::from_utf8(bad).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn inline_rule_counts_code_points_after_escaping() {
+        let list = crate::entries::encode([
+            (
+                "file:a",
+                "0123456789012345678901234567890123456789012345678901234567890123",
+            ),
+            (
+                "file:ab",
+                "0123456789012345678901234567890123456789012345678901234567890123",
+            ),
+            (
+                "file:é",
+                "0123456789012345678901234567890123456789012345678901234567890123",
+            ),
+            (
+                "fi\"le:",
+                "0123456789012345678901234567890123456789012345678901234567890123",
+            ),
+        ]);
+        let list = EntryList::parse(&list).unwrap();
+        let fits: std::vec::Vec<bool> = list.iter().map(|e| fits_inline(&e)).collect();
+        assert_eq!(fits, [true, false, true, false]);
+    }
+}
