@@ -32,6 +32,7 @@ pub mod configid;
 pub mod elf;
 pub mod engine;
 pub mod entries;
+pub mod evidence;
 pub mod layout;
 pub mod measure;
 pub mod profile;
