@@ -4,6 +4,7 @@
 pub mod attrs;
 pub mod cmd;
 pub mod entries;
+pub mod evidence;
 pub mod fsutil;
 pub mod hashing;
 pub mod manifest;

@@ -23,6 +23,7 @@ enum Command {
     Append(cmd::append::AppendArgs),
     Sigstruct(cmd::sigstruct::SigstructArgs),
     GenKey(cmd::gen_key::GenKeyArgs),
+    Quote(cmd::quote::QuoteArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
         Command::Append(a) => cmd::append::run(a),
         Command::Sigstruct(a) => cmd::sigstruct::run(a),
         Command::GenKey(a) => cmd::gen_key::run(a),
+        Command::Quote(a) => cmd::quote::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

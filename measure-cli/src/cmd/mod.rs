@@ -8,6 +8,7 @@ pub mod gen_key;
 pub mod hash_files;
 pub mod mrenclave;
 pub mod pipeline;
+pub mod quote;
 pub mod sign;
 pub mod sigstruct;
 
