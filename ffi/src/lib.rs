@@ -17,6 +17,7 @@
 #[cfg(not(sgxm_enclave))]
 extern crate std;
 
+pub mod evidence;
 pub mod hasher;
 pub mod status;
 
