@@ -5,27 +5,27 @@
 
 use core::slice;
 
-use measure_core::evidence::{Evidence, EvidenceError, ReportBody, report};
+use measure_core::evidence::{Evidence, EvidenceError, ReportBody};
 
 use crate::status::*;
 
 /// ATTRIBUTES.FLAGS bit INIT.
-pub const SGXM_ATTRIBUTE_INIT: u64 = report::FLAG_INIT;
+pub const SGXM_ATTRIBUTE_INIT: u64 = 0x1;
 /// ATTRIBUTES.FLAGS bit DEBUG: a debug enclave, whose memory the host can read.
-pub const SGXM_ATTRIBUTE_DEBUG: u64 = report::FLAG_DEBUG;
+pub const SGXM_ATTRIBUTE_DEBUG: u64 = 0x2;
 /// ATTRIBUTES.FLAGS bit MODE64BIT.
-pub const SGXM_ATTRIBUTE_MODE64BIT: u64 = report::FLAG_MODE64BIT;
+pub const SGXM_ATTRIBUTE_MODE64BIT: u64 = 0x4;
 /// ATTRIBUTES.FLAGS bit PROVISIONKEY.
-pub const SGXM_ATTRIBUTE_PROVISION_KEY: u64 = report::FLAG_PROVISION_KEY;
+pub const SGXM_ATTRIBUTE_PROVISION_KEY: u64 = 0x10;
 /// ATTRIBUTES.FLAGS bit EINITTOKEN_KEY.
-pub const SGXM_ATTRIBUTE_EINITTOKEN_KEY: u64 = report::FLAG_EINITTOKEN_KEY;
+pub const SGXM_ATTRIBUTE_EINITTOKEN_KEY: u64 = 0x20;
 /// ATTRIBUTES.FLAGS bit CET.
-pub const SGXM_ATTRIBUTE_CET: u64 = report::FLAG_CET;
+pub const SGXM_ATTRIBUTE_CET: u64 = 0x40;
 /// ATTRIBUTES.FLAGS bit KSS: Key Separation and Sharing; without it ISVEXTPRODID, ISVFAMILYID,
 /// CONFIGID and CONFIGSVN are zero.
-pub const SGXM_ATTRIBUTE_KSS: u64 = report::FLAG_KSS;
+pub const SGXM_ATTRIBUTE_KSS: u64 = 0x80;
 /// ATTRIBUTES.FLAGS bit AEXNOTIFY.
-pub const SGXM_ATTRIBUTE_AEX_NOTIFY: u64 = report::FLAG_AEX_NOTIFY;
+pub const SGXM_ATTRIBUTE_AEX_NOTIFY: u64 = 0x400;
 
 /// Every field of the enclave's report body (REPORTBODY), reserved bytes aside, as read from
 /// evidence by `sgxm_identity_from_evidence`. Integers are in host byte order; byte arrays are
@@ -203,6 +203,20 @@ mod tests {
         unsafe { CStr::from_ptr(sgxm_status_str(rc)) }
             .to_str()
             .unwrap()
+    }
+
+    #[test]
+    fn evidence_attribute_bits_match_the_core() {
+        use measure_core::evidence::report;
+        // Literal values above so that cbindgen can export them.
+        assert_eq!(SGXM_ATTRIBUTE_INIT, report::FLAG_INIT);
+        assert_eq!(SGXM_ATTRIBUTE_DEBUG, report::FLAG_DEBUG);
+        assert_eq!(SGXM_ATTRIBUTE_MODE64BIT, report::FLAG_MODE64BIT);
+        assert_eq!(SGXM_ATTRIBUTE_PROVISION_KEY, report::FLAG_PROVISION_KEY);
+        assert_eq!(SGXM_ATTRIBUTE_EINITTOKEN_KEY, report::FLAG_EINITTOKEN_KEY);
+        assert_eq!(SGXM_ATTRIBUTE_CET, report::FLAG_CET);
+        assert_eq!(SGXM_ATTRIBUTE_KSS, report::FLAG_KSS);
+        assert_eq!(SGXM_ATTRIBUTE_AEX_NOTIFY, report::FLAG_AEX_NOTIFY);
     }
 
     #[test]
