@@ -32,16 +32,33 @@ pub enum Dialect {
     TomliW1,
     /// tomli_w 0.4.0 (RHEL/AlmaLinux 8 and 9 through EPEL, Python 3.6 pip installs).
     TomliW04,
+    /// `toml.dumps` of the Python `toml` library 0.10.2 (Gramine v1.0 to v1.3); see
+    /// [`super::toml0102`].
+    Toml0102,
 }
 
 const ARRAY_INDENT: &str = "    ";
 const MAX_LINE_LENGTH: usize = 100;
 
 /// Serializes `table` as the given writer's `dump` would.
+///
+/// toml 0.10.2 ([`Dialect::Toml0102`]) fails on some value trees (e.g. a string starting with a
+/// control character); for those this returns an empty string: use [`try_emit`] with that
+/// dialect.
 pub fn emit(table: &Table, dialect: Dialect) -> String {
+    try_emit(table, dialect).unwrap_or_default()
+}
+
+/// Serializes `table` as the given writer's `dump` would, or says why that writer fails on it
+/// (only toml 0.10.2 ever fails).
+pub fn try_emit(table: &Table, dialect: Dialect) -> anyhow::Result<String> {
+    if dialect == Dialect::Toml0102 {
+        return super::toml0102::dumps(table)
+            .map_err(|e| anyhow::anyhow!("toml 0.10.2 cannot write this manifest: {}", e.0));
+    }
     let mut out = String::new();
     gen_table(&mut out, table, dialect, "", false);
-    out
+    Ok(out)
 }
 
 enum Literal<'a> {

@@ -1,5 +1,6 @@
 //! TOML as Gramine's Python tools see it: parsed like tomli (values and key order) and written
-//! like tomli_w.
+//! like tomli_w (Gramine v1.4 and later), or read and written by the Python `toml` 0.10.2 library
+//! (Gramine v1.0 to v1.3, module [`toml0102`]).
 //!
 //! # Parsing
 //!
@@ -31,14 +32,16 @@
 //! # Writing
 //!
 //! [`emit`] reproduces `tomli_w.dump` byte for byte in the [`Dialect`]s listed there; see
-//! [`emit`](mod@emit) for the rules.
+//! [`emit`](mod@emit) for the rules. [`Dialect::Toml0102`] is `toml.dumps` of toml 0.10.2, which
+//! cannot write every value tree: use [`try_emit`] for it.
 
 pub mod emit;
 pub mod parser;
 pub mod pyfmt;
+pub mod toml0102;
 pub mod value;
 
-pub use emit::{Dialect, emit};
+pub use emit::{Dialect, emit, try_emit};
 pub use value::{Date, Datetime, Table, Time, Value};
 
 use anyhow::{Context, Result, bail};
@@ -70,6 +73,16 @@ pub fn parse(text: &str) -> Result<Table> {
         Ok(table) => Ok(table),
         Err(e) => bail!("invalid TOML: {} ({})", e.msg, position(src, e.pos)),
     }
+}
+
+/// Parses TOML text as the reader paired with `dialect` does: tomli for the tomli_w dialects,
+/// `toml.loads` for [`Dialect::Toml0102`].
+pub fn parse_for(text: &str, dialect: Dialect) -> Result<Table> {
+    if dialect == Dialect::Toml0102 {
+        return toml0102::loads(text)
+            .map_err(|e| anyhow::anyhow!("invalid TOML (toml 0.10.2): {e}"));
+    }
+    parse(text)
 }
 
 /// `line L, column C` of a byte offset, or `end of document`.
