@@ -71,8 +71,31 @@ pub fn header(
         let _ = writeln!(s, "    attr.xfrm:   {:#x}", l.xfrm);
         let _ = writeln!(s, "    misc_select: {:#x}", l.misc_select);
     }
-    s.push_str("SGX remote attestation:\n");
     let ra = sgx.and_then(|t| t.get("remote_attestation"));
+    if version <= GramineVersion::V1_2 {
+        // `if manifest_sgx['remote_attestation']:` (any true value, `"none"` included), then
+        // EPID when `ra_client_spid` is set, else DCAP.
+        if ra.is_some_and(Value::is_truthy) {
+            let spid = sgx.and_then(|t| t.get("ra_client_spid"));
+            s.push_str("SGX remote attestation:\n");
+            match spid.filter(|v| v.is_truthy()) {
+                None => s.push_str("    DCAP/ECDSA\n"),
+                Some(spid) => {
+                    let linkable = sgx
+                        .and_then(|t| t.get("ra_client_linkable"))
+                        .map(Value::python_str)
+                        .unwrap_or_else(|| "False".into());
+                    let _ = writeln!(
+                        s,
+                        "    EPID (spid = {}, linkable = {linkable})",
+                        spid.python_str()
+                    );
+                }
+            }
+        }
+        return s;
+    }
+    s.push_str("SGX remote attestation:\n");
     let line = match ra.and_then(Value::as_str).unwrap_or("none") {
         _ if ra.is_some() && ra.and_then(Value::as_str).is_none() => "<unrecognized>".to_string(),
         "none" => "None".to_string(),
@@ -113,6 +136,13 @@ pub struct LegacyAttributes {
 /// `sgx.debug == 1`, MODE64BIT always, XFRM = legacy | each `sgx.require_*` == 1, MISCSELECT.EXINFO
 /// from `sgx.require_exinfo == 1`.
 pub fn legacy_attributes(manifest: &Table) -> LegacyAttributes {
+    legacy_attributes_for(manifest, GramineVersion::V1_5)
+}
+
+/// `get_enclave_attributes` of v1.0 to v1.5 as the verbose header prints it: like
+/// [`legacy_attributes`], except that v1.0 to v1.3 read `sgx.support_exinfo` (not
+/// `require_exinfo`) and v1.0 has no `require_amx`.
+pub fn legacy_attributes_for(manifest: &Table, version: GramineVersion) -> LegacyAttributes {
     let empty = Table::new();
     let sgx = manifest
         .get("sgx")
@@ -123,7 +153,7 @@ pub fn legacy_attributes(manifest: &Table) -> LegacyAttributes {
         matches!(
             sgx.get(k),
             Some(Value::Boolean(true)) | Some(Value::Integer(1))
-        )
+        ) || matches!(sgx.get(k), Some(Value::Float(f)) if *f == 1.0)
     };
     let mut flags = 0x4; // SGX_FLAGS_MODE64BIT
     if is_one("debug") {
@@ -137,11 +167,19 @@ pub fn legacy_attributes(manifest: &Table) -> LegacyAttributes {
         ("require_pkru", 0x200),
         ("require_amx", 0x60000),
     ] {
+        if key == "require_amx" && version == GramineVersion::V1_0 {
+            continue;
+        }
         if is_one(key) {
             xfrm |= bits;
         }
     }
-    let misc_select = u32::from(is_one("require_exinfo"));
+    let exinfo = if version <= GramineVersion::V1_3 {
+        "support_exinfo"
+    } else {
+        "require_exinfo"
+    };
+    let misc_select = u32::from(is_one(exinfo));
     let shown = |k: &str| {
         sgx.get(k)
             .map(Value::python_str)

@@ -1,5 +1,6 @@
-//! `sgx-measure sign` against every v1.4 to v1.9 result of the oracle vectors: `.manifest.sgx`
-//! and `.sig` byte-identical to gramine-sgx-sign's, and every error case refused cleanly with no
+//! `sgx-measure sign` against every v1.0 to v1.9 result of the oracle vectors (v1.0 to v1.3 written
+//! by toml 0.10.2, later ones by tomli_w): `.manifest.sgx` and `.sig` byte-identical to
+//! gramine-sgx-sign's, and every error case refused cleanly with no
 //! output file. Each case is staged in a temporary copy (its `setup` creates symlinks and
 //! generated data).
 
@@ -75,7 +76,7 @@ fn sign_reproduces_every_vector() {
     let key = common::vectors_dir().join("../test-signing-key.pem");
     let results: Vec<_> = common::all_results()
         .into_iter()
-        .filter(|r| !r.is_append && r.version.as_str() >= "v1.4")
+        .filter(|r| !r.is_append)
         .collect();
     let mut by_case: Vec<(String, Vec<VectorResult>)> = Vec::new();
     for r in results {
@@ -145,7 +146,7 @@ fn sign_reproduces_every_vector() {
     }
     eprintln!("sign vectors: {ok}/{total} byte-identical, {refused}/{errors} errors refused");
     assert!(
-        total > 300 && errors > 100,
+        total > 480 && errors > 140,
         "vector set incomplete: {total} results, {errors} errors"
     );
     assert!(

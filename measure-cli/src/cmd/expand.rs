@@ -36,7 +36,7 @@ pub fn run(args: &ExpandArgs) -> Result<()> {
     let input = fsutil::read(&args.manifest, "manifest")?;
     let mut hasher = FileHasher::new(args.pipeline.hash_cache.as_deref(), args.quiet)?;
     let expanded = manifest::expand(&input, &opts, &mut hasher)?;
-    let out = toml::emit(&expanded.manifest, dialect);
+    let out = toml::try_emit(&expanded.manifest, dialect)?;
     fsutil::write_atomic(&args.output, out.as_bytes())?;
     hasher.save_cache()?;
     if !args.quiet {

@@ -46,8 +46,14 @@ pub fn measure_manifest(
     libpal_name: &str,
     version: GramineVersion,
 ) -> Result<Measured> {
-    let text = toml::decode_text(manifest_bytes)?;
-    let manifest = toml::parse(&text)?;
+    let manifest = if version <= GramineVersion::V1_3 {
+        // v1.0 to v1.3 decode the file as UTF-8 (no newline translation) and read it with
+        // `toml.loads` and the `Manifest` constructor.
+        let text = std::str::from_utf8(manifest_bytes).context("manifest is not valid UTF-8")?;
+        crate::manifest::legacy::reread(text, version)?
+    } else {
+        toml::parse(&toml::decode_text(manifest_bytes)?)?
+    };
     measure_parsed(manifest_bytes, manifest, libpal, libpal_name, version)
 }
 

@@ -77,7 +77,8 @@ pub fn run(args: &MrenclaveArgs) -> Result<()> {
 
 /// gramine-sgx-sign's verbose report for a measured manifest.
 pub fn verbose_report(version: GramineVersion, m: &Measured) -> String {
-    let legacy = (version <= GramineVersion::V1_5).then(|| report::legacy_attributes(&m.manifest));
+    let legacy = (version <= GramineVersion::V1_5)
+        .then(|| report::legacy_attributes_for(&m.manifest, version));
     let mut s = report::header(version, &m.attrs, &m.manifest, legacy.as_ref());
     s.push_str("Memory:\n");
     for e in &m.map.events {

@@ -37,7 +37,8 @@ pub struct PipelineArgs {
     /// Gramine version whose rules apply (defaults, trusted-file expansion, layout, SIGSTRUCT).
     #[arg(long, value_name = "V", default_value = "1.9", value_parser = parse_version)]
     pub gramine: GramineVersion,
-    /// The tomli_w version that writes the .manifest.sgx on the signing machine.
+    /// The tomli_w version that writes the .manifest.sgx on the signing machine (v1.4+; Gramine
+    /// v1.0 to v1.3 always wrote with the Python `toml` 0.10.2 library).
     #[arg(long = "tomli-w", value_name = "1|0.4", default_value = "1")]
     pub tomli_w: TomliW,
     /// The LibOS inserted as loader.entrypoint.uri when the manifest has none (v1.8+); hashed when
@@ -73,13 +74,18 @@ impl PipelineArgs {
         })
     }
 
-    /// The writer dialect.
+    /// The writer dialect: tomli_w 1.x or 0.4 (`--tomli-w`) for v1.4 and later; toml 0.10.2 for
+    /// v1.0 to v1.3, which did not use tomli_w (`--tomli-w 1`, the default, is accepted and
+    /// ignored there; `--tomli-w 0.4` is refused).
     pub fn dialect(&self) -> Result<Dialect> {
         if self.gramine <= GramineVersion::V1_3 {
-            bail!(
-                "Gramine {} wrote manifests with the Python `toml` 0.10.2 library, which is not supported yet",
-                self.gramine
-            );
+            if self.tomli_w == TomliW::V04 {
+                bail!(
+                    "--tomli-w 0.4 does not apply to Gramine {}: it wrote manifests with the Python `toml` 0.10.2 library, not tomli_w (leave --tomli-w out)",
+                    self.gramine
+                );
+            }
+            return Ok(Dialect::Toml0102);
         }
         Ok(match self.tomli_w {
             TomliW::V1 => Dialect::TomliW1,

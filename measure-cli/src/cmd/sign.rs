@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use measure_core::profile::GramineVersion;
 use sha2::{Digest, Sha256};
 
 use super::measure_parsed;
@@ -105,12 +106,18 @@ pub fn run(args: &SignArgs) -> Result<()> {
     let libpal = fsutil::read(&args.libpal, "libpal")?;
     let mut hasher = FileHasher::new(args.pipeline.hash_cache.as_deref(), args.quiet)?;
     let expanded = manifest::expand(&input, &opts, &mut hasher)?;
-    let out = toml::emit(&expanded.manifest, dialect);
-    // gramine-sgx-sign re-reads the file it wrote; the emitter's output parses back to the same
-    // table (tests check this fixed point on every vector), so measure without parsing again.
+    let out = toml::try_emit(&expanded.manifest, dialect)?;
+    // gramine-sgx-sign re-reads the file it wrote. tomli_w's output parses back to the same
+    // table (tests check this fixed point on every vector), so measure without parsing again;
+    // toml 0.10.2's does not always (v1.0 to v1.3), so read it back as those versions do.
+    let measured_table = if version <= GramineVersion::V1_3 {
+        manifest::legacy::reread(&out, version)?
+    } else {
+        expanded.manifest.clone()
+    };
     let measured = measure_parsed(
         out.as_bytes(),
-        expanded.manifest.clone(),
+        measured_table,
         &libpal,
         &args.libpal.display().to_string(),
         version,

@@ -3,6 +3,7 @@
 //! `expand_all_trusted_files`).
 
 pub mod chroot;
+pub mod legacy;
 pub mod pypath;
 pub mod trusted;
 
@@ -54,12 +55,14 @@ fn s(v: &str) -> Value {
 pub fn apply_defaults(manifest: &mut Table, opts: &Options, hasher: &mut FileHasher) -> Result<()> {
     use GramineVersion::*;
     let v = opts.version;
+    if v <= V1_3 {
+        return legacy::construct(manifest, v);
+    }
     let sgx = table_entry(manifest, "sgx", "sgx")?;
     sgx.setdefault("trusted_files", Value::Array(Vec::new()));
     match v {
-        V1_0 | V1_1 | V1_2 | V1_3 => {
-            bail!("Gramine {v} manifests are not supported by this command yet")
-        }
+        // Returned above.
+        V1_0 | V1_1 | V1_2 | V1_3 => {}
         V1_4 => {
             sgx.setdefault("enclave_size", s("256M"));
             if !sgx.contains_key("thread_num") {
@@ -257,6 +260,9 @@ pub struct Expanded {
 /// Reads, completes and expands a manifest: everything `gramine-sgx-sign` does before writing the
 /// `.manifest.sgx`.
 pub fn expand(manifest_bytes: &[u8], opts: &Options, hasher: &mut FileHasher) -> Result<Expanded> {
+    if opts.version <= GramineVersion::V1_3 {
+        return legacy::expand(manifest_bytes, opts, hasher);
+    }
     let text = toml::decode_text(manifest_bytes)?;
     let mut manifest = toml::parse(&text)?;
     apply_defaults(&mut manifest, opts, hasher)?;

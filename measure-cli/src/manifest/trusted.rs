@@ -33,7 +33,7 @@ struct Tf {
     inner: Option<String>,
 }
 
-fn uri2path(uri: &Value) -> Result<String> {
+pub(super) fn uri2path(uri: &Value) -> Result<String> {
     let Some(s) = uri.as_str() else {
         bail!(
             "trusted file URI must be a string, found {} {}",
@@ -47,11 +47,11 @@ fn uri2path(uri: &Value) -> Result<String> {
     }
 }
 
-fn is_dir(p: &Path) -> bool {
+pub(super) fn is_dir(p: &Path) -> bool {
     std::fs::metadata(p).map(|m| m.is_dir()).unwrap_or(false)
 }
 
-fn is_file(p: &Path) -> bool {
+pub(super) fn is_file(p: &Path) -> bool {
     std::fs::metadata(p).map(|m| m.is_file()).unwrap_or(false)
 }
 
@@ -62,7 +62,7 @@ fn is_symlink(p: &Path) -> bool {
 }
 
 /// `os.access(path, os.R_OK)`.
-fn readable(p: &Path) -> bool {
+pub(super) fn readable(p: &Path) -> bool {
     use std::os::unix::ffi::OsStrExt;
     let Ok(c) = std::ffi::CString::new(p.as_os_str().as_bytes()) else {
         return false;
@@ -309,7 +309,7 @@ fn expand_v16(
 
 /// Every entry below `dir` as `Path.rglob('*')` yields them (symlinked directories listed but not
 /// descended into), sorted as Python sorts paths: component by component.
-fn rglob_sorted(dir: &str) -> Result<Vec<String>> {
+pub(super) fn rglob_sorted(dir: &str) -> Result<Vec<String>> {
     fn walk(dir: &Path, rel: &mut Vec<String>, out: &mut Vec<Vec<String>>) -> Result<()> {
         for name in sorted_names(dir)? {
             let p = dir.join(&name);

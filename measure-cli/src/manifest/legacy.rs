@@ -1,0 +1,347 @@
+//! Gramine v1.0 to v1.3: the `Manifest` constructor and `expand_all_trusted_files` of the
+//! releases that read and wrote manifests with the Python `toml` 0.10.2 library.
+//!
+//! What differs from v1.4 and later:
+//! * defaults: `sgx.thread_num = 4` (no `max_threads`), `support_exinfo` (not `require_exinfo`),
+//!   `require_amx` from v1.1, `remote_attestation = false` until v1.2 and `"none"` in v1.3,
+//!   `nonpie_binary`, and (v1.0, v1.1) `loader.preload = ""`;
+//! * trusted files: v1.0 and v1.1 also accept the deprecated table form
+//!   `sgx.trusted_files.NAME = "file:..."` (and iterate whatever else is there: a string becomes
+//!   one entry per character); v1.2 and v1.3 accept only a list;
+//! * expansion keeps every entry in order, duplicates included, writes a file's URI exactly as
+//!   given and a directory's files as `file:` + the normalised path, and hashes as it goes (so
+//!   the first failing entry decides the error); v1.0 also expands `loader.preload` (a
+//!   comma-separated list, minus URIs already listed, sorted), v1.1 the whole `loader.preload`
+//!   string as one URI; v1.0 hashes unreadable files of a directory (and fails), v1.1+ skip them;
+//! * the signer writes the manifest, then reads the written file back with `toml.loads` and this
+//!   constructor, and measures what that gives ([`reread`]).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+use measure_core::profile::GramineVersion;
+
+use super::trusted::{Outcome, is_dir, is_file, readable, rglob_sorted};
+use super::{Expanded, Options, pypath};
+use crate::hashing::FileHasher;
+use crate::toml::{self, Dialect, Table, Value};
+
+const TF_SYNTAX: &str = "Unsupported trusted files syntax, more info: https://gramine.readthedocs.io/en/latest/manifest-syntax.html#trusted-files";
+
+fn setdefault_table<'a>(t: &'a mut Table, key: &str) -> Result<&'a mut Table> {
+    match t.setdefault(key, Value::Table(Table::new())) {
+        Value::Table(t) => Ok(t),
+        other => bail!(
+            "AttributeError: '{}' object has no attribute 'setdefault' (manifest key `{key}` must be a table)",
+            other.type_name()
+        ),
+    }
+}
+
+/// A trusted-file entry before expansion (`{'uri': ..., 'sha256': None}` for strings).
+fn unhashed(uri: Value) -> Value {
+    let mut t = Table::new();
+    t.insert("uri", uri);
+    Value::Table(t)
+}
+
+/// The `Manifest` constructor of v1.0 to v1.3 (after `toml.loads`): defaults in that version's
+/// order and `sgx.trusted_files` turned into a list of tables with a `uri`.
+pub fn construct(manifest: &mut Table, version: GramineVersion) -> Result<()> {
+    use GramineVersion::*;
+    let sgx = setdefault_table(manifest, "sgx")?;
+    sgx.setdefault("trusted_files", Value::Array(Vec::new()));
+    sgx.setdefault("enclave_size", Value::String("256M".into()));
+    sgx.setdefault("thread_num", Value::Integer(4));
+    sgx.setdefault("isvprodid", Value::Integer(0));
+    sgx.setdefault("isvsvn", Value::Integer(0));
+    let ra = if version >= V1_3 {
+        Value::String("none".into())
+    } else {
+        Value::Boolean(false)
+    };
+    sgx.setdefault("remote_attestation", ra);
+    let mut flags = vec![
+        "debug",
+        "require_avx",
+        "require_avx512",
+        "require_mpx",
+        "require_pkru",
+    ];
+    if version >= V1_1 {
+        flags.push("require_amx");
+    }
+    flags.extend(["support_exinfo", "nonpie_binary", "enable_stats"]);
+    for k in flags {
+        sgx.setdefault(k, Value::Boolean(false));
+    }
+
+    let old_syntax = version <= V1_1;
+    let list = match sgx.get("trusted_files") {
+        Some(Value::Array(items)) => items.clone(),
+        Some(Value::Table(t)) if old_syntax => {
+            eprintln!(
+                "This trusted files syntax is deprecated, please move to the new one: https://gramine.readthedocs.io/en/latest/manifest-syntax.html#trusted-files"
+            );
+            let mut out = Vec::new();
+            for (_, tf) in t.iter() {
+                match tf {
+                    Value::String(_) => out.push(tf.clone()),
+                    other => bail!(
+                        "ManifestError: Unknown trusted file format: {}",
+                        pypath::repr(other)
+                    ),
+                }
+            }
+            out
+        }
+        // Iterating a string gives its characters.
+        Some(Value::String(s)) if old_syntax => {
+            s.chars().map(|c| Value::String(c.to_string())).collect()
+        }
+        Some(other) if old_syntax => bail!(
+            "TypeError: '{}' object is not iterable (sgx.trusted_files)",
+            other.type_name()
+        ),
+        _ => bail!("ValueError: {TF_SYNTAX}"),
+    };
+    let mut trusted = Vec::with_capacity(list.len());
+    for tf in list {
+        match tf {
+            Value::Table(ref t) if t.contains_key("uri") => trusted.push(tf),
+            Value::String(_) => trusted.push(unhashed(tf)),
+            other => bail!(
+                "ManifestError: Unknown trusted file format: {}",
+                pypath::repr(&other)
+            ),
+        }
+    }
+    sgx.insert("trusted_files", Value::Array(trusted));
+
+    if old_syntax {
+        let loader = setdefault_table(manifest, "loader")?;
+        loader.setdefault("preload", Value::String(String::new()));
+    }
+    Ok(())
+}
+
+/// One entry of the expanded list, before hashing.
+struct Planned {
+    uri: Value,
+    /// The precomputed hash, or the file to hash.
+    sha256: Result<Value, PathBuf>,
+}
+
+struct Expander {
+    version: GramineVersion,
+    planned: Vec<Planned>,
+    deps: Vec<PathBuf>,
+}
+
+impl Expander {
+    /// `append_trusted_dir_or_file(trusted_files, val, expanded)`.
+    fn add(&mut self, val: &Value) -> Result<()> {
+        let uri = match val {
+            Value::Table(t) => {
+                let uri = t
+                    .get("uri")
+                    .cloned()
+                    .unwrap_or(Value::String(String::new()));
+                if let Some(sha) = t.get("sha256").filter(|v| v.is_truthy()) {
+                    self.planned.push(Planned {
+                        uri,
+                        sha256: Ok(sha.clone()),
+                    });
+                    return Ok(());
+                }
+                uri
+            }
+            Value::String(_) => val.clone(),
+            other => bail!(
+                "ManifestError: Unknown trusted file format: {}",
+                pypath::repr(other)
+            ),
+        };
+        let Some(uri_str) = uri.as_str() else {
+            bail!(
+                "AttributeError: '{}' object has no attribute 'startswith' (trusted file URI {})",
+                uri.type_name(),
+                pypath::repr(&uri)
+            );
+        };
+        let Some(raw) = uri_str.strip_prefix("file:") else {
+            bail!("ManifestError: Unsupported URI type: {uri_str}");
+        };
+        let path = pypath::normalize(raw);
+        let p = Path::new(&path);
+        if !p.exists() {
+            bail!("ManifestError: Cannot resolve {path}");
+        }
+        let v1_1 = self.version >= GramineVersion::V1_1;
+        if is_dir(p) {
+            if !uri_str.ends_with('/') {
+                bail!("ManifestError: Directory URI ({uri_str}) does not end with \"/\"");
+            }
+            if v1_1 {
+                self.deps.push(PathBuf::from(&path));
+            }
+            for sub in rglob_sorted(&path)? {
+                let sp = PathBuf::from(&sub);
+                if v1_1 {
+                    self.deps.push(sp.clone());
+                }
+                if is_file(&sp) && (!v1_1 || readable(&sp)) {
+                    if !v1_1 {
+                        self.deps.push(sp.clone());
+                    }
+                    self.planned.push(Planned {
+                        uri: Value::String(format!("file:{sub}")),
+                        sha256: Err(sp),
+                    });
+                }
+            }
+        } else {
+            if !is_file(p) {
+                bail!("AssertionError: trusted file {path} is not a regular file or directory");
+            }
+            self.planned.push(Planned {
+                uri: uri.clone(),
+                sha256: Err(PathBuf::from(&path)),
+            });
+            self.deps.push(PathBuf::from(path));
+        }
+        Ok(())
+    }
+}
+
+/// `Manifest.expand_all_trusted_files` of v1.0 to v1.3 (the list must be as [`construct`] left
+/// it).
+pub fn expand_trusted(
+    manifest: &mut Table,
+    version: GramineVersion,
+    hasher: &mut FileHasher,
+) -> Result<Outcome> {
+    let items = match manifest.get_path(&["sgx", "trusted_files"]) {
+        Some(Value::Array(items)) => items.clone(),
+        _ => bail!("sgx.trusted_files is not a list"),
+    };
+    let mut ex = Expander {
+        version,
+        planned: Vec::new(),
+        deps: Vec::new(),
+    };
+    // Gramine hashes as it goes: an error in a later entry only shows if every file before it
+    // could be hashed.
+    let mut pending_error = None;
+    for item in &items {
+        if let Err(e) = ex.add(item) {
+            pending_error = Some(e);
+            break;
+        }
+    }
+    if pending_error.is_none() && version <= GramineVersion::V1_1 {
+        let preload = manifest.get_path(&["loader", "preload"]).cloned();
+        let listed: Vec<String> = ex
+            .planned
+            .iter()
+            .filter_map(|p| p.uri.as_str().map(str::to_string))
+            .collect();
+        let result = match (version, preload) {
+            (GramineVersion::V1_0, Some(Value::String(s))) => {
+                let mut uris: Vec<&str> = s
+                    .split(',')
+                    .filter(|u| !u.is_empty() && !listed.iter().any(|l| l == u))
+                    .collect();
+                uris.sort_unstable();
+                uris.dedup();
+                uris.into_iter()
+                    .try_for_each(|u| ex.add(&Value::String(u.to_string())))
+            }
+            (GramineVersion::V1_0, Some(other)) => Err(anyhow::anyhow!(
+                "AttributeError: '{}' object has no attribute 'split' (loader.preload)",
+                other.type_name()
+            )),
+            (_, Some(v)) if v.is_truthy() => {
+                if v.as_str().is_some_and(|s| listed.iter().any(|l| l == s)) {
+                    Ok(())
+                } else {
+                    ex.add(&v)
+                }
+            }
+            _ => Ok(()),
+        };
+        if let Err(e) = result {
+            pending_error = Some(e);
+        }
+    }
+
+    let jobs: Vec<PathBuf> = ex
+        .planned
+        .iter()
+        .filter_map(|p| p.sha256.as_ref().err().cloned())
+        .collect();
+    let mut hashes = hasher.hash_all(&jobs).into_iter().zip(jobs.iter());
+    let mut list = Vec::with_capacity(ex.planned.len());
+    let mut hashed_here = Vec::with_capacity(ex.planned.len());
+    for p in ex.planned {
+        let (sha, here) = match p.sha256 {
+            Ok(v) => (v, false),
+            Err(_) => match hashes.next() {
+                Some((Ok(h), _)) => (Value::String(hex::encode(h)), true),
+                Some((Err(e), path)) => {
+                    if e.kind() == std::io::ErrorKind::NotFound {
+                        bail!(
+                            "FileNotFoundError: [Errno 2] No such file or directory: {}",
+                            pypath::repr_str(&path.to_string_lossy())
+                        );
+                    }
+                    bail!("cannot hash trusted file {}: {e}", path.display());
+                }
+                None => bail!("internal error: missing hash"),
+            },
+        };
+        let mut t = Table::new();
+        t.insert("uri", p.uri);
+        t.insert("sha256", sha);
+        list.push(Value::Table(t));
+        hashed_here.push(here);
+    }
+    if let Some(e) = pending_error {
+        return Err(e);
+    }
+    if let Some(Value::Table(sgx)) = manifest.get_mut("sgx") {
+        sgx.insert("trusted_files", Value::Array(list));
+    }
+    Ok(Outcome {
+        deps: ex.deps,
+        hashed_here,
+    })
+}
+
+/// Reads, completes and expands a manifest as `gramine-sgx-sign` v1.0 to v1.3 does.
+pub fn expand(manifest_bytes: &[u8], opts: &Options, hasher: &mut FileHasher) -> Result<Expanded> {
+    if opts.chroot.is_some() {
+        bail!(
+            "--chroot needs Gramine v1.6 or later (gramine-sgx-sign {} has no --chroot)",
+            opts.version
+        );
+    }
+    let text = toml::decode_text(manifest_bytes)?;
+    let mut manifest = toml::parse_for(&text, Dialect::Toml0102)?;
+    construct(&mut manifest, opts.version)?;
+    let outcome = expand_trusted(&mut manifest, opts.version, hasher)?;
+    Ok(Expanded {
+        manifest,
+        deps: outcome.deps,
+        hashed_here: outcome.hashed_here,
+    })
+}
+
+/// What v1.0 to v1.3 measure: the written `.manifest.sgx` read back with `toml.loads` (no
+/// newline translation) and the `Manifest` constructor.
+pub fn reread(text: &str, version: GramineVersion) -> Result<Table> {
+    let mut manifest = toml::toml0102::loads(text)
+        .map_err(|e| anyhow::anyhow!("invalid TOML (toml 0.10.2): {e}"))?;
+    construct(&mut manifest, version)?;
+    Ok(manifest)
+}
