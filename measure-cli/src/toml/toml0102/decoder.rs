@@ -27,6 +27,21 @@ pub(super) enum Fail {
 
 type R<T> = Result<T, Fail>;
 
+thread_local! {
+    /// The first value this implementation cannot represent (toml 0.10.2 would go on): parsing
+    /// continues with a stand-in so that a later error is reported as toml 0.10.2 reports it.
+    static UNSUPPORTED: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+fn unsupported(msg: String) {
+    UNSUPPORTED.with(|u| {
+        let mut u = u.borrow_mut();
+        if u.is_none() {
+            *u = Some(msg);
+        }
+    });
+}
+
 fn value_err<T>(msg: impl Into<String>) -> R<T> {
     Err(Fail::Value(msg.into()))
 }
@@ -307,6 +322,15 @@ fn finish_scan(keyname: u8, openstring: bool, n: usize) -> R<()> {
 
 /// Parses a document.
 pub(super) fn loads(text: &str) -> R<Table> {
+    UNSUPPORTED.with(|u| u.borrow_mut().take());
+    let table = loads_inner(text)?;
+    match UNSUPPORTED.with(|u| u.borrow_mut().take()) {
+        Some(msg) => Err(Fail::Unsupported(msg)),
+        None => Ok(table),
+    }
+}
+
+fn loads_inner(text: &str) -> R<Table> {
     let mut chars: Vec<char> = text.chars().collect();
     scan(&mut chars)?;
     let joined: String = chars.iter().collect();
@@ -759,6 +783,12 @@ fn load_line(line: &str, level: &mut Value, multibackslash_in: bool) -> R<Multi>
                 return value_err("Duplicate keys!");
             }
             if multi.is_some() {
+                // `if multikey:` is false for an empty key, and the value was never parsed.
+                if key.is_empty() {
+                    return Err(Fail::Other(
+                        "UnboundLocalError: cannot access local variable 'value' where it is not associated with a value".into(),
+                    ));
+                }
                 return Ok(multi);
             }
             if let Some(v) = value {
@@ -906,22 +936,22 @@ fn load_value(v: &str, strictly_valid: bool) -> R<(Value, VType)> {
         // `0 - v`: minus zero becomes plus zero.
         return Ok((Value::Float(if neg { 0.0 - f } else { f }), VType::Float));
     }
+    let out_of_range = || {
+        unsupported(format!("integer {v} is outside the 64-bit signed range"));
+        Ok((Value::Integer(0), VType::Int))
+    };
     match pystr::int0(&body) {
         IntResult::Ok(i) => {
             if neg {
                 match 0i64.checked_sub(i) {
                     Some(n) => Ok((Value::Integer(n), VType::Int)),
-                    None => Err(Fail::Unsupported(format!(
-                        "integer {v} is outside the 64-bit signed range"
-                    ))),
+                    None => out_of_range(),
                 }
             } else {
                 Ok((Value::Integer(i), VType::Int))
             }
         }
-        IntResult::OutOfRange => Err(Fail::Unsupported(format!(
-            "integer {v} is outside the 64-bit signed range"
-        ))),
+        IntResult::OutOfRange => out_of_range(),
         IntResult::Invalid => value_err(format!(
             "invalid literal for int() with base 0: {}",
             pystr::repr(&body)
@@ -1038,9 +1068,8 @@ fn unicode_escapes(head: &str, parts: &[&str], prefix: &str) -> R<String> {
             Some(c) => v.push(c),
             None if code > 0x10ffff => return value_err("chr() arg not in range(0x110000)"),
             None => {
-                return Err(Fail::Unsupported(format!(
-                    "the escape \\U{code:08x} is a lone surrogate"
-                )));
+                unsupported(format!("the escape \\U{code:08x} is a lone surrogate"));
+                v.push('\u{fffd}');
             }
         }
         v.push_str(pystr::slice(hx, pystr::len(&hxb), None));
