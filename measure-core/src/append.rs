@@ -12,7 +12,11 @@
 //! - the path after `file:` (one leading `/` aside) must consist of non-empty segments other than
 //!   `.` and `..` (so no directory URI, no `//`, no trailing `/`);
 //! - no URI may equal a URI of the fully expanded base list, even with the same hash;
-//! - no URI may appear twice among the entries.
+//! - no URI may appear twice among the entries;
+//! - for Gramine v1.0 to v1.3 (bundles of the toml 0.10.2 dialect): no URI or hash may hold a
+//!   character that toml 0.10.2 writes incorrectly (a control character other than TAB, LF and
+//!   CR, DEL, U+0080 to U+00A0, U+00AD, or a backslash followed by `x`: it drops or doubles
+//!   backslashes there), and no hash may be empty (those versions would hash the file instead).
 //!
 //! Every violation names the entry by its index.
 
@@ -40,6 +44,9 @@ pub enum PolicyKind {
     RepeatsBaseUri,
     /// The URI appeared earlier among the entries (`other` is that entry's index).
     Duplicate,
+    /// The URI or hash cannot be written faithfully by toml 0.10.2 (Gramine v1.0 to v1.3), or
+    /// the hash is empty.
+    NotWritableByToml0102,
 }
 
 /// A policy violation by entry `index` (0-based).
@@ -81,6 +88,10 @@ impl fmt::Display for PolicyViolation {
                 "entry {i}: URI is already a trusted file of the base enclave (an appended entry may not shadow or repeat it)"
             ),
             PolicyKind::Duplicate => write!(f, "entry {i}: URI repeats entry {}", self.other),
+            PolicyKind::NotWritableByToml0102 => write!(
+                f,
+                "entry {i}: the URI or hash holds a character that toml 0.10.2 (Gramine v1.0-v1.3) writes incorrectly (a control character, U+0080-U+00A0, U+00AD, or a backslash before 'x'), or the hash is empty"
+            ),
         }
     }
 }
@@ -246,6 +257,13 @@ pub fn check_policy(
         if !path_segments_ok(&e.uri) {
             return Err(violation(PolicyKind::BadPathSegment, i, 0));
         }
+        if bundle.dialect == Dialect::Toml0102
+            && (!toml0102_writable(&e.uri)
+                || !toml0102_writable(&e.sha256)
+                || e.sha256.bytes().next().is_none())
+        {
+            return Err(violation(PolicyKind::NotWritableByToml0102, i, 0));
+        }
         let h = field_sha256(&e.uri);
         if bundle.has_base_uri_hash(&h) {
             return Err(violation(PolicyKind::RepeatsBaseUri, i, 0));
@@ -350,6 +368,7 @@ pub enum ListForm {
 #[derive(Clone, Copy, Debug)]
 pub struct AppendedManifest<'a> {
     form: ListForm,
+    dialect: Dialect,
     parts: Form<'a>,
     whole: &'a [u8],
     entries: EntryList<'a>,
@@ -382,6 +401,7 @@ impl<'a> AppendedManifest<'a> {
         };
         let mut m = AppendedManifest {
             form,
+            dialect: bundle.dialect,
             parts,
             whole,
             entries,
@@ -405,8 +425,13 @@ impl<'a> AppendedManifest<'a> {
             return;
         }
         out(self.parts.prefix);
-        let (open, mid, close): (&[u8], &[u8], &[u8]) = match self.form {
-            ListForm::Inline => (b"    { uri = \"", b"\", sha256 = \"", b"\" },\n"),
+        let (open, mid, close): (&[u8], &[u8], &[u8]) = match (self.form, self.dialect) {
+            (ListForm::Inline, _) => (b"    { uri = \"", b"\", sha256 = \"", b"\" },\n"),
+            (_, Dialect::Toml0102) => (
+                b"[[sgx.trusted_files]]\nuri = \"",
+                b"\"\nsha256 = \"",
+                b"\"\n\n",
+            ),
             _ => (
                 b"\n[[sgx.trusted_files]]\nuri = \"",
                 b"\"\nsha256 = \"",
@@ -420,9 +445,15 @@ impl<'a> AppendedManifest<'a> {
         };
         for e in self.entries.iter() {
             c.push(open);
-            e.uri.bytes().for_each(|b| toml_escape(b, &mut c));
-            c.push(mid);
-            e.sha256.bytes().for_each(|b| toml_escape(b, &mut c));
+            if self.dialect == Dialect::Toml0102 {
+                py_str_escape(&e.uri, &mut c);
+                c.push(mid);
+                py_str_escape(&e.sha256, &mut c);
+            } else {
+                e.uri.bytes().for_each(|b| toml_escape(b, &mut c));
+                c.push(mid);
+                e.sha256.bytes().for_each(|b| toml_escape(b, &mut c));
+            }
             c.push(close);
         }
         c.flush();
@@ -461,10 +492,116 @@ pub fn mrenclave_append(bundle: &[u8], entries: &[u8]) -> Result<[u8; 32], Appen
     Ok(mrenclave_unchecked(&bundle, list)?)
 }
 
-/// The dialect does not change how appended entries are written (they hold only strings, for
-/// which tomli_w 0.4 and 1.x agree); kept so callers can assert it.
+/// Every dialect renders appended entries (tomli_w 0.4 and 1.x agree on entries holding only
+/// strings; toml 0.10.2 writes them as blocks with its own string form); kept so callers can
+/// assert it.
 pub const fn dialect_is_supported(d: Dialect) -> bool {
-    matches!(d, Dialect::TomliW1 | Dialect::TomliW04)
+    matches!(d, Dialect::TomliW1 | Dialect::TomliW04 | Dialect::Toml0102)
+}
+
+/// Code points that Python's `str.isprintable` rejects above U+00FF (categories Cf, Co, Zl, Zp,
+/// Zs; Unicode 14, assigned code points only), as inclusive ranges.
+const PY_NON_PRINTABLE: [(u32, u32); 25] = [
+    (0x600, 0x605),
+    (0x61c, 0x61c),
+    (0x6dd, 0x6dd),
+    (0x70f, 0x70f),
+    (0x890, 0x891),
+    (0x8e2, 0x8e2),
+    (0x1680, 0x1680),
+    (0x180e, 0x180e),
+    (0x2000, 0x200f),
+    (0x2028, 0x202f),
+    (0x205f, 0x2064),
+    (0x2066, 0x206f),
+    (0x3000, 0x3000),
+    (0xe000, 0xf8ff),
+    (0xfeff, 0xfeff),
+    (0xfff9, 0xfffb),
+    (0x110bd, 0x110bd),
+    (0x110cd, 0x110cd),
+    (0x13430, 0x13438),
+    (0x1bca0, 0x1bca3),
+    (0x1d173, 0x1d17a),
+    (0xe0001, 0xe0001),
+    (0xe0020, 0xe007f),
+    (0xf0000, 0xffffd),
+    (0x100000, 0x10fffd),
+];
+
+/// Decodes the UTF-8 code points of a field (fields are valid UTF-8; a broken sequence yields
+/// U+FFFD).
+fn code_points<'f>(f: &Field<'f>) -> impl Iterator<Item = u32> + 'f {
+    let mut bytes = f.bytes().peekable();
+    core::iter::from_fn(move || {
+        let b0 = u32::from(bytes.next()?);
+        let (mut cp, extra) = match b0 {
+            0x00..=0x7f => return Some(b0),
+            0xc0..=0xdf => (b0 & 0x1f, 1),
+            0xe0..=0xef => (b0 & 0x0f, 2),
+            0xf0..=0xf7 => (b0 & 0x07, 3),
+            _ => return Some(0xfffd),
+        };
+        for _ in 0..extra {
+            match bytes.peek() {
+                Some(&b) if b & 0xc0 == 0x80 => {
+                    cp = (cp << 6) | u32::from(b & 0x3f);
+                    bytes.next();
+                }
+                _ => return Some(0xfffd),
+            }
+        }
+        Some(cp)
+    })
+}
+
+/// Whether toml 0.10.2 writes this string faithfully: Python's `repr` escapes it without any
+/// `\xNN` (toml 0.10.2 rewrites those, dropping the backslash) and it has no backslash
+/// followed by `x` (which the same rewriting would un-double).
+fn toml0102_writable(f: &Field<'_>) -> bool {
+    let mut prev_backslash = false;
+    for cp in code_points(f) {
+        let hex_escaped =
+            matches!(cp, 0x00..=0x08 | 0x0b | 0x0c | 0x0e..=0x1f | 0x7f..=0xa0 | 0xad);
+        if hex_escaped || (prev_backslash && cp == u32::from(b'x')) {
+            return false;
+        }
+        prev_backslash = cp == u32::from(b'\\');
+    }
+    true
+}
+
+/// toml 0.10.2's string body for a string [`toml0102_writable`] accepts: `\\`, `\t`, `\n`,
+/// `\r`, `\"` escaped, printable characters as they are, other characters as `\uXXXX` or
+/// `\UXXXXXXXX` (lower-case hex), as Python's `repr` writes them.
+fn py_str_escape(f: &Field<'_>, out: &mut Chunker<'_>) {
+    for cp in code_points(f) {
+        match cp {
+            0x5c => out.push(b"\\\\"),
+            0x09 => out.push(b"\\t"),
+            0x0a => out.push(b"\\n"),
+            0x0d => out.push(b"\\r"),
+            0x22 => out.push(b"\\\""),
+            _ if cp >= 0x100 && PY_NON_PRINTABLE.iter().any(|&(a, b)| a <= cp && cp <= b) => {
+                let (lead, digits): (&[u8], u32) = if cp <= 0xffff {
+                    (b"\\u", 4)
+                } else {
+                    (b"\\U", 8)
+                };
+                out.push(lead);
+                for i in (0..digits).rev() {
+                    out.push(&[HEX_LOWER[((cp >> (4 * i)) & 15) as usize]]);
+                }
+            }
+            _ => {
+                let mut buf = [0u8; 4];
+                let s = char::from_u32(cp)
+                    .unwrap_or('\u{fffd}')
+                    .encode_utf8(&mut buf);
+                out.push(s.as_bytes());
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@
 //!
 //! | tag | section | content |
 //! |---|---|---|
-//! | 1 | layout (required) | Gramine version code (u8: 10 = v1.0 ... 19 = v1.9), writer dialect (u8: 1 = tomli_w 1.x, 2 = tomli_w 0.4), flags (u8: bit 0 EDMM, bit 1 `nonpie_binary`), 0 (u8), `sgx.enclave_size` (u64), threads (u64) |
+//! | 1 | layout (required) | Gramine version code (u8: 10 = v1.0 ... 19 = v1.9), writer dialect (u8: 1 = tomli_w 1.x, 2 = tomli_w 0.4, 3 = Python `toml` 0.10.2 for Gramine v1.0-v1.3), flags (u8: bit 0 EDMM, bit 1 `nonpie_binary`), 0 (u8), `sgx.enclave_size` (u64), threads (u64) |
 //! | 2 | PAL (required) | `e_entry` (u64), segment count n (u32), n × 40-byte descriptors (p_offset, p_vaddr, p_filesz, p_memsz: u64; p_flags: u32; 0: u32), then each segment's `p_filesz` file bytes, in order |
 //! | 3 | manifest, sections form (required) | prefix length (u32), prefix, suffix (the rest) |
 //! | 4 | manifest, inline form (optional) | same layout; present when every base entry can be written inline |
@@ -77,6 +77,10 @@ pub enum Dialect {
     TomliW1,
     /// tomli_w 0.4.0.
     TomliW04,
+    /// `toml.dumps` of the Python `toml` library 0.10.2 (Gramine v1.0 to v1.3): appended entries
+    /// are `[[sgx.trusted_files]]` blocks followed by an empty line, strings written from
+    /// Python's `repr`.
+    Toml0102,
 }
 
 impl Dialect {
@@ -85,12 +89,14 @@ impl Dialect {
         match self {
             Dialect::TomliW1 => 1,
             Dialect::TomliW04 => 2,
+            Dialect::Toml0102 => 3,
         }
     }
     fn from_code(c: u8) -> Option<Self> {
         match c {
             1 => Some(Dialect::TomliW1),
             2 => Some(Dialect::TomliW04),
+            3 => Some(Dialect::Toml0102),
             _ => None,
         }
     }

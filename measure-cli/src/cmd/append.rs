@@ -141,7 +141,12 @@ fn unsafe_gramine_semantics(
     recs: &[EntryRec],
 ) -> Result<([u8; 32], Option<Vec<u8>>)> {
     let base_bytes = base_manifest(b);
-    let mut table = toml::parse(&toml::decode_text(&base_bytes)?)?;
+    let dialect = match b.dialect {
+        bundle::Dialect::TomliW04 => Dialect::TomliW04,
+        bundle::Dialect::TomliW1 => Dialect::TomliW1,
+        bundle::Dialect::Toml0102 => Dialect::Toml0102,
+    };
+    let mut table = toml::parse_for(&toml::decode_text(&base_bytes)?, dialect)?;
     let Some(base) = b.base_entries() else {
         bail!("the bundle has no base entries section")
     };
@@ -171,6 +176,24 @@ fn unsafe_gramine_semantics(
             recs.iter()
                 .map(|r| (r.uri.as_str(), r.sha256.as_str(), true)),
         );
+    if version <= GramineVersion::V1_3 {
+        // v1.0 to v1.3 keep every entry, duplicates included; an empty hash would make them hash
+        // the file, which a verifier cannot do.
+        let mut list = Vec::new();
+        for (uri, sha, _) in all {
+            if sha.is_empty() {
+                bail!("entry {} has an empty sha256", pypath::repr_str(uri));
+            }
+            let mut e = Table::new();
+            e.insert("uri", Value::String(uri.to_string()));
+            e.insert("sha256", Value::String(sha.to_string()));
+            list.push(Value::Table(e));
+        }
+        if let Some(Value::Table(sgx)) = table.get_mut("sgx") {
+            sgx.insert("trusted_files", Value::Array(list));
+        }
+        return measure_rendered(b, toml::try_emit(&table, dialect)?.into_bytes());
+    }
     for (uri, sha, has_hash) in all {
         let k = key(uri);
         match files.get(&k) {
@@ -210,11 +233,11 @@ fn unsafe_gramine_semantics(
     if let Some(Value::Table(sgx)) = table.get_mut("sgx") {
         sgx.insert("trusted_files", Value::Array(list));
     }
-    let dialect = match b.dialect {
-        bundle::Dialect::TomliW04 => Dialect::TomliW04,
-        bundle::Dialect::TomliW1 => Dialect::TomliW1,
-    };
-    let bytes = toml::emit(&table, dialect).into_bytes();
+    measure_rendered(b, toml::try_emit(&table, dialect)?.into_bytes())
+}
+
+/// MRENCLAVE of a fully rendered manifest with the bundle's layout and PAL.
+fn measure_rendered(b: &Bundle<'_>, bytes: Vec<u8>) -> Result<([u8; 32], Option<Vec<u8>>)> {
     let layout = engine::layout_for(b.params, bytes.len() as u64, &b.pal)?;
     let mut hasher = MeasurementHasher::new();
     engine::measure(

@@ -8,6 +8,7 @@ use measure_core::append::{AppendedManifest, mrenclave_unchecked};
 use measure_core::bundle::{self, Bundle, BundleBuilder, Form};
 use measure_core::elf::Elf;
 use measure_core::entries::{self as core_entries, EntryList};
+use measure_core::profile::GramineVersion;
 use sha2::{Digest, Sha256};
 
 use super::measure_parsed;
@@ -121,10 +122,16 @@ pub fn make(args: &BundleArgs) -> Result<Made> {
     let mut hasher = FileHasher::new(args.pipeline.hash_cache.as_deref(), args.quiet)?;
     let expanded = manifest::expand(&input, &opts, &mut hasher)?;
     let base = &expanded.manifest;
-    let base_bytes = toml::emit(base, dialect);
+    let base_bytes = toml::try_emit(base, dialect)?;
+    // v1.0 to v1.3 measure the written manifest as read back by toml 0.10.2.
+    let measured_table = if version <= GramineVersion::V1_3 {
+        manifest::legacy::reread(&base_bytes, version)?
+    } else {
+        base.clone()
+    };
     let measured = measure_parsed(
         base_bytes.as_bytes(),
-        base.clone(),
+        measured_table,
         &libpal,
         &args.libpal.display().to_string(),
         version,
@@ -155,18 +162,29 @@ pub fn make(args: &BundleArgs) -> Result<Made> {
     // Sections form: always. Inline form: when the base list (and a minimal entry) renders inline.
     let mut with_marker = list.clone();
     with_marker.push(entry_value(SECTIONS_MARKER.0, SECTIONS_MARKER.1));
-    let sections_text = toml::emit(&with_list(base, with_marker), dialect);
-    let sections_marker = format!(
-        "\n[[sgx.trusted_files]]\nuri = \"{}\"\nsha256 = \"{}\"\n",
-        SECTIONS_MARKER.0, SECTIONS_MARKER.1
-    );
+    let sections_text = toml::try_emit(&with_list(base, with_marker), dialect)?;
+    let sections_marker = if dialect == Dialect::Toml0102 {
+        // toml 0.10.2: each element of an array of tables is its block plus an empty line.
+        // toml 0.10.2 writes the private-use marker character as `\uf8ff`.
+        let q = |v: &str| toml::toml0102::encoder::dump_str(v).map_err(|e| anyhow::anyhow!(e.0));
+        format!(
+            "[[sgx.trusted_files]]\nuri = {}\nsha256 = {}\n\n",
+            q(SECTIONS_MARKER.0)?,
+            q(SECTIONS_MARKER.1)?
+        )
+    } else {
+        format!(
+            "\n[[sgx.trusted_files]]\nuri = \"{}\"\nsha256 = \"{}\"\n",
+            SECTIONS_MARKER.0, SECTIONS_MARKER.1
+        )
+    };
     let (s_prefix, s_suffix) = split_once_exactly(&sections_text, &sections_marker).context(
         "internal error: cannot locate the trusted-file sections in the rendered base manifest",
     )?;
 
     let mut with_marker = list.clone();
     with_marker.push(entry_value(INLINE_MARKER.0, INLINE_MARKER.1));
-    let inline_text = toml::emit(&with_list(base, with_marker), dialect);
+    let inline_text = toml::try_emit(&with_list(base, with_marker), dialect)?;
     let inline_marker = format!(
         "    {{ uri = \"{}\", sha256 = \"{}\" }},\n",
         INLINE_MARKER.0, INLINE_MARKER.1
@@ -181,6 +199,7 @@ pub fn make(args: &BundleArgs) -> Result<Made> {
         version.as_str(),
         match dialect {
             Dialect::TomliW04 => "0.4",
+            Dialect::Toml0102 => "none (toml 0.10.2)",
             _ => "1",
         },
         hex::encode(Sha256::digest(&input)),
@@ -191,6 +210,7 @@ pub fn make(args: &BundleArgs) -> Result<Made> {
         params: measured.attrs.params,
         dialect: match dialect {
             Dialect::TomliW04 => bundle::Dialect::TomliW04,
+            Dialect::Toml0102 => bundle::Dialect::Toml0102,
             _ => bundle::Dialect::TomliW1,
         },
         pal_entry: elf.entry(),
@@ -241,7 +261,7 @@ fn self_check(
         let el = EntryList::parse(&list_bytes)?;
         let mut full = list.to_vec();
         full.extend(entries.iter().map(|(u, s)| entry_value(u, s)));
-        let want = toml::emit(&with_list(base, full), dialect);
+        let want = toml::try_emit(&with_list(base, full), dialect)?;
         let mut have = Vec::new();
         AppendedManifest::new(&b, el).render(&mut |c| have.extend_from_slice(c));
         if have != want.as_bytes() {
