@@ -30,7 +30,8 @@ impl sgxm_hasher {
 }
 
 /// Length of the serialized state written by `sgxm_hasher_save`.
-pub const SGXM_HASHER_STATE_LEN: usize = Midstate::SERIALIZED_LEN;
+pub const SGXM_HASHER_STATE_LEN: usize = 40;
+const _: () = assert!(SGXM_HASHER_STATE_LEN == Midstate::SERIALIZED_LEN);
 
 /// Resets `hasher` to the state before ECREATE.
 ///
@@ -94,12 +95,13 @@ pub unsafe extern "C" fn sgxm_hasher_eadd(
 pub unsafe extern "C" fn sgxm_hasher_eextend(
     hasher: *mut sgxm_hasher,
     offset: u64,
-    chunk: *const [u8; EEXTEND_CHUNK],
+    chunk: *const u8,
 ) -> u32 {
-    // SAFETY: the caller guarantees `chunk` is NULL or readable for 256 bytes; NULL is checked.
-    let Some(chunk) = (unsafe { chunk.as_ref() }) else {
+    if chunk.is_null() {
         return SGXM_ERR_NULL_ARGUMENT;
-    };
+    }
+    // SAFETY: non-NULL and, per the contract, readable for 256 bytes (alignment 1).
+    let chunk = unsafe { &*chunk.cast::<[u8; EEXTEND_CHUNK]>() };
     with_hasher(hasher, |m| {
         m.compress(&[eextend_record(offset)]);
         let (blocks, _) = chunk.as_chunks::<64>();
@@ -113,15 +115,17 @@ pub unsafe extern "C" fn sgxm_hasher_eextend(
 /// `hasher` must be NULL or point to an initialised `sgxm_hasher`; `out` must be NULL or valid
 /// for writes of 40 bytes.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn sgxm_hasher_save(
-    hasher: *const sgxm_hasher,
-    out: *mut [u8; SGXM_HASHER_STATE_LEN],
-) -> u32 {
+pub unsafe extern "C" fn sgxm_hasher_save(hasher: *const sgxm_hasher, out: *mut u8) -> u32 {
     // SAFETY: the caller guarantees validity; NULL is checked.
-    let (Some(h), Some(out)) = (unsafe { hasher.as_ref() }, unsafe { out.as_mut() }) else {
+    let Some(h) = (unsafe { hasher.as_ref() }) else {
         return SGXM_ERR_NULL_ARGUMENT;
     };
-    *out = h.mid().to_bytes();
+    if out.is_null() {
+        return SGXM_ERR_NULL_ARGUMENT;
+    }
+    let state = h.mid().to_bytes();
+    // SAFETY: non-NULL and writable for 40 bytes per the contract; `state` is a distinct local.
+    unsafe { core::ptr::copy_nonoverlapping(state.as_ptr(), out, state.len()) };
     SGXM_OK
 }
 
@@ -153,11 +157,16 @@ pub unsafe extern "C" fn sgxm_hasher_restore(
 /// `hasher` must be NULL or point to an initialised `sgxm_hasher`; `out` must be NULL or valid
 /// for writes of 32 bytes.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn sgxm_hasher_finish(hasher: *const sgxm_hasher, out: *mut [u8; 32]) -> u32 {
+pub unsafe extern "C" fn sgxm_hasher_finish(hasher: *const sgxm_hasher, out: *mut u8) -> u32 {
     // SAFETY: the caller guarantees validity; NULL is checked.
-    let (Some(h), Some(out)) = (unsafe { hasher.as_ref() }, unsafe { out.as_mut() }) else {
+    let Some(h) = (unsafe { hasher.as_ref() }) else {
         return SGXM_ERR_NULL_ARGUMENT;
     };
-    *out = h.mid().finalize();
+    if out.is_null() {
+        return SGXM_ERR_NULL_ARGUMENT;
+    }
+    let digest = h.mid().finalize();
+    // SAFETY: non-NULL and writable for 32 bytes per the contract; `digest` is a distinct local.
+    unsafe { core::ptr::copy_nonoverlapping(digest.as_ptr(), out, digest.len()) };
     SGXM_OK
 }

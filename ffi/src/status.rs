@@ -7,6 +7,80 @@ pub const SGXM_ERR_NULL_ARGUMENT: u32 = 1;
 /// A serialized hasher state has the wrong length.
 pub const SGXM_ERR_BAD_STATE_LENGTH: u32 = 2;
 
+// 10-29: the bundle is malformed.
+/// Not a bundle (bad magic).
+pub const SGXM_ERR_BUNDLE_BAD_MAGIC: u32 = 10;
+/// A bundle format version this library does not read.
+pub const SGXM_ERR_BUNDLE_UNSUPPORTED_VERSION: u32 = 11;
+/// The bundle is truncated.
+pub const SGXM_ERR_BUNDLE_TRUNCATED: u32 = 12;
+/// Bytes after the bundle's last section.
+pub const SGXM_ERR_BUNDLE_TRAILING_BYTES: u32 = 13;
+/// A bundle section appears twice.
+pub const SGXM_ERR_BUNDLE_DUPLICATE_SECTION: u32 = 14;
+/// A mandatory bundle section this library does not know.
+pub const SGXM_ERR_BUNDLE_UNKNOWN_SECTION: u32 = 15;
+/// A required bundle section is missing.
+pub const SGXM_ERR_BUNDLE_MISSING_SECTION: u32 = 16;
+/// A bundle section is malformed.
+pub const SGXM_ERR_BUNDLE_BAD_SECTION: u32 = 17;
+/// The bundle names an unknown Gramine version.
+pub const SGXM_ERR_BUNDLE_BAD_GRAMINE_VERSION: u32 = 18;
+/// The bundle names an unknown TOML writer.
+pub const SGXM_ERR_BUNDLE_BAD_DIALECT: u32 = 19;
+/// A PAL segment in the bundle is inconsistent.
+pub const SGXM_ERR_BUNDLE_BAD_PAL_SEGMENT: u32 = 20;
+
+// 30-39: the entry list is malformed.
+/// The entry list does not start with `sgx-measure entries v1`.
+pub const SGXM_ERR_ENTRIES_BAD_HEADER: u32 = 30;
+/// The entry list does not end with a newline.
+pub const SGXM_ERR_ENTRIES_MISSING_FINAL_NEWLINE: u32 = 31;
+/// An entry line does not have exactly one TAB.
+pub const SGXM_ERR_ENTRIES_BAD_SEPARATOR: u32 = 32;
+/// An entry line is not valid UTF-8.
+pub const SGXM_ERR_ENTRIES_NOT_UTF8: u32 = 33;
+/// A malformed or non-canonical `%XX` escape.
+pub const SGXM_ERR_ENTRIES_BAD_ESCAPE: u32 = 34;
+/// A control character that must be escaped appears raw.
+pub const SGXM_ERR_ENTRIES_UNESCAPED: u32 = 35;
+/// An entry has an empty URI.
+pub const SGXM_ERR_ENTRIES_EMPTY_URI: u32 = 36;
+/// Too many entries.
+pub const SGXM_ERR_ENTRIES_TOO_MANY: u32 = 37;
+
+// 40-49: an entry breaks the bundle's append policy.
+/// The bundle allows no appended entries.
+pub const SGXM_ERR_POLICY_NOTHING_MAY_BE_APPENDED: u32 = 40;
+/// An entry's URI starts with none of the allowed prefixes.
+pub const SGXM_ERR_POLICY_OUTSIDE_PREFIXES: u32 = 41;
+/// An entry's URI does not start with `file:`.
+pub const SGXM_ERR_POLICY_NOT_A_FILE_URI: u32 = 42;
+/// An entry's path has an empty, `.` or `..` segment.
+pub const SGXM_ERR_POLICY_BAD_PATH_SEGMENT: u32 = 43;
+/// An entry repeats a base trusted file.
+pub const SGXM_ERR_POLICY_REPEATS_BASE_URI: u32 = 44;
+/// An entry repeats an earlier entry.
+pub const SGXM_ERR_POLICY_DUPLICATE: u32 = 45;
+
+// 50-59: the enclave cannot be measured.
+/// The enclave size cannot hold the manifest, threads and PAL.
+pub const SGXM_ERR_ENCLAVE_TOO_SMALL: u32 = 50;
+/// The enclave size is above 2^47 bytes.
+pub const SGXM_ERR_ENCLAVE_TOO_LARGE: u32 = 51;
+/// A fixed-address PAL leaves enclave areas in the heap range.
+pub const SGXM_ERR_AREA_IN_HEAP_RANGE: u32 = 52;
+/// The TCS entry point is out of range.
+pub const SGXM_ERR_ENTRY_POINT_OUT_OF_RANGE: u32 = 53;
+/// A fixed-address PAL lies outside the enclave.
+pub const SGXM_ERR_PAL_OUTSIDE_ENCLAVE: u32 = 54;
+/// The PAL has no loadable segment.
+pub const SGXM_ERR_NO_PAL_SEGMENTS: u32 = 55;
+/// The PAL's segments overlap far too much.
+pub const SGXM_ERR_PAL_SEGMENTS_OVERLAP: u32 = 56;
+/// The manifest could not be produced.
+pub const SGXM_ERR_MANIFEST_SOURCE: u32 = 57;
+
 // 100-199: SGX evidence (reports and DCAP quotes) is malformed or not supported.
 /// The evidence ends inside a fixed-size part.
 pub const SGXM_ERR_EVIDENCE_TRUNCATED: u32 = 100;
@@ -36,6 +110,49 @@ pub extern "C" fn sgxm_status_str(status: u32) -> *const core::ffi::c_char {
         SGXM_OK => c"success",
         SGXM_ERR_NULL_ARGUMENT => c"a required pointer argument is NULL",
         SGXM_ERR_BAD_STATE_LENGTH => c"serialized hasher state must be exactly 40 bytes",
+        SGXM_ERR_BUNDLE_BAD_MAGIC => c"not an sgx-measure bundle (bad magic)",
+        SGXM_ERR_BUNDLE_UNSUPPORTED_VERSION => c"bundle format version not supported",
+        SGXM_ERR_BUNDLE_TRUNCATED => c"bundle is truncated",
+        SGXM_ERR_BUNDLE_TRAILING_BYTES => c"bundle has bytes after its last section",
+        SGXM_ERR_BUNDLE_DUPLICATE_SECTION => c"bundle has a duplicate section",
+        SGXM_ERR_BUNDLE_UNKNOWN_SECTION => c"bundle has an unknown mandatory section",
+        SGXM_ERR_BUNDLE_MISSING_SECTION => c"bundle lacks a required section",
+        SGXM_ERR_BUNDLE_BAD_SECTION => c"bundle has a malformed section",
+        SGXM_ERR_BUNDLE_BAD_GRAMINE_VERSION => c"bundle names an unknown Gramine version",
+        SGXM_ERR_BUNDLE_BAD_DIALECT => c"bundle names an unknown TOML writer",
+        SGXM_ERR_BUNDLE_BAD_PAL_SEGMENT => c"bundle has an inconsistent PAL segment",
+        SGXM_ERR_ENTRIES_BAD_HEADER => c"entry list does not start with \"sgx-measure entries v1\"",
+        SGXM_ERR_ENTRIES_MISSING_FINAL_NEWLINE => c"entry list does not end with a newline",
+        SGXM_ERR_ENTRIES_BAD_SEPARATOR => {
+            c"entry line without exactly one TAB between URI and sha256"
+        }
+        SGXM_ERR_ENTRIES_NOT_UTF8 => c"entry line is not valid UTF-8",
+        SGXM_ERR_ENTRIES_BAD_ESCAPE => c"entry has a malformed or non-canonical %XX escape",
+        SGXM_ERR_ENTRIES_UNESCAPED => c"entry has a control character that must be escaped",
+        SGXM_ERR_ENTRIES_EMPTY_URI => c"entry has an empty URI",
+        SGXM_ERR_ENTRIES_TOO_MANY => c"entry list has too many entries",
+        SGXM_ERR_POLICY_NOTHING_MAY_BE_APPENDED => {
+            c"append policy: the bundle allows no appended entries"
+        }
+        SGXM_ERR_POLICY_OUTSIDE_PREFIXES => c"append policy: URI outside every allowed prefix",
+        SGXM_ERR_POLICY_NOT_A_FILE_URI => c"append policy: URI does not start with file:",
+        SGXM_ERR_POLICY_BAD_PATH_SEGMENT => {
+            c"append policy: URI path has an empty, . or .. segment"
+        }
+        SGXM_ERR_POLICY_REPEATS_BASE_URI => {
+            c"append policy: URI repeats a trusted file of the base enclave"
+        }
+        SGXM_ERR_POLICY_DUPLICATE => c"append policy: URI repeats an earlier entry",
+        SGXM_ERR_ENCLAVE_TOO_SMALL => c"enclave size is not large enough",
+        SGXM_ERR_ENCLAVE_TOO_LARGE => c"enclave size is above 128 TiB",
+        SGXM_ERR_AREA_IN_HEAP_RANGE => {
+            c"a fixed-address PAL leaves enclave areas in the heap range"
+        }
+        SGXM_ERR_ENTRY_POINT_OUT_OF_RANGE => c"TCS entry point out of range",
+        SGXM_ERR_PAL_OUTSIDE_ENCLAVE => c"a fixed-address PAL lies outside the enclave",
+        SGXM_ERR_NO_PAL_SEGMENTS => c"the PAL has no loadable segment",
+        SGXM_ERR_PAL_SEGMENTS_OVERLAP => c"the PAL's segments overlap far too much",
+        SGXM_ERR_MANIFEST_SOURCE => c"the manifest could not be produced",
         SGXM_ERR_EVIDENCE_TRUNCATED => c"evidence is truncated",
         SGXM_ERR_EVIDENCE_LENGTH_PAST_END => c"a length field in the evidence points past its end",
         SGXM_ERR_EVIDENCE_TRAILING_BYTES => c"evidence has unexpected trailing bytes",
@@ -55,4 +172,71 @@ pub extern "C" fn sgxm_status_str(status: u32) -> *const core::ffi::c_char {
         _ => c"unknown status code",
     };
     s.as_ptr()
+}
+
+use measure_core::append::{AppendError, PolicyKind};
+use measure_core::bundle::BundleError;
+use measure_core::engine::MeasureError;
+use measure_core::entries::EntriesError;
+use measure_core::layout::LayoutError;
+
+/// The status code of a bundle error.
+pub(crate) fn bundle_status(e: &BundleError) -> u32 {
+    match e {
+        BundleError::BadMagic => SGXM_ERR_BUNDLE_BAD_MAGIC,
+        BundleError::UnsupportedVersion(_) => SGXM_ERR_BUNDLE_UNSUPPORTED_VERSION,
+        BundleError::Truncated => SGXM_ERR_BUNDLE_TRUNCATED,
+        BundleError::TrailingBytes => SGXM_ERR_BUNDLE_TRAILING_BYTES,
+        BundleError::DuplicateSection(_) => SGXM_ERR_BUNDLE_DUPLICATE_SECTION,
+        BundleError::UnknownSection(_) => SGXM_ERR_BUNDLE_UNKNOWN_SECTION,
+        BundleError::MissingSection(_) => SGXM_ERR_BUNDLE_MISSING_SECTION,
+        BundleError::BadSection(_) => SGXM_ERR_BUNDLE_BAD_SECTION,
+        BundleError::BadGramineVersion(_) => SGXM_ERR_BUNDLE_BAD_GRAMINE_VERSION,
+        BundleError::BadDialect(_) => SGXM_ERR_BUNDLE_BAD_DIALECT,
+        BundleError::BadPalSegment(_) => SGXM_ERR_BUNDLE_BAD_PAL_SEGMENT,
+        _ => SGXM_ERR_BUNDLE_BAD_SECTION,
+    }
+}
+
+/// The status code of an entry-list error.
+pub(crate) fn entries_status(e: &EntriesError) -> u32 {
+    match e {
+        EntriesError::BadHeader => SGXM_ERR_ENTRIES_BAD_HEADER,
+        EntriesError::MissingFinalNewline => SGXM_ERR_ENTRIES_MISSING_FINAL_NEWLINE,
+        EntriesError::BadSeparator { .. } => SGXM_ERR_ENTRIES_BAD_SEPARATOR,
+        EntriesError::NotUtf8 { .. } => SGXM_ERR_ENTRIES_NOT_UTF8,
+        EntriesError::BadEscape { .. } => SGXM_ERR_ENTRIES_BAD_ESCAPE,
+        EntriesError::Unescaped { .. } => SGXM_ERR_ENTRIES_UNESCAPED,
+        EntriesError::EmptyUri { .. } => SGXM_ERR_ENTRIES_EMPTY_URI,
+        _ => SGXM_ERR_ENTRIES_TOO_MANY,
+    }
+}
+
+/// The status code of any append error.
+pub(crate) fn append_status(e: &AppendError) -> u32 {
+    match e {
+        AppendError::Bundle(b) => bundle_status(b),
+        AppendError::Entries(x) => entries_status(x),
+        AppendError::Policy(p) => match p.kind {
+            PolicyKind::NothingMayBeAppended => SGXM_ERR_POLICY_NOTHING_MAY_BE_APPENDED,
+            PolicyKind::OutsidePrefixes => SGXM_ERR_POLICY_OUTSIDE_PREFIXES,
+            PolicyKind::NotAFileUri => SGXM_ERR_POLICY_NOT_A_FILE_URI,
+            PolicyKind::BadPathSegment => SGXM_ERR_POLICY_BAD_PATH_SEGMENT,
+            PolicyKind::RepeatsBaseUri => SGXM_ERR_POLICY_REPEATS_BASE_URI,
+            _ => SGXM_ERR_POLICY_DUPLICATE,
+        },
+        AppendError::Measure(m) => match m {
+            MeasureError::Layout(LayoutError::EnclaveTooSmall) => SGXM_ERR_ENCLAVE_TOO_SMALL,
+            MeasureError::Layout(LayoutError::EnclaveTooLarge) => SGXM_ERR_ENCLAVE_TOO_LARGE,
+            MeasureError::Layout(LayoutError::AreaInHeapRange) => SGXM_ERR_AREA_IN_HEAP_RANGE,
+            MeasureError::Layout(LayoutError::EntryPointOutOfRange) => {
+                SGXM_ERR_ENTRY_POINT_OUT_OF_RANGE
+            }
+            MeasureError::Layout(_) => SGXM_ERR_PAL_OUTSIDE_ENCLAVE,
+            MeasureError::NoPalSegments => SGXM_ERR_NO_PAL_SEGMENTS,
+            MeasureError::PalSegmentsOverlap => SGXM_ERR_PAL_SEGMENTS_OVERLAP,
+            _ => SGXM_ERR_MANIFEST_SOURCE,
+        },
+        _ => SGXM_ERR_MANIFEST_SOURCE,
+    }
 }

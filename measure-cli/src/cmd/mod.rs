@@ -2,6 +2,7 @@
 
 pub mod append;
 pub mod bundle;
+pub mod configid;
 pub mod entries;
 pub mod expand;
 pub mod gen_key;
@@ -11,6 +12,7 @@ pub mod pipeline;
 pub mod quote;
 pub mod sign;
 pub mod sigstruct;
+pub mod verify;
 
 use anyhow::{Context, Result};
 use measure_core::elf::Elf;
