@@ -3,6 +3,9 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use sgx_measure_cli::cmd;
 
 #[derive(Parser, Debug)]

@@ -105,15 +105,19 @@ pub fn run(args: &SignArgs) -> Result<()> {
     let input = fsutil::read(&args.manifest, "manifest")?;
     let libpal = fsutil::read(&args.libpal, "libpal")?;
     let mut hasher = FileHasher::new(args.pipeline.hash_cache.as_deref(), args.quiet)?;
-    let expanded = manifest::expand(&input, &opts, &mut hasher)?;
-    let out = toml::try_emit(&expanded.manifest, dialect)?;
+    let manifest::Expanded {
+        manifest: expanded_table,
+        deps,
+        ..
+    } = manifest::expand(&input, &opts, &mut hasher)?;
+    let out = toml::try_emit(&expanded_table, dialect)?;
     // gramine-sgx-sign re-reads the file it wrote. tomli_w's output parses back to the same
     // table (tests check this fixed point on every vector), so measure without parsing again;
     // toml 0.10.2's does not always (v1.0 to v1.3), so read it back as those versions do.
     let measured_table = if version <= GramineVersion::V1_3 {
         manifest::legacy::reread(&out, version)?
     } else {
-        expanded.manifest.clone()
+        expanded_table
     };
     let measured = measure_parsed(
         out.as_bytes(),
@@ -157,7 +161,7 @@ pub fn run(args: &SignArgs) -> Result<()> {
         fsutil::write_atomic(path, bytes)?;
     }
     if let Some(depfile) = &args.depfile {
-        let mut deps = expanded.deps.clone();
+        let mut deps = deps;
         deps.push(args.libpal.clone());
         if let Some((_, key_path)) = &key {
             deps.push(key_path.clone());

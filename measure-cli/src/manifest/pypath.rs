@@ -6,6 +6,13 @@ use crate::toml::{Table, Value};
 /// `str(pathlib.PurePosixPath(s))`: collapses repeated slashes and `.` components, drops a
 /// trailing slash, keeps `..`; exactly two leading slashes are kept (POSIX), `""` becomes `"."`.
 pub fn normalize(s: &str) -> String {
+    if is_normal(s) {
+        return s.to_string();
+    }
+    normalize_slow(s)
+}
+
+fn normalize_slow(s: &str) -> String {
     let root = if s.starts_with("//") && !s.starts_with("///") {
         "//"
     } else if s.starts_with('/') {
@@ -22,6 +29,19 @@ pub fn normalize(s: &str) -> String {
         ("", true) => ".".to_string(),
         (r, _) => format!("{r}{body}"),
     }
+}
+
+/// Whether `s` is already what [`normalize`] returns (the common case: no empty or `.`
+/// component, no trailing slash).
+fn is_normal(s: &str) -> bool {
+    if s.is_empty() || s == "." {
+        return s == ".";
+    }
+    let body = s.strip_prefix('/').unwrap_or(s);
+    if s.len() > 1 && (body.is_empty() || s.ends_with('/')) {
+        return false;
+    }
+    s == "/" || body.split('/').all(|p| !p.is_empty() && p != ".")
 }
 
 /// `str(PurePosixPath(parent) / name)` for an already normalized `parent`.
@@ -106,6 +126,28 @@ mod tests {
         assert_eq!(join(".", "x"), "x");
         assert_eq!(join("/", "x"), "/x");
         assert_eq!(join("a/b", "x"), "a/b/x");
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_full_rule() {
+        let parts = ["", ".", "..", "a", "bc"];
+        let mut n = 0;
+        for a in parts {
+            for b in parts {
+                for c in parts {
+                    for pre in ["", "/", "//", "///", "./"] {
+                        for post in ["", "/"] {
+                            let s = format!("{pre}{a}/{b}/{c}{post}");
+                            assert_eq!(normalize(&s), normalize_slow(&s), "{s:?}");
+                            let s = format!("{pre}{a}{post}");
+                            assert_eq!(normalize(&s), normalize_slow(&s), "{s:?}");
+                            n += 2;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(n > 1000);
     }
 
     #[test]

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use indexmap::IndexMap;
 use measure_core::profile::GramineVersion;
+use rayon::prelude::*;
 
 use super::{chroot, pypath};
 use crate::hashing::FileHasher;
@@ -96,7 +97,10 @@ fn sorted_names(dir: &Path) -> Result<Vec<String>> {
 impl Tf {
     /// `TrustedFile(uri, sha256, chroot=...)`.
     fn new(uri: String, sha256: Option<Value>, chroot_dir: Option<&Path>) -> Result<Tf> {
-        let path = pypath::normalize(&uri2path(&Value::String(uri.clone()))?);
+        let Some(raw) = uri.strip_prefix("file:") else {
+            bail!("Unsupported URI type: {uri}")
+        };
+        let path = pypath::normalize(raw);
         let (realpath, inner) = match chroot_dir {
             None => (PathBuf::from(&path), None),
             Some(c) => {
@@ -131,6 +135,17 @@ impl Tf {
 
     /// `TrustedFile.expand_directory(recursive=True, skip_inaccessible=True)`.
     fn expand(self, chroot_dir: Option<&Path>, out: &mut Vec<Tf>) -> Result<()> {
+        self.expand_known(chroot_dir, None, out)
+    }
+
+    /// `expand`, with `is_dir(realpath)` already known for a file URI (stat calls of long lists
+    /// are made in parallel beforehand).
+    fn expand_known(
+        self,
+        chroot_dir: Option<&Path>,
+        known_dir: Option<bool>,
+        out: &mut Vec<Tf>,
+    ) -> Result<()> {
         if self.uri.ends_with('/') {
             if !is_dir(&self.realpath) {
                 bail!(
@@ -160,7 +175,7 @@ impl Tf {
                 child.expand(chroot_dir, out)?;
             }
         } else {
-            if is_dir(&self.realpath) {
+            if known_dir.unwrap_or_else(|| is_dir(&self.realpath)) {
                 bail!(
                     "Directory URI ({}) does not end with \"/\"",
                     pypath::repr_str(&self.uri)
@@ -251,8 +266,22 @@ fn expand_v16(
     chroot_dir: Option<&Path>,
     hasher: &mut FileHasher,
 ) -> Result<(Vec<Value>, Outcome)> {
-    let mut files: IndexMap<String, Tf> = IndexMap::new();
-    for item in items {
+    let mut files: IndexMap<String, Tf> = IndexMap::with_capacity(items.len());
+    // Whether each file URI names a directory on this machine, asked for all entries at once on
+    // every core (a manifest may list tens of thousands of files); outside a chroot only.
+    let known_dirs: Vec<Option<bool>> = if chroot_dir.is_none() {
+        items
+            .par_iter()
+            .map(|item| {
+                let uri = item.as_table()?.get("uri")?.as_str()?;
+                let path = uri.strip_prefix("file:").filter(|_| !uri.ends_with('/'))?;
+                Some(is_dir(Path::new(&pypath::normalize(path))))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for (i, item) in items.into_iter().enumerate() {
         // TrustedFile.from_manifest: pop `uri` and `sha256`, nothing else may be left.
         let Value::Table(mut t) = item else {
             bail!("Unknown trusted file format: {}", pypath::repr(&item))
@@ -265,7 +294,8 @@ fn expand_v16(
         uri2path(&uri)?;
         let uri = uri.as_str().unwrap_or_default().to_string();
         let mut expanded = Vec::new();
-        Tf::new(uri, sha256, chroot_dir)?.expand(chroot_dir, &mut expanded)?;
+        let known_dir = known_dirs.get(i).copied().flatten();
+        Tf::new(uri, sha256, chroot_dir)?.expand_known(chroot_dir, known_dir, &mut expanded)?;
         for tf in expanded {
             if let Some(old_sha) = files.get(&tf.uri).and_then(|old| old.sha256.as_ref()) {
                 // A second hash for the same URI must be equal (compared as values, so different
