@@ -1,0 +1,136 @@
+//! The verifier against every append case of the oracle vectors: a bundle made from
+//! `base.manifest` (allowing the entries' common folder), then `entries.toml`, `entries.json` and
+//! `entries.sha256` appended, must give the MRENCLAVE of Gramine's result for `combined.manifest`;
+//! cases where Gramine fails, or where an entry repeats a base file, must be refused, and with
+//! `--unsafe-no-policy` the latter reproduce Gramine's MRENCLAVE.
+
+mod common;
+
+use std::process::Command;
+
+fn tomli_w(r: &common::VectorResult) -> &'static str {
+    if r.tomli_w.as_deref().is_some_and(|v| v.starts_with("0.4")) {
+        "0.4"
+    } else {
+        "1"
+    }
+}
+
+/// The longest common prefix of the entries' URIs, cut after its last `/` (`file:` if none).
+fn allow_prefix(entries_toml: &str) -> String {
+    let uris: Vec<&str> = entries_toml
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("uri = \""))
+        .map(|u| u.trim_end_matches('"'))
+        .collect();
+    let mut pre = uris[0].to_string();
+    for u in &uris[1..] {
+        let n = pre
+            .chars()
+            .zip(u.chars())
+            .take_while(|(a, b)| a == b)
+            .count();
+        pre = pre.chars().take(n).collect();
+    }
+    match pre.rfind('/') {
+        Some(i) => pre[..=i].to_string(),
+        None => "file:".to_string(),
+    }
+}
+
+#[test]
+fn every_append_case() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut checked, mut refused, mut unsafe_ok) = (0, 0, 0);
+    let mut failures = Vec::new();
+    for r in common::all_results()
+        .into_iter()
+        .filter(|r| r.is_append && r.dir.starts_with("expected/"))
+    {
+        let entries_toml = std::fs::read_to_string(r.case_dir.join("entries.toml")).unwrap();
+        let bundle = tmp
+            .path()
+            .join(format!("{}-{}.bundle", r.case, r.dir.replace('/', "_")));
+        let b = Command::new(env!("CARGO_BIN_EXE_sgx-measure"))
+            .current_dir(&r.case_dir)
+            .args([
+                "bundle",
+                "-q",
+                "--gramine",
+                r.version_flag(),
+                "--tomli-w",
+                tomli_w(&r),
+                "-m",
+                "base.manifest",
+                "-l",
+            ])
+            .arg(&r.libpal)
+            .args(["--allow-prefix", &allow_prefix(&entries_toml), "-o"])
+            .arg(&bundle)
+            .output()
+            .unwrap();
+        assert!(
+            b.status.success(),
+            "{} {}: {}",
+            r.case,
+            r.dir,
+            String::from_utf8_lossy(&b.stderr)
+        );
+        let by_policy = r.features.iter().any(|f| f.starts_with("append-dup"));
+        let refuse = r.exit_code != 0 || by_policy;
+        for (fmt, file, extra) in [
+            ("toml", "entries.toml", vec![]),
+            ("json", "entries.json", vec![]),
+            ("sha256sum", "entries.sha256", vec!["--uri-prefix", "file:"]),
+        ] {
+            let run = |more: &[&str]| {
+                Command::new(env!("CARGO_BIN_EXE_sgx-measure"))
+                    .current_dir(&r.case_dir)
+                    .args(["append", "-q", "--bundle"])
+                    .arg(&bundle)
+                    .args(["--entries", file, "--from", fmt])
+                    .args(&extra)
+                    .args(more)
+                    .output()
+                    .unwrap()
+            };
+            let o = run(&[]);
+            let got = String::from_utf8_lossy(&o.stdout).trim().to_string();
+            if refuse {
+                let e = String::from_utf8_lossy(&o.stderr);
+                if o.status.code() == Some(1) && !e.trim().is_empty() && !e.contains("panicked") {
+                    refused += 1;
+                } else {
+                    failures.push(format!("{} {} {fmt}: not refused ({got})", r.case, r.dir));
+                }
+            } else if o.status.success() && Some(&got) == r.mrenclave.as_ref() {
+                checked += 1;
+            } else {
+                failures.push(format!(
+                    "{} {} {fmt}: {got} {}",
+                    r.case,
+                    r.dir,
+                    String::from_utf8_lossy(&o.stderr)
+                ));
+            }
+            if by_policy && r.exit_code == 0 && fmt == "toml" {
+                let o = run(&["--unsafe-no-policy"]);
+                let got = String::from_utf8_lossy(&o.stdout).trim().to_string();
+                if o.status.success() && Some(&got) == r.mrenclave.as_ref() {
+                    unsafe_ok += 1;
+                } else {
+                    failures.push(format!("{} {} unsafe: {got}", r.case, r.dir));
+                }
+            }
+        }
+    }
+    eprintln!(
+        "append vectors: {checked} MRENCLAVEs equal, {refused} refused, {unsafe_ok} unsafe-mode equal"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // 99 + 36 = the 135 results of the public append cases (toml, json, sha256sum each).
+    assert!(
+        checked + refused >= 135 && unsafe_ok >= 8,
+        "{checked} {refused} {unsafe_ok}"
+    );
+}
