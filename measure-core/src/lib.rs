@@ -29,6 +29,7 @@ pub mod append;
 pub mod attributes;
 pub mod bundle;
 pub mod configid;
+pub mod diff;
 pub mod elf;
 pub mod engine;
 pub mod entries;
