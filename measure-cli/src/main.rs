@@ -26,6 +26,7 @@ enum Command {
     Append(cmd::append::AppendArgs),
     Configid(cmd::configid::ConfigidArgs),
     Verify(cmd::verify::VerifyArgs),
+    Diff(cmd::diff::DiffArgs),
     Sigstruct(cmd::sigstruct::SigstructArgs),
     GenKey(cmd::gen_key::GenKeyArgs),
     Quote(cmd::quote::QuoteArgs),
@@ -46,6 +47,15 @@ fn main() -> ExitCode {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::FAILURE,
             Err(e) => Err(e),
+        },
+        // diff: 0 same MRENCLAVE, 1 different, 2 unusable input.
+        Command::Diff(a) => match cmd::diff::run(a) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::FAILURE,
+            Err(e) => {
+                eprintln!("sgx-measure: error: {e}");
+                return ExitCode::from(2);
+            }
         },
         Command::Sigstruct(a) => cmd::sigstruct::run(a),
         Command::GenKey(a) => cmd::gen_key::run(a),

@@ -3,6 +3,7 @@
 pub mod append;
 pub mod bundle;
 pub mod configid;
+pub mod diff;
 pub mod entries;
 pub mod expand;
 pub mod gen_key;
