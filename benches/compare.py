@@ -188,7 +188,63 @@ def bench_manifest(runs):
     return ok
 
 
-BENCHES = {'engine': bench_engine, 'manifest': bench_manifest}
+def timed_rc(cmd, ok_codes=(0, 1)):
+    """Wall-clock seconds, CPU (user + system) seconds and peak RSS (KiB) of a child whose exit
+    status is in ok_codes."""
+    t = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.execv(cmd[0], cmd)
+    _, status, ru = os.wait4(pid, 0)
+    wall = time.perf_counter() - t
+    assert os.waitstatus_to_exitcode(status) in ok_codes, cmd
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss
+
+
+def bench_diff(runs):
+    print('diff (sgx-measure diff against sgx-measure mrenclave of one side)')
+    ok = True
+    with tempfile.TemporaryDirectory() as d:
+        # TIMINGS.md (b): 64G, 256 threads, no EDMM; the final manifest as the pipeline writes it.
+        src = os.path.join(d, 'b.manifest')
+        with open(src, 'w') as f:
+            f.write('[sgx]\nenclave_size = "64G"\nmax_threads = 256\nedmm_enable = false\n')
+        m = os.path.join(d, 'b.manifest.sgx')
+        subprocess.run([EXE, 'expand', '-q', '-m', src, '-o', m, '--libos-sha256', LIBOS_SHA], check=True)
+        # B's PAL differs from A's in the last byte of the PAL's last page (segment 3's file bytes).
+        pal_b = os.path.join(d, 'libpal-b.so')
+        with open(PAL_BASIC, 'rb') as f:
+            data = bytearray(f.read())
+        data[0x2e88 + 0x177] ^= 1
+        with open(pal_b, 'wb') as f:
+            f.write(data)
+        one = [EXE, 'mrenclave', '-q', '-m', m, '-l', PAL_BASIC]
+        differ = [EXE, 'diff', m, m, '--a-libpal', PAL_BASIC, '--b-libpal', pal_b]
+        same = [EXE, 'diff', m, m, '--libpal', PAL_BASIC]
+        for cmd in (one, differ, same):
+            timed_rc(cmd)  # warm-up
+        t_one, t_differ, t_same = [], [], []
+        for _ in range(runs):
+            t_one.append(timed_rc(one))
+            t_differ.append(timed_rc(differ))
+            t_same.append(timed_rc(same))
+        med = lambda xs, i: statistics.median(x[i] for x in xs)
+        w1, c1 = med(t_one, 0), med(t_one, 1)
+        wd, cd = med(t_differ, 0), med(t_differ, 1)
+        ws, cs = med(t_same, 0), med(t_same, 1)
+        print(f'  64G/256 threads: mrenclave {w1:.3f} s (cpu {c1:.3f} s); diff, PAL differing in its last page: '
+              f'{wd:.3f} s (cpu {cd:.3f} s); diff, identical inputs: {ws:.3f} s (cpu {cs:.3f} s)')
+        ok &= row('  diff (last PAL page differs) / mrenclave, wall clock', f'{wd / w1:.3f} x', '<= 2.5 x', wd / w1 <= 2.5)
+        ok &= row('  diff (last PAL page differs) / mrenclave, cpu time', f'{cd / c1:.3f} x', '<= 2.5 x', cd / c1 <= 2.5)
+        ok &= row('  diff (identical inputs) / mrenclave, wall clock', f'{ws / w1:.3f} x', '<= 1.5 x', ws / w1 <= 1.5)
+        rss = max(x[2] for x in t_differ) / 1024
+        ok &= row('  peak memory of diff (max RSS, last PAL page differs)', f'{rss:.1f} MiB', '< 64 MiB', rss < 64)
+    return ok
+
+
+BENCHES = {'engine': bench_engine, 'manifest': bench_manifest, 'diff': bench_diff}
 
 
 def main():

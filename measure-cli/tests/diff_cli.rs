@@ -276,6 +276,8 @@ fn different_libpal_names_the_segment_and_first_page() {
     assert_eq!(d["a"]["area"]["index"], 3);
     assert_eq!(d["a"]["page_in_area"], 0);
     assert_eq!(d["a"]["chunk"], 0xf00 / 256);
+    assert_eq!(d["differs"], serde_json::json!(["contents"]));
+    assert_eq!(d["first_differing_page_byte"], 0xf00);
     assert_eq!(j["layout"], serde_json::json!([]));
 
     let o = diff(

@@ -1410,6 +1410,69 @@ fn manifest_position(bytes: &[u8], at: usize) -> (usize, usize, String) {
     (line, col, text)
 }
 
+/// Which parts of two records differ (`operation`, `enclave_size`, `ssa_frame_pages`, `offset`,
+/// `flags`, `contents`) and, for contents, the first differing byte of the page.
+fn differing_parts(ra: &Record, rb: &Record) -> (Vec<&'static str>, Option<usize>) {
+    let mut parts = vec![];
+    let mut byte = None;
+    match (ra.data, rb.data) {
+        (
+            RecordData::Ecreate {
+                ssa_frame_pages: pa,
+                enclave_size: sa,
+            },
+            RecordData::Ecreate {
+                ssa_frame_pages: pb,
+                enclave_size: sb,
+            },
+        ) => {
+            if sa != sb {
+                parts.push("enclave_size");
+            }
+            if pa != pb {
+                parts.push("ssa_frame_pages");
+            }
+        }
+        (
+            RecordData::Eadd {
+                offset: oa,
+                flags: fa,
+            },
+            RecordData::Eadd {
+                offset: ob,
+                flags: fb,
+            },
+        ) => {
+            if oa != ob {
+                parts.push("offset");
+            }
+            if fa != fb {
+                parts.push("flags");
+            }
+        }
+        (
+            RecordData::Eextend {
+                offset: oa,
+                chunk: ca,
+            },
+            RecordData::Eextend {
+                offset: ob,
+                chunk: cb,
+            },
+        ) => {
+            if oa != ob {
+                parts.push("offset");
+            }
+            if let Some(i) = ca.iter().zip(&cb).position(|(x, y)| x != y) {
+                parts.push("contents");
+                byte = Some(ra.location.chunk().unwrap_or(0) as usize * 256 + i);
+            }
+        }
+        _ => parts.push("operation"),
+    }
+    (parts, byte)
+}
+
 /// What differs between the two records at the divergence (both present).
 fn what_differs(ra: &Record, rb: &Record, ma: &Measurable, mb: &Measurable) -> Vec<String> {
     let mut out = Vec::new();
@@ -1844,10 +1907,16 @@ fn report_json(
                 (None, _) => vec![format!("A ends after {} records", d.index)],
                 (_, None) => vec![format!("B ends after {} records", d.index)],
             };
+            let (differs, page_byte) = match (&d.a, &d.b) {
+                (Some(ra), Some(rb)) => differing_parts(ra, rb),
+                _ => (vec!["length"], None),
+            };
             json!({
                 "index": d.index,
                 "a": d.a.as_ref().map(|r| record_json(r, &ma.layout)),
                 "b": d.b.as_ref().map(|r| record_json(r, &mb.layout)),
+                "differs": differs,
+                "first_differing_page_byte": page_byte,
                 "what": what,
             })
         }
