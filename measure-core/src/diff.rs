@@ -436,7 +436,11 @@ impl<'c> CheckpointSink<'c> {
 
     #[inline]
     fn after_record(&mut self) {
-        if self.index.wrapping_sub(self.start).is_multiple_of(self.stride) {
+        if self
+            .index
+            .wrapping_sub(self.start)
+            .is_multiple_of(self.stride)
+        {
             self.checkpoint();
         }
     }
