@@ -2,6 +2,7 @@
 //! parallel hashing, RSA), on top of the no_std `measure-core`.
 
 pub mod attrs;
+pub mod cli;
 pub mod cmd;
 pub mod entries;
 pub mod evidence;

@@ -2,35 +2,12 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+use sgx_measure_cli::cli::{Cli, Command};
 use sgx_measure_cli::cmd;
-
-#[derive(Parser, Debug)]
-#[command(name = "sgx-measure", version, about, long_about = None)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand, Debug)]
-enum Command {
-    Mrenclave(cmd::mrenclave::MrenclaveArgs),
-    Sign(cmd::sign::SignArgs),
-    Expand(cmd::expand::ExpandArgs),
-    HashFiles(cmd::hash_files::HashFilesArgs),
-    Entries(cmd::entries::EntriesArgs),
-    Bundle(cmd::bundle::BundleArgs),
-    Append(cmd::append::AppendArgs),
-    Configid(cmd::configid::ConfigidArgs),
-    Verify(cmd::verify::VerifyArgs),
-    Diff(cmd::diff::DiffArgs),
-    Sigstruct(cmd::sigstruct::SigstructArgs),
-    GenKey(cmd::gen_key::GenKeyArgs),
-    Quote(cmd::quote::QuoteArgs),
-}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -60,6 +37,8 @@ fn main() -> ExitCode {
         Command::Sigstruct(a) => cmd::sigstruct::run(a),
         Command::GenKey(a) => cmd::gen_key::run(a),
         Command::Quote(a) => cmd::quote::run(a),
+        Command::Completions(a) => cmd::completions::run(a),
+        Command::Man(a) => cmd::man::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -11,6 +11,9 @@ use crate::fsutil;
 
 /// Work with data owners' trusted-file entries.
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Example:\n  sgx-measure entries convert owner1.toml --to list -o owner1.list"
+)]
 pub struct EntriesArgs {
     #[command(subcommand)]
     pub command: EntriesCommand,

@@ -2,12 +2,14 @@
 
 pub mod append;
 pub mod bundle;
+pub mod completions;
 pub mod configid;
 pub mod diff;
 pub mod entries;
 pub mod expand;
 pub mod gen_key;
 pub mod hash_files;
+pub mod man;
 pub mod mrenclave;
 pub mod pipeline;
 pub mod quote;

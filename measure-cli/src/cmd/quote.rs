@@ -17,6 +17,7 @@ use crate::evidence::{self, LoadedEvidence};
 
 /// Show SGX attestation evidence (DCAP quotes, reports).
 #[derive(Args, Debug)]
+#[command(after_help = "Example:\n  sgx-measure quote view quote.bin")]
 pub struct QuoteArgs {
     /// What to do.
     #[command(subcommand)]

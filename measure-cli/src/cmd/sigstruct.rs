@@ -14,6 +14,9 @@ use crate::sigstruct::{attach_signature, load_public_key, make_sigstruct, verify
 
 /// Show, verify or assemble SIGSTRUCT (.sig) files.
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  sgx-measure sigstruct view app.sig\n  sgx-measure sigstruct verify app.sig --manifest app.manifest.sgx --libpal libpal.so"
+)]
 pub struct SigstructArgs {
     /// What to do.
     #[command(subcommand)]
