@@ -617,3 +617,56 @@ fn every_vector_sig_equals_its_manifest() {
         failures.join("\n")
     );
 }
+
+/// Whether `output` matches `expected`, where a line `...` stands for any number of lines.
+fn matches_with_ellipsis(expected: &[&str], output: &[&str]) -> bool {
+    match expected.split_first() {
+        None => output.is_empty(),
+        Some((&"...", rest)) => {
+            (0..=output.len()).any(|i| matches_with_ellipsis(rest, &output[i..]))
+        }
+        Some((line, rest)) => output.split_first().is_some_and(|(o, orest)| {
+            o.trim_end() == line.trim_end() && matches_with_ellipsis(rest, orest)
+        }),
+    }
+}
+
+/// The worked example of docs/diff.md runs and prints what the page shows.
+#[test]
+fn docs_example_runs_as_shown() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let page = std::fs::read_to_string(root.join("docs/diff.md")).unwrap();
+    let block = |marker: &str, fence: &str| -> String {
+        let at = page.find(marker).expect(marker) + marker.len();
+        let rest = &page[at..];
+        let start = rest.find(fence).expect(fence) + fence.len();
+        let end = rest[start..].find("\n```").expect("closing fence");
+        rest[start..start + end]
+            .trim_start_matches('\n')
+            .to_string()
+    };
+    let script = block("<!-- exit: 1 -->", "```sh");
+    let want = block("<!-- output -->", "```text");
+    let bin = Path::new(env!("CARGO_BIN_EXE_sgx-measure"))
+        .parent()
+        .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let o = Command::new("bash")
+        .args(["-c", &script])
+        .current_dir(&root)
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 1, "{}", String::from_utf8_lossy(&o.stderr));
+    let got = text(&o);
+    let want_lines: Vec<&str> = want.lines().collect();
+    let got_lines: Vec<&str> = got.lines().collect();
+    assert!(
+        matches_with_ellipsis(&want_lines, &got_lines),
+        "docs/diff.md shows:\n{want}\nthe command prints:\n{got}"
+    );
+}

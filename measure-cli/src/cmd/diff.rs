@@ -1021,7 +1021,7 @@ fn diff_tables(a: &Table, b: &Table, path: &mut Vec<Seg>, out: &mut ManifestDiff
             path_text(path)
         };
         out.key_order.push(format!(
-            "{table}: key {} of those both have is {} in A, {} in B",
+            "{table} (the keys both have, in order: number {} is {} in A, {} in B)",
             i + 1,
             key_text(ka),
             key_text(kb)
