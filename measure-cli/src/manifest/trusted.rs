@@ -16,6 +16,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use indexmap::IndexMap;
+
+/// Maps keyed by URI or path: seeded per process (no crafted collisions), faster than SipHash.
+type UriMap<V> = IndexMap<String, V, foldhash::fast::RandomState>;
 use measure_core::profile::GramineVersion;
 use rayon::prelude::*;
 
@@ -266,21 +269,44 @@ fn expand_v16(
     chroot_dir: Option<&Path>,
     hasher: &mut FileHasher,
 ) -> Result<(Vec<Value>, Outcome)> {
-    let mut files: IndexMap<String, Tf> = IndexMap::with_capacity(items.len());
-    // Whether each file URI names a directory on this machine, asked for all entries at once on
-    // every core (a manifest may list tens of thousands of files); outside a chroot only.
+    let mut files: UriMap<Tf> = UriMap::with_capacity_and_hasher(items.len(), Default::default());
+    // Whether each file URI names a directory on this machine, asked up front on every core (a
+    // manifest may list tens of thousands of files); outside a chroot only. Entries precomputed
+    // elsewhere usually name paths whose parent does not exist here: one stat of the parent then
+    // answers for all of them.
     let known_dirs: Vec<Option<bool>> = if chroot_dir.is_none() {
-        items
-            .par_iter()
+        let paths: Vec<Option<String>> = items
+            .iter()
             .map(|item| {
                 let uri = item.as_table()?.get("uri")?.as_str()?;
                 let path = uri.strip_prefix("file:").filter(|_| !uri.ends_with('/'))?;
-                Some(is_dir(Path::new(&pypath::normalize(path))))
+                Some(pypath::normalize(path))
+            })
+            .collect();
+        let parents: std::collections::HashSet<&str> = paths
+            .iter()
+            .flatten()
+            .filter_map(|p| Path::new(p).parent()?.to_str())
+            .collect();
+        let parent_is_dir: std::collections::HashMap<&str, bool> = parents
+            .into_par_iter()
+            .map(|p| (p, p.is_empty() || is_dir(Path::new(p))))
+            .collect();
+        paths
+            .par_iter()
+            .map(|p| {
+                let p = p.as_deref()?;
+                let parent = Path::new(p).parent().and_then(|q| q.to_str());
+                if parent.is_some_and(|q| parent_is_dir.get(q) == Some(&false)) {
+                    return Some(false);
+                }
+                Some(is_dir(Path::new(p)))
             })
             .collect()
     } else {
         Vec::new()
     };
+    let mut expanded = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
         // TrustedFile.from_manifest: pop `uri` and `sha256`, nothing else may be left.
         let Value::Table(mut t) = item else {
@@ -291,12 +317,17 @@ fn expand_v16(
         if !t.is_empty() {
             bail!("Leftover trusted file items: {}", pypath::repr_table(&t));
         }
-        uri2path(&uri)?;
-        let uri = uri.as_str().unwrap_or_default().to_string();
-        let mut expanded = Vec::new();
+        let uri = match uri {
+            Value::String(s) if s.starts_with("file:") => s,
+            other => {
+                uri2path(&other)?;
+                continue; // unreachable: uri2path refused it
+            }
+        };
+        expanded.clear();
         let known_dir = known_dirs.get(i).copied().flatten();
         Tf::new(uri, sha256, chroot_dir)?.expand_known(chroot_dir, known_dir, &mut expanded)?;
-        for tf in expanded {
+        for tf in expanded.drain(..) {
             if let Some(old_sha) = files.get(&tf.uri).and_then(|old| old.sha256.as_ref()) {
                 // A second hash for the same URI must be equal (compared as values, so different
                 // letter case is a conflict); an unhashed duplicate is dropped.
@@ -313,7 +344,12 @@ fn expand_v16(
                 continue;
             }
             // A new URI is appended; a URI whose earlier entry had no hash is replaced in place.
-            files.insert(tf.uri.clone(), tf);
+            match files.get_mut(&tf.uri) {
+                Some(slot) => *slot = tf,
+                None => {
+                    files.insert(tf.uri.clone(), tf);
+                }
+            }
         }
     }
     let pending: Vec<PathBuf> = files
@@ -371,7 +407,7 @@ fn expand_v14(
     hasher: &mut FileHasher,
 ) -> Result<(Vec<Value>, Outcome)> {
     // Path -> precomputed hash, or None until the file is hashed. First entry for a path wins.
-    let mut files: IndexMap<String, Option<Value>> = IndexMap::new();
+    let mut files: UriMap<Option<Value>> = UriMap::default();
     let mut expanded = Vec::new();
     for item in items {
         let Value::Table(t) = item else {

@@ -2,6 +2,9 @@
 //! tomli's first-mention order), Python-like scalars.
 
 use std::collections::HashMap;
+
+/// The index of big tables: seeded per process (no crafted collisions), faster than SipHash.
+type Index = HashMap<String, usize, foldhash::fast::RandomState>;
 use std::fmt;
 
 /// A TOML value as tomli returns it.
@@ -112,8 +115,9 @@ const INDEX_THRESHOLD: usize = 16;
 #[derive(Clone, Default)]
 pub struct Table {
     entries: Vec<(String, Value)>,
-    /// key -> position in `entries`; present only for large tables.
-    index: Option<HashMap<String, usize>>,
+    /// key -> position in `entries`; present only for large tables (boxed: most tables are small,
+    /// and a smaller `Table` makes every `Value` smaller).
+    index: Option<Box<Index>>,
 }
 
 impl PartialEq for Table {
@@ -158,12 +162,13 @@ impl Table {
         if let Some(index) = &mut self.index {
             index.insert(key.clone(), idx);
         } else if idx + 1 >= INDEX_THRESHOLD {
-            let mut index: HashMap<String, usize> = HashMap::with_capacity(2 * INDEX_THRESHOLD);
+            let mut index: Index =
+                Index::with_capacity_and_hasher(2 * INDEX_THRESHOLD, Default::default());
             for (i, (k, _)) in self.entries.iter().enumerate() {
                 index.insert(k.clone(), i);
             }
             index.insert(key.clone(), idx);
-            self.index = Some(index);
+            self.index = Some(Box::new(index));
         }
         self.entries.push((key, value));
         idx
