@@ -212,3 +212,17 @@ fn man_writes_one_page_per_command() {
         );
     }
 }
+
+#[test]
+fn readme_lists_every_subcommand() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README.md");
+    for sub in cli::command().get_subcommands() {
+        let row = format!("| `sgx-measure {}", sub.get_name());
+        assert!(
+            readme.contains(&row),
+            "README.md's command table has no row for `sgx-measure {}`",
+            sub.get_name()
+        );
+    }
+}
