@@ -293,17 +293,41 @@ fn run_doc(page: &str, doc: &str) -> Vec<String> {
         exe.parent().expect("bin dir").display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let status = Command::new("bash")
-        .arg("-c")
+    // The tools the pages use besides sgx-measure and coreutils: say which is missing rather
+    // than fail on "command not found".
+    for tool in ["openssl", "python3", "cc"] {
+        let used = run
+            .iter()
+            .any(|&k| blocks[k].text.contains(&format!("{tool} ")));
+        if used
+            && Command::new("sh")
+                .arg("-c")
+                .arg(format!("command -v {tool}"))
+                .output()
+                .map_or(true, |o| !o.status.success())
+        {
+            return vec![format!(
+                "docs/{page} needs `{tool}`, which is not installed"
+            )];
+        }
+    }
+    let mut cmd = Command::new("bash");
+    cmd.arg("-c")
         .arg(&script)
         .current_dir(root())
         .env("PATH", path_var)
-        .env("HOME", &home)
         .env("TMPDIR", &scratch)
         .env_remove("XDG_CONFIG_HOME")
-        .env_remove("REPO")
-        .status()
-        .expect("bash");
+        .env_remove("REPO");
+    // A private HOME (nothing the pages do may touch the real one), but the same Rust toolchain
+    // and crate cache for the cargo commands a page runs (ffi/build-enclave.sh).
+    if let Some(real) = std::env::var_os("HOME").map(PathBuf::from) {
+        for (var, dir) in [("CARGO_HOME", ".cargo"), ("RUSTUP_HOME", ".rustup")] {
+            let value = std::env::var_os(var).unwrap_or_else(|| real.join(dir).into_os_string());
+            cmd.env(var, value);
+        }
+    }
+    let status = cmd.env("HOME", &home).status().expect("bash");
     let checked = blocks
         .iter()
         .filter(|b| b.not_run.is_none() && cargo_only(&b.text))
