@@ -125,6 +125,11 @@
 // An entry repeats an earlier entry.
 #define SGXM_ERR_POLICY_DUPLICATE 45
 
+// For a Gramine v1.0-v1.3 bundle (toml 0.10.2): an entry's URI or hash holds a character that
+// toml 0.10.2 writes incorrectly (a control character, U+0080-U+00A0, U+00AD, or a backslash
+// before `x`), or its hash is empty.
+#define SGXM_ERR_POLICY_NOT_WRITABLE_BY_TOML0102 46
+
 // The enclave size cannot hold the manifest, threads and PAL.
 #define SGXM_ERR_ENCLAVE_TOO_SMALL 50
 

@@ -62,6 +62,10 @@ pub const SGXM_ERR_POLICY_BAD_PATH_SEGMENT: u32 = 43;
 pub const SGXM_ERR_POLICY_REPEATS_BASE_URI: u32 = 44;
 /// An entry repeats an earlier entry.
 pub const SGXM_ERR_POLICY_DUPLICATE: u32 = 45;
+/// For a Gramine v1.0-v1.3 bundle (toml 0.10.2): an entry's URI or hash holds a character that
+/// toml 0.10.2 writes incorrectly (a control character, U+0080-U+00A0, U+00AD, or a backslash
+/// before `x`), or its hash is empty.
+pub const SGXM_ERR_POLICY_NOT_WRITABLE_BY_TOML0102: u32 = 46;
 
 // 50-59: the enclave cannot be measured.
 /// The enclave size cannot hold the manifest, threads and PAL.
@@ -143,6 +147,9 @@ pub extern "C" fn sgxm_status_str(status: u32) -> *const core::ffi::c_char {
             c"append policy: URI repeats a trusted file of the base enclave"
         }
         SGXM_ERR_POLICY_DUPLICATE => c"append policy: URI repeats an earlier entry",
+        SGXM_ERR_POLICY_NOT_WRITABLE_BY_TOML0102 => {
+            c"append policy: URI or hash that toml 0.10.2 (Gramine v1.0-v1.3) writes incorrectly, or empty hash"
+        }
         SGXM_ERR_ENCLAVE_TOO_SMALL => c"enclave size is not large enough",
         SGXM_ERR_ENCLAVE_TOO_LARGE => c"enclave size is above 128 TiB",
         SGXM_ERR_AREA_IN_HEAP_RANGE => {
@@ -223,6 +230,9 @@ pub(crate) fn append_status(e: &AppendError) -> u32 {
             PolicyKind::NotAFileUri => SGXM_ERR_POLICY_NOT_A_FILE_URI,
             PolicyKind::BadPathSegment => SGXM_ERR_POLICY_BAD_PATH_SEGMENT,
             PolicyKind::RepeatsBaseUri => SGXM_ERR_POLICY_REPEATS_BASE_URI,
+            // Used to fall into the `_` arm and be reported as a duplicate (found by the c_abi
+            // fuzzer): every rule needs its own arm and code (`PolicyKind` is non-exhaustive).
+            PolicyKind::NotWritableByToml0102 => SGXM_ERR_POLICY_NOT_WRITABLE_BY_TOML0102,
             _ => SGXM_ERR_POLICY_DUPLICATE,
         },
         AppendError::Measure(m) => match m {
