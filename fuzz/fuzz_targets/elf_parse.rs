@@ -11,7 +11,11 @@ fuzz_target!(|data: &[u8]| {
         for s in elf.load_segments() {
             assert!(s.filesz <= s.memsz);
             assert_eq!(s.data.len() as u64, s.filesz);
-            assert!(s.offset.checked_add(s.filesz).is_some_and(|end| end <= data.len() as u64));
+            assert!(
+                s.offset
+                    .checked_add(s.filesz)
+                    .is_some_and(|end| end <= data.len() as u64)
+            );
             n += 1;
         }
         assert!(n > 0);

@@ -22,7 +22,9 @@ struct Input<'a> {
 }
 
 fuzz_target!(|input: Input<'_>| {
-    let Ok(elf) = Elf::parse(input.pal) else { return };
+    let Ok(elf) = Elf::parse(input.pal) else {
+        return;
+    };
     let version = GramineVersion::ALL[usize::from(input.version) % GramineVersion::ALL.len()];
     let params = LayoutParams {
         version,
