@@ -414,7 +414,7 @@ fn hasher_ops(ops: &[u8]) {
                     // Saving again gives back the bytes restored.
                     let mut out = [0u8; SGXM_HASHER_STATE_LEN];
                     assert_eq!(unsafe { sgxm_hasher_save(&h, out.as_mut_ptr()) }, SGXM_OK);
-                    assert_eq!(out[..], state[..]);
+                    assert_eq!(out[..], state[..len]);
                 } else {
                     assert_eq!(rc, SGXM_ERR_BAD_STATE_LENGTH);
                     assert_eq!(

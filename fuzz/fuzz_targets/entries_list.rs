@@ -17,7 +17,7 @@ fn check_field(f: &Field<'_>, s: &str) {
     assert!(f.eq_bytes(d));
     assert_eq!(f.decoded_len(), d.len());
     // `starts_with` agrees with the decoded bytes, for prefixes of the string and of its raw form.
-    for n in [0, 1, d.len() / 2, d.len().saturating_sub(1), d.len()] {
+    for n in [0, 1, d.len() / 2, d.len().saturating_sub(1), d.len()].map(|n| n.min(d.len())) {
         assert!(f.starts_with(&d[..n]));
         let raw = &f.raw()[..n.min(f.raw().len())];
         assert_eq!(f.starts_with(raw), d.starts_with(raw));

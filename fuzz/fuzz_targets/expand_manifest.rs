@@ -2,8 +2,8 @@
 //! expansion and hashing) on arbitrary manifest text for every Gramine version, in a fixed
 //! temporary directory holding a few small files and directories, with `--libos-sha256` given (no
 //! system file is read). Never panics or hangs; for every accepted manifest, the text written in
-//! the version's dialect parses back, to the same table for tomli_w (v1.4+), and is a fixed point
-//! (written again, it is the same text).
+//! the version's dialect parses back to the same table and is a fixed point (written again, it is
+//! the same text); for toml 0.10.2 (v1.0-v1.3), on trees without what that writer writes lossily.
 //!
 //! Manifests naming a `file:` path that exists outside the temporary directory are skipped: the
 //! pipeline would hash or walk real system files (`file:/` is the whole file system).
@@ -97,6 +97,30 @@ fn same_table(a: &Table, b: &Table) -> bool {
             .all(|(k, va)| b.get(k).is_some_and(|vb| same(va, vb)))
 }
 
+/// Whether toml 0.10.2 writes `s` faithfully: Python's `repr` uses no `\xNN` escape for it
+/// (toml 0.10.2 drops their backslash) and it has no backslash before `x` (which that rewriting
+/// un-doubles).
+fn toml0102_faithful_str(s: &str) -> bool {
+    !s.chars().any(|c| {
+        matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}'..='\u{a0}' | '\u{ad}')
+    }) && !s.contains("\\x")
+}
+
+/// Whether a tree is free of what toml 0.10.2 writes lossily: such strings (keys too), and empty
+/// tables inside arrays (`in_array`).
+fn toml0102_faithful(v: &Value, in_array: bool) -> bool {
+    match v {
+        Value::String(s) => toml0102_faithful_str(s),
+        Value::Array(items) => items.iter().all(|i| toml0102_faithful(i, true)),
+        Value::Table(t) => {
+            !(in_array && t.is_empty())
+                && t.iter()
+                    .all(|(k, v)| toml0102_faithful_str(k) && toml0102_faithful(v, in_array))
+        }
+        _ => true,
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let dir = workdir();
     // Skip manifests whose file URIs reach outside the directory, in either parser's reading.
@@ -142,20 +166,23 @@ fuzz_target!(|data: &[u8]| {
                 continue;
             };
             assert_eq!(toml::emit(m, d), out);
+            // toml 0.10.2 (Gramine v1.0-v1.3) is not a faithful writer, and neither this
+            // reproduction: it drops the backslash of `\xNN` escapes and loses empty tables in
+            // arrays of tables (both checked against the Python library, which then also fails to
+            // read its output back, or reads something else). Only trees without those are held
+            // to the properties below.
+            if d == Dialect::Toml0102 && !toml0102_faithful(&Value::Table(m.clone()), false) {
+                let _ = toml::parse_for(&out, d);
+                continue;
+            }
             let back = match toml::parse_for(&out, d) {
                 Ok(t) => t,
                 Err(e) => panic!("{version} {d:?}: written manifest not read back: {e:#}\n{out}"),
             };
-            // toml 0.10.2 itself does not always read back what it wrote (an empty table inside
-            // an array of tables disappears, checked against the Python library), so for that
-            // dialect the property is the fixed point below; the tomli_w dialects must give back
-            // the same tree.
-            if d != Dialect::Toml0102 {
-                assert!(
-                    same_table(&back, m),
-                    "{version} {d:?}: written manifest reads back differently\n{out}\n{m:?}\n{back:?}"
-                );
-            }
+            assert!(
+                same_table(&back, m),
+                "{version} {d:?}: written manifest reads back differently\n{out}\n{m:?}\n{back:?}"
+            );
             // The written text is a fixed point.
             let again = toml::try_emit(&back, d);
             assert_eq!(
