@@ -14,6 +14,22 @@ pub fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
 
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    stage(path, bytes)?.commit()
+}
+
+/// An output written to a temporary file beside its destination, not yet in place: [`commit`]
+/// renames it over the destination; dropping it removes the temporary file. Commands that write
+/// several outputs stage them all before committing any, so a failure leaves none of them.
+///
+/// [`commit`]: Staged::commit
+#[derive(Debug)]
+pub struct Staged {
+    tmp: tempfile::NamedTempFile,
+    path: std::path::PathBuf,
+}
+
+/// Writes `bytes` to a temporary file in `path`'s directory (see [`Staged`]).
+pub fn stage(path: &Path, bytes: &[u8]) -> Result<Staged> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -27,7 +43,18 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     // never a partial one), which is what a failed or interrupted command must guarantee.
     tmp.write_all(bytes)
         .with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    Ok(Staged {
+        tmp,
+        path: path.to_path_buf(),
+    })
+}
+
+impl Staged {
+    /// Puts the file in place (a rename).
+    pub fn commit(self) -> Result<()> {
+        let Staged { tmp, path } = self;
+        tmp.persist(&path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(())
+    }
 }

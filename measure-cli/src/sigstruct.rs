@@ -357,7 +357,9 @@ pub fn attach_signature(sig: &mut Sigstruct, key: &PublicKey, signature_be: &[u8
 /// Signs `sig` in place as `gramine-sgx-sign` does: RSA PKCS#1 v1.5 over SHA-256 of
 /// [`Sigstruct::signing_data`], then MODULUS, EXPONENT (3), SIGNATURE, Q1 and Q2. The key must be
 /// RSA-3072 with exponent 3. PKCS#1 v1.5 is deterministic, so the result is byte-identical to
-/// Gramine's for the same key and fields.
+/// Gramine's for the same key and fields. The private-key operation is the `rsa` crate's CRT
+/// exponentiation on constant-time bignums, checked by re-encrypting, without blinding (see
+/// `measure-cli/Cargo.toml`).
 pub fn sign(sig: &mut Sigstruct, key: &PrivateKey) -> Result<()> {
     check_key(key)?;
     let signature = key

@@ -3,7 +3,7 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use measure_core::profile::GramineVersion;
 use sha2::{Digest, Sha256};
@@ -13,6 +13,7 @@ use super::mrenclave::verbose_report;
 use super::pipeline::PipelineArgs;
 use crate::hashing::FileHasher;
 use crate::sigstruct::{default_sigfile, load_private_key, make_sigstruct, parse_date, sign};
+use rsa::PrivateKey;
 use crate::{fsutil, manifest, toml};
 
 /// Gramine's default PAL (Debian/Ubuntu packages).
@@ -83,93 +84,128 @@ pub struct SignArgs {
     pub quiet: bool,
 }
 
+/// Reads and checks the signing key (none for two-step signing).
+fn load_key(args: &SignArgs) -> Result<Option<(PrivateKey, PathBuf)>> {
+    if args.signing_data.is_some() {
+        return Ok(None);
+    }
+    let path = args.key.clone().unwrap_or_else(default_key);
+    if !path.exists() {
+        bail!(
+            "signing key {} not found (give one with -k, create one with `sgx-measure gen-key`, or use --signing-data for two-step signing)",
+            path.display()
+        );
+    }
+    Ok(Some((
+        load_private_key(&path, args.passphrase.as_deref())?,
+        path,
+    )))
+}
+
+/// Waits for a helper thread of [`run`].
+fn joined<T>(job: std::thread::ScopedJoinHandle<'_, Result<T>>, what: &str) -> Result<T> {
+    job.join()
+        .unwrap_or_else(|_| Err(anyhow!("{what} failed unexpectedly")))
+}
+
 /// Runs the command. Nothing is written unless everything succeeds.
+///
+/// Two cores share the work: the key is read and checked while the manifest is expanded, and
+/// the final manifest is written to its temporary file while it is measured and signed.
 pub fn run(args: &SignArgs) -> Result<()> {
     let opts = args.pipeline.options()?;
     let dialect = args.pipeline.dialect()?;
     let version = opts.version;
     let date = parse_date(&args.date)?;
-    let key = match &args.signing_data {
-        Some(_) => None,
-        None => {
-            let path = args.key.clone().unwrap_or_else(default_key);
-            if !path.exists() {
-                bail!(
-                    "signing key {} not found (give one with -k, create one with `sgx-measure gen-key`, or use --signing-data for two-step signing)",
-                    path.display()
-                );
-            }
-            Some((load_private_key(&path, args.passphrase.as_deref())?, path))
-        }
-    };
-    let input = fsutil::read(&args.manifest, "manifest")?;
-    let libpal = fsutil::read(&args.libpal, "libpal")?;
-    let mut hasher = FileHasher::new(args.pipeline.hash_cache.as_deref(), args.quiet)?;
-    let manifest::Expanded {
-        manifest: expanded_table,
-        deps,
-        ..
-    } = manifest::expand(&input, &opts, &mut hasher)?;
-    let out = toml::try_emit(&expanded_table, dialect)?;
-    // gramine-sgx-sign re-reads the file it wrote. tomli_w's output parses back to the same
-    // table (tests check this fixed point on every vector), so measure without parsing again;
-    // toml 0.10.2's does not always (v1.0 to v1.3), so read it back as those versions do.
-    let measured_table = if version <= GramineVersion::V1_3 {
-        manifest::legacy::reread(&out, version)?
-    } else {
-        expanded_table
-    };
-    let measured = measure_parsed(
-        out.as_bytes(),
-        measured_table,
-        &libpal,
-        &args.libpal.display().to_string(),
-        version,
-    )?;
-    let mut sig = make_sigstruct(&measured.manifest, measured.mrenclave, version, date)?;
+    std::thread::scope(|scope| {
+        let key_job = scope.spawn(|| load_key(args));
+        let prepared = (|| -> Result<_> {
+            let input = fsutil::read(&args.manifest, "manifest")?;
+            let libpal = fsutil::read(&args.libpal, "libpal")?;
+            let mut hasher = FileHasher::new(args.pipeline.hash_cache.as_deref(), args.quiet)?;
+            let manifest::Expanded {
+                manifest: expanded_table,
+                deps,
+                ..
+            } = manifest::expand(&input, &opts, &mut hasher)?;
+            let out = toml::try_emit(&expanded_table, dialect)?;
+            let out = std::sync::Arc::new(out);
+            let staged_manifest = scope.spawn({
+                let out = std::sync::Arc::clone(&out);
+                move || fsutil::stage(&args.output, out.as_bytes())
+            });
+            // gramine-sgx-sign re-reads the file it wrote. tomli_w's output parses back to the
+            // same table (tests check this fixed point on every vector), so measure without
+            // parsing again; toml 0.10.2's does not always (v1.0 to v1.3), so read it back as
+            // those versions do.
+            let measured_table = if version <= GramineVersion::V1_3 {
+                manifest::legacy::reread(&out, version)?
+            } else {
+                expanded_table
+            };
+            let measured = measure_parsed(
+                out.as_bytes(),
+                measured_table,
+                &libpal,
+                &args.libpal.display().to_string(),
+                version,
+            )?;
+            let sig = make_sigstruct(&measured.manifest, measured.mrenclave, version, date)?;
+            Ok((measured, sig, deps, hasher, staged_manifest))
+        })();
+        // A bad key is reported first, whatever else failed (it used to be read first).
+        let key = joined(key_job, "reading the signing key")?;
+        let (measured, mut sig, deps, hasher, staged_manifest) = prepared?;
 
-    let mut report = if args.quiet {
-        String::new()
-    } else {
-        verbose_report(version, &measured)
-    };
-    let sig_output = match (&key, &args.signing_data) {
-        (Some((key, _)), _) => {
-            sign(&mut sig, key)?;
-            let path = args
-                .sigfile
-                .clone()
-                .unwrap_or_else(|| default_sigfile(&args.manifest));
-            Some((path, sig.to_bytes().to_vec()))
-        }
-        (None, Some(path)) => {
-            let data = sig.signing_data();
-            if !args.quiet {
-                report.push_str(&format!(
-                    "Signing data written to {}; sign its SHA-256 with the enclave key:\n    {}\n",
-                    path.display(),
-                    hex::encode(Sha256::digest(data))
-                ));
+        let mut report = if args.quiet {
+            String::new()
+        } else {
+            verbose_report(version, &measured)
+        };
+        let sig_output = match (&key, &args.signing_data) {
+            (Some((key, _)), _) => {
+                sign(&mut sig, key)?;
+                let path = args
+                    .sigfile
+                    .clone()
+                    .unwrap_or_else(|| default_sigfile(&args.manifest));
+                Some((path, sig.to_bytes().to_vec()))
             }
-            Some((path.clone(), data.to_vec()))
-        }
-        (None, None) => None,
-    };
+            (None, Some(path)) => {
+                let data = sig.signing_data();
+                if !args.quiet {
+                    report.push_str(&format!(
+                        "Signing data written to {}; sign its SHA-256 with the enclave key:\n    {}\n",
+                        path.display(),
+                        hex::encode(Sha256::digest(data))
+                    ));
+                }
+                Some((path.clone(), data.to_vec()))
+            }
+            (None, None) => None,
+        };
 
-    fsutil::write_atomic(&args.output, out.as_bytes())?;
-    if let Some((path, bytes)) = &sig_output {
-        fsutil::write_atomic(path, bytes)?;
-    }
-    if let Some(depfile) = &args.depfile {
-        let mut deps = deps;
-        deps.push(args.libpal.clone());
-        if let Some((_, key_path)) = &key {
-            deps.push(key_path.clone());
+        // Every output is staged before any is put in place.
+        let mut staged = vec![joined(staged_manifest, "writing the manifest")?];
+        if let Some((path, bytes)) = &sig_output {
+            staged.push(fsutil::stage(path, bytes)?);
         }
-        fsutil::write_atomic(depfile, manifest::depfile(&args.output, &deps).as_bytes())
-            .context("writing the depfile")?;
-    }
-    hasher.save_cache()?;
-    std::io::stdout().lock().write_all(report.as_bytes())?;
-    Ok(())
+        if let Some(depfile) = &args.depfile {
+            let mut deps = deps;
+            deps.push(args.libpal.clone());
+            if let Some((_, key_path)) = &key {
+                deps.push(key_path.clone());
+            }
+            staged.push(
+                fsutil::stage(depfile, manifest::depfile(&args.output, &deps).as_bytes())
+                    .context("writing the depfile")?,
+            );
+        }
+        for file in staged {
+            file.commit()?;
+        }
+        hasher.save_cache()?;
+        std::io::stdout().lock().write_all(report.as_bytes())?;
+        Ok(())
+    })
 }

@@ -63,8 +63,25 @@ pub fn try_emit(table: &Table, dialect: Dialect) -> anyhow::Result<String> {
 
 enum Literal<'a> {
     Plain(&'a Value),
-    /// An array of tables written inline; the items' inline renderings.
-    InlineAot(Vec<String>),
+    /// An array of tables written inline: the items' inline renderings.
+    InlineAot(InlineItems),
+}
+
+/// Inline renderings of an array's items, concatenated (one buffer, not one string per item:
+/// trusted-file lists have tens of thousands of items).
+struct InlineItems {
+    text: String,
+    /// End offset in `text` of each item.
+    ends: Vec<usize>,
+}
+
+impl InlineItems {
+    fn iter(&self) -> impl Iterator<Item = &str> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(self.ends.iter().copied())
+            .map(|(a, b)| self.text.get(a..b).unwrap_or_default())
+    }
 }
 
 fn gen_table(out: &mut String, table: &Table, dialect: Dialect, name: &str, inside_aot: bool) {
@@ -108,8 +125,9 @@ fn gen_table(out: &mut String, table: &Table, dialect: Dialect, name: &str, insi
             match lit {
                 Literal::Plain(v) => write_literal(out, v, 0),
                 Literal::InlineAot(rendered) => {
+                    out.reserve(rendered.text.len() + rendered.ends.len() * 6 + 2);
                     out.push_str("[\n");
-                    for r in rendered {
+                    for r in rendered.iter() {
                         out.push_str(ARRAY_INDENT);
                         out.push_str(r);
                         out.push_str(",\n");
@@ -142,8 +160,11 @@ fn is_aot(items: &[Value]) -> bool {
 }
 
 /// The inline renderings of the items if every item is suitable for inline writing.
-fn inline_aot(items: &[Value], dialect: Dialect) -> Option<Vec<String>> {
-    let mut rendered = Vec::with_capacity(items.len());
+fn inline_aot(items: &[Value], dialect: Dialect) -> Option<InlineItems> {
+    let mut rendered = InlineItems {
+        text: String::new(),
+        ends: Vec::with_capacity(items.len()),
+    };
     for item in items {
         let Value::Table(t) = item else { return None };
         if dialect == Dialect::TomliW04
@@ -152,13 +173,17 @@ fn inline_aot(items: &[Value], dialect: Dialect) -> Option<Vec<String>> {
         {
             return None;
         }
-        let mut r = String::new();
-        write_inline_table(&mut r, t);
-        // "    " + r + ","
-        if ARRAY_INDENT.len() + r.chars().count() + 1 > MAX_LINE_LENGTH || r.contains('\n') {
+        let start = rendered.text.len();
+        write_inline_table(&mut rendered.text, t);
+        let r = rendered.text.get(start..).unwrap_or_default();
+        // "    " + r + "," must fit in 100 code points (bytes bound them from above) and be one
+        // line.
+        let too_long = ARRAY_INDENT.len() + r.len() + 1 > MAX_LINE_LENGTH
+            && ARRAY_INDENT.len() + r.chars().count() + 1 > MAX_LINE_LENGTH;
+        if too_long || r.as_bytes().contains(&b'\n') {
             return None;
         }
-        rendered.push(r);
+        rendered.ends.push(rendered.text.len());
     }
     Some(rendered)
 }
@@ -225,30 +250,39 @@ fn write_key(out: &mut String, k: &str) {
     }
 }
 
+/// Bytes a basic string cannot hold raw: control characters other than tab, DEL, `"` and `\`.
+static NEEDS_ESCAPE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b < 0x20 && b != 0x09) || b == 0x7f || b == b'"' as usize || b == b'\\' as usize;
+        b += 1;
+    }
+    t
+};
+
 fn write_string(out: &mut String, s: &str) {
     out.push('"');
+    let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let esc: Option<&str> = match b {
-            0x08 => Some("\\b"),
-            b'\n' => Some("\\n"),
-            0x0c => Some("\\f"),
-            b'\r' => Some("\\r"),
-            b'"' => Some("\\\""),
-            b'\\' => Some("\\\\"),
-            b'\t' => None,
-            0x00..=0x1f | 0x7f => Some(""),
-            _ => None,
-        };
-        if let Some(esc) = esc {
-            out.push_str(s.get(start..i).unwrap_or(""));
-            if esc.is_empty() {
+    while let Some(n) = bytes
+        .get(start..)
+        .and_then(|rest| rest.iter().position(|&b| NEEDS_ESCAPE[usize::from(b)]))
+    {
+        let i = start + n;
+        out.push_str(s.get(start..i).unwrap_or(""));
+        match bytes.get(i).copied().unwrap_or_default() {
+            0x08 => out.push_str("\\b"),
+            b'\n' => out.push_str("\\n"),
+            0x0c => out.push_str("\\f"),
+            b'\r' => out.push_str("\\r"),
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b => {
                 let _ = write!(out, "\\u{b:04x}");
-            } else {
-                out.push_str(esc);
             }
-            start = i + 1;
         }
+        start = i + 1;
     }
     out.push_str(s.get(start..).unwrap_or(""));
     out.push('"');

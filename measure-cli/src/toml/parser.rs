@@ -48,6 +48,32 @@ fn is_bare_key_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
 }
 
+/// Bytes that end a run of plain characters in a basic string: `"`, `\\`, and control
+/// characters other than tab (a newline is allowed only in multi-line strings). Strings are
+/// scanned a run at a time; manifests with tens of thousands of hashes spend most of their
+/// parsing time here.
+static BASIC_STR_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b < 0x20 && b != 0x09) || b == 0x7f || b == b'"' as usize || b == b'\\' as usize;
+        b += 1;
+    }
+    t
+};
+
+/// Bytes that end a run of plain characters in a literal string: `'` and control characters
+/// other than tab.
+static LITERAL_STR_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b < 0x20 && b != 0x09) || b == 0x7f || b == b'\'' as usize;
+        b += 1;
+    }
+    t
+};
+
 /// ASCII control characters (U+0000-U+001F and U+007F).
 fn is_ctrl(b: u8) -> bool {
     b < 0x20 || b == 0x7f
@@ -182,6 +208,15 @@ pub fn parse_document(src: &str) -> PResult<Table> {
 impl<'a> Parser<'a> {
     fn at(&self, pos: usize) -> Option<u8> {
         self.b.get(pos).copied()
+    }
+
+    /// The first position at or after `pos` whose byte is in `stop` (or the end).
+    fn scan_until(&self, pos: usize, stop: &[bool; 256]) -> usize {
+        let rest = self.b.get(pos..).unwrap_or_default();
+        pos + rest
+            .iter()
+            .position(|&b| stop[usize::from(b)])
+            .unwrap_or(rest.len())
     }
 
     fn starts_with(&self, pos: usize, s: &str) -> bool {
@@ -413,7 +448,7 @@ impl<'a> Parser<'a> {
             );
         }
         let freeze = matches!(value, Value::Table(_) | Value::Array(_));
-        nest.insert(stem.clone(), value);
+        nest.insert_new(stem.clone(), value);
         if freeze {
             abs_key.push(stem.clone());
             flags.set(&abs_key, FROZEN, true);
@@ -455,11 +490,12 @@ impl<'a> Parser<'a> {
     fn parse_key_part(&self, pos: usize) -> PResult<(usize, String)> {
         match self.at(pos) {
             Some(c) if is_bare_key_byte(c) => {
-                let mut end = pos;
-                while self.at(end).is_some_and(is_bare_key_byte) {
-                    end += 1;
-                }
-                Ok((end, self.slice(pos, end).to_string()))
+                let rest = self.b.get(pos..).unwrap_or_default();
+                let len = rest
+                    .iter()
+                    .position(|&b| !is_bare_key_byte(b))
+                    .unwrap_or(rest.len());
+                Ok((pos + len, self.slice(pos, pos + len).to_string()))
             }
             Some(b'\'') => self.parse_literal_str(pos),
             Some(b'"') => self.parse_basic_str(pos + 1, false),
@@ -566,30 +602,30 @@ impl<'a> Parser<'a> {
             return Ok((pos + 1, Value::Table(table)));
         }
         loop {
-            let (p, key, value) = self.parse_key_value_pair(pos, depth)?;
-            let Some((stem, parent)) = key.split_last() else {
-                return err(p, "empty key");
-            };
+            let (p, mut key, value) = self.parse_key_value_pair(pos, depth)?;
             if flags.is(&key, FROZEN) {
                 return err(
                     p,
                     format!("cannot mutate immutable namespace {}", key_repr(&key)),
                 );
             }
-            let Some(nest) = get_or_create_nest(&mut table, parent, false) else {
+            let Some(stem) = key.pop() else {
+                return err(p, "empty key");
+            };
+            let Some(nest) = get_or_create_nest(&mut table, &key, false) else {
                 return err(
                     p,
-                    format!(
-                        "cannot overwrite a value: {} is not a table",
-                        key_repr(parent)
-                    ),
+                    format!("cannot overwrite a value: {} is not a table", key_repr(&key)),
                 );
             };
-            if nest.contains_key(stem) {
+            if nest.contains_key(&stem) {
                 return err(p, format!("duplicate inline table key {stem:?}"));
             }
             let freeze = matches!(value, Value::Table(_) | Value::Array(_));
-            nest.insert(stem.clone(), value);
+            if freeze {
+                key.push(stem.clone());
+            }
+            nest.insert_new(stem, value);
             pos = self.skip_ws(p);
             self.check_inline_newline(pos)?;
             match self.at(pos) {
@@ -627,6 +663,7 @@ impl<'a> Parser<'a> {
         let start = pos + 1;
         let mut p = start;
         loop {
+            p = self.scan_until(p, &LITERAL_STR_STOP);
             match self.at(p) {
                 None => return err(p, "unterminated literal string: expected \"'\""),
                 Some(b'\'') => return Ok((p + 1, self.slice(start, p).to_string())),
@@ -682,12 +719,17 @@ impl<'a> Parser<'a> {
         let mut start = pos;
         let mut pos = pos;
         loop {
+            pos = self.scan_until(pos, &BASIC_STR_STOP);
             let Some(c) = self.at(pos) else {
                 return err(pos, "unterminated string");
             };
             match c {
                 b'"' => {
                     if !multiline {
+                        if result.is_empty() {
+                            // No escape: one allocation of the exact size.
+                            return Ok((pos + 1, self.slice(start, pos).to_string()));
+                        }
                         result.push_str(self.slice(start, pos));
                         return Ok((pos + 1, result));
                     }

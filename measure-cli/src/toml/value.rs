@@ -197,6 +197,11 @@ impl Table {
             }
         }
     }
+    /// Appends `key`, which the caller has checked is absent.
+    pub(crate) fn insert_new(&mut self, key: String, value: Value) {
+        debug_assert!(self.position(&key).is_none());
+        self.push_new(key, value);
+    }
     /// `dict.setdefault(key, value)`: appends if absent; returns the value now at `key`.
     pub fn setdefault(&mut self, key: &str, value: Value) -> &mut Value {
         let idx = match self.position(key) {
