@@ -191,6 +191,9 @@ impl FileHasher {
 
     /// Hashes every path (in parallel), returning results in input order.
     pub fn hash_all(&mut self, paths: &[PathBuf]) -> Vec<io::Result<[u8; 32]>> {
+        if paths.is_empty() {
+            return Vec::new();
+        }
         // Cache lookups and the keys to store, in input order.
         let mut results: Vec<Option<io::Result<[u8; 32]>>> = Vec::with_capacity(paths.len());
         let mut keys: Vec<Option<(PathBuf, FileKey)>> = Vec::with_capacity(paths.len());

@@ -13,8 +13,8 @@ use super::mrenclave::verbose_report;
 use super::pipeline::PipelineArgs;
 use crate::hashing::FileHasher;
 use crate::sigstruct::{default_sigfile, load_private_key, make_sigstruct, parse_date, sign};
-use rsa::PrivateKey;
 use crate::{fsutil, manifest, toml};
+use rsa::PrivateKey;
 
 /// Gramine's default PAL (Debian/Ubuntu packages).
 pub const DEFAULT_LIBPAL: &str = "/usr/lib/x86_64-linux-gnu/gramine/sgx/libpal.so";

@@ -37,11 +37,28 @@ fn is_normal(s: &str) -> bool {
     if s.is_empty() || s == "." {
         return s == ".";
     }
-    let body = s.strip_prefix('/').unwrap_or(s);
-    if s.len() > 1 && (body.is_empty() || s.ends_with('/')) {
-        return false;
+    if s == "/" {
+        return true;
     }
-    s == "/" || body.split('/').all(|p| !p.is_empty() && p != ".")
+    let body = s.as_bytes().strip_prefix(b"/").unwrap_or(s.as_bytes());
+    // Every component non-empty and not ".": one pass over the bytes (this runs once per
+    // trusted file).
+    let mut len = 0usize;
+    let mut first = 0u8;
+    for &b in body {
+        if b == b'/' {
+            if len == 0 || (len == 1 && first == b'.') {
+                return false;
+            }
+            len = 0;
+        } else {
+            if len == 0 {
+                first = b;
+            }
+            len += 1;
+        }
+    }
+    len != 0 && !(len == 1 && first == b'.')
 }
 
 /// `str(PurePosixPath(parent) / name)` for an already normalized `parent`.

@@ -27,7 +27,7 @@ use crate::hashing::FileHasher;
 use crate::toml::{Table, Value};
 
 /// One trusted file while expanding.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 struct Tf {
     uri: String,
     sha256: Option<Value>,
@@ -35,6 +35,8 @@ struct Tf {
     realpath: PathBuf,
     /// With `--chroot`: the resolved path inside the chroot.
     inner: Option<String>,
+    /// The input entry's allocations (see [`Shell`]).
+    shell: Option<Shell>,
 }
 
 pub(super) fn uri2path(uri: &Value) -> Result<String> {
@@ -116,6 +118,7 @@ impl Tf {
             sha256,
             realpath,
             inner,
+            shell: None,
         })
     }
 
@@ -214,11 +217,22 @@ fn hash_in_order(
     Ok(out)
 }
 
-fn entry(uri: String, sha256: Value) -> Value {
-    let mut t = Table::new();
-    t.insert("uri", Value::String(uri));
-    t.insert("sha256", sha256);
-    Value::Table(t)
+/// A list entry `{uri, sha256}` as Gramine writes it back, in the allocations of an input
+/// entry when there is one.
+fn entry(uri: String, sha256: Value, shell: Option<Shell>) -> Value {
+    let Shell {
+        mut entries,
+        uri_key,
+        sha256_key,
+    } = shell.unwrap_or_else(|| Shell {
+        entries: Vec::with_capacity(2),
+        uri_key: "uri".to_string(),
+        sha256_key: "sha256".to_string(),
+    });
+    entries.clear();
+    entries.push((uri_key, Value::String(uri)));
+    entries.push((sha256_key, sha256));
+    Value::Table(Table::from_unique_entries(entries))
 }
 
 /// What the expansion produced besides the new list.
@@ -263,91 +277,199 @@ pub fn expand(
     Ok(outcome)
 }
 
+/// Lists at least this long are prepared on every core (the thread pool costs more than it saves
+/// on short ones).
+const PARALLEL_MIN_ITEMS: usize = 2048;
+
+/// One list item as `TrustedFile.from_manifest` reads it, prepared independently of the others.
+struct Prepared {
+    uri: String,
+    sha256: Option<Value>,
+    /// The normalized path of a file URI (not ending in `/`), outside a chroot.
+    path: Option<String>,
+    /// The item's table, emptied, to be refilled with the output entry.
+    shell: Option<Shell>,
+}
+
+/// The allocations of an input entry `{uri, sha256}`, reused for the output entry: a list of
+/// tens of thousands of precomputed hashes then allocates nothing per entry.
+#[derive(Debug)]
+struct Shell {
+    entries: Vec<(String, Value)>,
+    uri_key: String,
+    sha256_key: String,
+}
+
+/// `TrustedFile.from_manifest`: `uri` and `sha256` popped (a missing `uri` is an empty string),
+/// nothing else may be left, and the URI must be a `file:` string.
+fn prepare(item: Value, outside_chroot: bool) -> Result<Prepared> {
+    let Value::Table(t) = item else {
+        bail!("Unknown trusted file format: {}", pypath::repr(&item))
+    };
+    let mut entries = t.into_entries();
+    let (mut uri, mut sha256, mut leftover) = (None, None, Table::new());
+    let (mut uri_key, mut sha256_key) = (None, None);
+    for (key, value) in entries.drain(..) {
+        match key.as_str() {
+            "uri" => (uri, uri_key) = (Some(value), Some(key)),
+            "sha256" => (sha256, sha256_key) = (Some(value), Some(key)),
+            _ => leftover.insert_new(key, value),
+        }
+    }
+    if !leftover.is_empty() {
+        bail!(
+            "Leftover trusted file items: {}",
+            pypath::repr_table(&leftover)
+        );
+    }
+    let uri = match uri.unwrap_or(Value::String(String::new())) {
+        Value::String(s) if s.starts_with("file:") => s,
+        other => {
+            uri2path(&other)?;
+            bail!("Unsupported URI type: {}", pypath::repr(&other)) // unreachable
+        }
+    };
+    let path = uri
+        .strip_prefix("file:")
+        .filter(|_| outside_chroot && !uri.ends_with('/'))
+        .map(pypath::normalize);
+    let shell = match (uri_key, sha256_key) {
+        (Some(uri_key), Some(sha256_key)) => Some(Shell {
+            entries,
+            uri_key,
+            sha256_key,
+        }),
+        _ => None,
+    };
+    Ok(Prepared {
+        uri,
+        sha256,
+        path,
+        shell,
+    })
+}
+
+/// The parent of a normalized path, as far as the "parent is not a directory" shortcut needs:
+/// any ancestor will do.
+fn parent_of(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(0) => "/",
+        Some(i) => path.get(..i).unwrap_or_default(),
+        None => "",
+    }
+}
+
+/// Whether each prepared file path names a directory on this machine. Entries hashed elsewhere
+/// usually name paths whose parent does not exist here: one stat of each distinct parent
+/// answers for all of them; the other paths are asked on every core.
+fn directories(prepared: &[Result<Prepared>]) -> Vec<bool> {
+    let path = |i: usize| {
+        prepared
+            .get(i)
+            .and_then(|p| p.as_ref().ok())
+            .and_then(|p| p.path.as_deref())
+    };
+    let mut parent_is_dir: std::collections::HashMap<&str, bool, foldhash::fast::RandomState> =
+        Default::default();
+    let mut needs_stat = Vec::new();
+    for i in 0..prepared.len() {
+        let Some(p) = path(i) else { continue };
+        let parent = parent_of(p);
+        let parent_dir = *parent_is_dir
+            .entry(parent)
+            .or_insert_with(|| parent.is_empty() || is_dir(Path::new(parent)));
+        if parent_dir {
+            needs_stat.push(i);
+        }
+    }
+    let stat = |&i: &usize| path(i).is_some_and(|p| is_dir(Path::new(p)));
+    let stat_says: Vec<bool> = if needs_stat.len() < 64 {
+        needs_stat.iter().map(stat).collect()
+    } else {
+        needs_stat.par_iter().map(stat).collect()
+    };
+    let mut is_dir_at = vec![false; prepared.len()];
+    for (&i, &d) in needs_stat.iter().zip(&stat_says) {
+        if let Some(slot) = is_dir_at.get_mut(i) {
+            *slot = d;
+        }
+    }
+    is_dir_at
+}
+
 fn expand_v16(
     items: Vec<Value>,
     version: GramineVersion,
     chroot_dir: Option<&Path>,
     hasher: &mut FileHasher,
 ) -> Result<(Vec<Value>, Outcome)> {
-    let mut files: UriMap<Tf> = UriMap::with_capacity_and_hasher(items.len(), Default::default());
-    // Whether each file URI names a directory on this machine, asked up front on every core (a
-    // manifest may list tens of thousands of files); outside a chroot only. Entries precomputed
-    // elsewhere usually name paths whose parent does not exist here: one stat of the parent then
-    // answers for all of them.
-    let known_dirs: Vec<Option<bool>> = if chroot_dir.is_none() {
-        let paths: Vec<Option<String>> = items
-            .iter()
-            .map(|item| {
-                let uri = item.as_table()?.get("uri")?.as_str()?;
-                let path = uri.strip_prefix("file:").filter(|_| !uri.ends_with('/'))?;
-                Some(pypath::normalize(path))
-            })
-            .collect();
-        let parents: std::collections::HashSet<&str> = paths
-            .iter()
-            .flatten()
-            .filter_map(|p| Path::new(p).parent()?.to_str())
-            .collect();
-        let parent_is_dir: std::collections::HashMap<&str, bool> = parents
+    let outside_chroot = chroot_dir.is_none();
+    // Every item is read independently (on every core for long lists); errors are reported in
+    // list order below, as Gramine meets them.
+    let prepared: Vec<Result<Prepared>> = if items.len() >= PARALLEL_MIN_ITEMS {
+        items
             .into_par_iter()
-            .map(|p| (p, p.is_empty() || is_dir(Path::new(p))))
-            .collect();
-        paths
-            .par_iter()
-            .map(|p| {
-                let p = p.as_deref()?;
-                let parent = Path::new(p).parent().and_then(|q| q.to_str());
-                if parent.is_some_and(|q| parent_is_dir.get(q) == Some(&false)) {
-                    return Some(false);
-                }
-                Some(is_dir(Path::new(p)))
-            })
+            .map(|item| prepare(item, outside_chroot))
             .collect()
     } else {
-        Vec::new()
+        items
+            .into_iter()
+            .map(|item| prepare(item, outside_chroot))
+            .collect()
     };
+    let is_dir_at = directories(&prepared);
+    // URI -> file; the URI lives in the key (`Tf::uri` is left empty once inserted).
+    let mut files: UriMap<Tf> =
+        UriMap::with_capacity_and_hasher(prepared.len(), Default::default());
     let mut expanded = Vec::new();
-    for (i, item) in items.into_iter().enumerate() {
-        // TrustedFile.from_manifest: pop `uri` and `sha256`, nothing else may be left.
-        let Value::Table(mut t) = item else {
-            bail!("Unknown trusted file format: {}", pypath::repr(&item))
-        };
-        let uri = t.remove("uri").unwrap_or(Value::String(String::new()));
-        let sha256 = t.remove("sha256");
-        if !t.is_empty() {
-            bail!("Leftover trusted file items: {}", pypath::repr_table(&t));
-        }
-        let uri = match uri {
-            Value::String(s) if s.starts_with("file:") => s,
-            other => {
-                uri2path(&other)?;
-                continue; // unreachable: uri2path refused it
-            }
-        };
+    for (item, is_dir) in prepared.into_iter().zip(is_dir_at) {
+        let Prepared {
+            uri,
+            sha256,
+            path,
+            shell,
+        } = item?;
         expanded.clear();
-        let known_dir = known_dirs.get(i).copied().flatten();
-        Tf::new(uri, sha256, chroot_dir)?.expand_known(chroot_dir, known_dir, &mut expanded)?;
-        for tf in expanded.drain(..) {
-            if let Some(old_sha) = files.get(&tf.uri).and_then(|old| old.sha256.as_ref()) {
-                // A second hash for the same URI must be equal (compared as values, so different
-                // letter case is a conflict); an unhashed duplicate is dropped.
-                if let Some(new_sha) = &tf.sha256
-                    && new_sha != old_sha
-                {
-                    bail!(
-                        "Two different sha256 values ({} and {}) for the same URI {}",
-                        old_sha.python_str(),
-                        new_sha.python_str(),
-                        pypath::repr_str(&tf.uri)
-                    );
-                }
-                continue;
+        match path {
+            // What `Tf::new` would compute, already known.
+            Some(path) => Tf {
+                uri,
+                sha256,
+                realpath: PathBuf::from(path),
+                inner: None,
+                shell,
             }
-            // A new URI is appended; a URI whose earlier entry had no hash is replaced in place.
-            match files.get_mut(&tf.uri) {
-                Some(slot) => *slot = tf,
+            .expand_known(chroot_dir, Some(is_dir), &mut expanded)?,
+            None => {
+                let mut tf = Tf::new(uri, sha256, chroot_dir)?;
+                tf.shell = shell;
+                tf.expand_known(chroot_dir, None, &mut expanded)?
+            }
+        }
+        for mut tf in expanded.drain(..) {
+            match files.get_index_of(&tf.uri) {
                 None => {
-                    files.insert(tf.uri.clone(), tf);
+                    let uri = std::mem::take(&mut tf.uri);
+                    files.insert(uri, tf);
+                }
+                Some(at) => {
+                    let Some((uri, old)) = files.get_index_mut(at) else {
+                        continue;
+                    };
+                    match (&old.sha256, &tf.sha256) {
+                        // A second hash for the same URI must be equal (compared as values, so
+                        // different letter case is a conflict).
+                        (Some(old_sha), Some(new_sha)) if new_sha != old_sha => bail!(
+                            "Two different sha256 values ({} and {}) for the same URI {}",
+                            old_sha.python_str(),
+                            new_sha.python_str(),
+                            pypath::repr_str(uri)
+                        ),
+                        // An unhashed duplicate is dropped.
+                        (Some(_), _) => {}
+                        // A URI whose earlier entry had no hash is replaced in place.
+                        (None, _) => *old = tf,
+                    }
                 }
             }
         }
@@ -358,16 +480,19 @@ fn expand_v16(
         .map(|tf| tf.realpath.clone())
         .collect();
     let mut hashes = hash_in_order(&pending, version, hasher)?.into_iter();
-    let mut out = Outcome::default();
+    let mut out = Outcome {
+        deps: Vec::with_capacity(files.len()),
+        hashed_here: Vec::with_capacity(files.len()),
+    };
     let list = files
-        .into_values()
-        .map(|tf| {
+        .into_iter()
+        .map(|(uri, tf)| {
             out.deps.push(tf.realpath);
             out.hashed_here.push(tf.sha256.is_none());
             let sha = tf
                 .sha256
                 .unwrap_or_else(|| Value::String(hashes.next().unwrap_or_default()));
-            entry(tf.uri, sha)
+            entry(uri, sha, tf.shell)
         })
         .collect();
     Ok((list, out))
@@ -462,6 +587,7 @@ fn expand_v14(
             entry(
                 format!("file:{p}"),
                 h.unwrap_or_else(|| Value::String(hashes.next().unwrap_or_default())),
+                None,
             )
         })
         .collect();

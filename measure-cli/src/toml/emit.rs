@@ -67,9 +67,14 @@ enum Literal<'a> {
     InlineAot(InlineItems),
 }
 
-/// Inline renderings of an array's items, concatenated (one buffer, not one string per item:
-/// trusted-file lists have tens of thousands of items).
+/// Inline renderings of an array's items, concatenated in a few buffers (not one string per
+/// item: trusted-file lists have tens of thousands of items).
 struct InlineItems {
+    parts: Vec<InlinePart>,
+}
+
+/// The renderings of a run of consecutive items.
+struct InlinePart {
     text: String,
     /// End offset in `text` of each item.
     ends: Vec<usize>,
@@ -77,10 +82,20 @@ struct InlineItems {
 
 impl InlineItems {
     fn iter(&self) -> impl Iterator<Item = &str> {
-        let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        starts
-            .zip(self.ends.iter().copied())
-            .map(|(a, b)| self.text.get(a..b).unwrap_or_default())
+        self.parts.iter().flat_map(|part| {
+            let starts = std::iter::once(0).chain(part.ends.iter().copied());
+            starts
+                .zip(part.ends.iter().copied())
+                .map(|(a, b)| part.text.get(a..b).unwrap_or_default())
+        })
+    }
+
+    fn text_len(&self) -> usize {
+        self.parts.iter().map(|p| p.text.len()).sum()
+    }
+
+    fn count(&self) -> usize {
+        self.parts.iter().map(|p| p.ends.len()).sum()
     }
 }
 
@@ -125,7 +140,7 @@ fn gen_table(out: &mut String, table: &Table, dialect: Dialect, name: &str, insi
             match lit {
                 Literal::Plain(v) => write_literal(out, v, 0),
                 Literal::InlineAot(rendered) => {
-                    out.reserve(rendered.text.len() + rendered.ends.len() * 6 + 2);
+                    out.reserve(rendered.text_len() + rendered.count() * 6 + 2);
                     out.push_str("[\n");
                     for r in rendered.iter() {
                         out.push_str(ARRAY_INDENT);
@@ -159,9 +174,27 @@ fn is_aot(items: &[Value]) -> bool {
     !items.is_empty() && items.iter().all(|v| matches!(v, Value::Table(_)))
 }
 
+/// Arrays at least this long are rendered on every core.
+const PARALLEL_MIN_ITEMS: usize = 2048;
+
 /// The inline renderings of the items if every item is suitable for inline writing.
 fn inline_aot(items: &[Value], dialect: Dialect) -> Option<InlineItems> {
-    let mut rendered = InlineItems {
+    if items.len() < PARALLEL_MIN_ITEMS {
+        return Some(InlineItems {
+            parts: vec![inline_part(items, dialect)?],
+        });
+    }
+    use rayon::prelude::*;
+    let chunk = items.len().div_ceil(4 * rayon::current_num_threads());
+    let parts: Option<Vec<InlinePart>> = items
+        .par_chunks(chunk.max(1))
+        .map(|run| inline_part(run, dialect))
+        .collect();
+    Some(InlineItems { parts: parts? })
+}
+
+fn inline_part(items: &[Value], dialect: Dialect) -> Option<InlinePart> {
+    let mut rendered = InlinePart {
         text: String::new(),
         ends: Vec::with_capacity(items.len()),
     };

@@ -615,7 +615,10 @@ impl<'a> Parser<'a> {
             let Some(nest) = get_or_create_nest(&mut table, &key, false) else {
                 return err(
                     p,
-                    format!("cannot overwrite a value: {} is not a table", key_repr(&key)),
+                    format!(
+                        "cannot overwrite a value: {} is not a table",
+                        key_repr(&key)
+                    ),
                 );
             };
             if nest.contains_key(&stem) {

@@ -142,6 +142,37 @@ impl Table {
             index: None,
         }
     }
+    /// An empty table with room for `n` keys.
+    pub fn with_capacity(n: usize) -> Self {
+        Table {
+            entries: Vec::with_capacity(n),
+            index: None,
+        }
+    }
+    /// A table of `entries`, whose keys the caller knows to be distinct.
+    pub(crate) fn from_unique_entries(entries: Vec<(String, Value)>) -> Self {
+        if entries.len() < INDEX_THRESHOLD {
+            debug_assert!(
+                entries
+                    .iter()
+                    .enumerate()
+                    .all(|(i, (k, _))| entries.iter().skip(i + 1).all(|(k2, _)| k2 != k))
+            );
+            return Table {
+                entries,
+                index: None,
+            };
+        }
+        let mut table = Table::with_capacity(entries.len());
+        for (k, v) in entries {
+            table.insert_new(k, v);
+        }
+        table
+    }
+    /// The entries in order, by value.
+    pub fn into_entries(self) -> Vec<(String, Value)> {
+        self.entries
+    }
     /// Number of keys.
     pub fn len(&self) -> usize {
         self.entries.len()
