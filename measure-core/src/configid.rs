@@ -2,7 +2,8 @@
 //! owner's entries. The first 32 bytes are the SHA-256 of the canonical entry list (the
 //! convention Open Enclave uses for init-time configuration data), the last 32 are zero.
 //!
-//! Gramine does not set CONFIGID today; Occlum (`--config-id`) and the Intel SGX SDK
+//! Gramine does not set CONFIGID today; Occlum (`occlum run --config-id`, in base64, with KSS
+//! enabled in `Occlum.json`) and the Intel SGX SDK
 //! (`sgx_create_enclave_ex` with `SGX_CREATE_ENCLAVE_EX_KSS`) can.
 
 use crate::entries::{EntriesError, EntryList};

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use base64ct::Encoding as _;
 use clap::Args;
 
 use super::entries::read_input;
@@ -11,11 +12,14 @@ use crate::entries::{self, From};
 /// Print the CONFIGID of a data owner's entries (128 hex digits): the SHA-256 of the canonical
 /// entry list, then 32 zero bytes.
 ///
-/// A runtime with Key Separation and Sharing can set it when the enclave starts (Occlum
-/// `--config-id`, SGX SDK `sgx_create_enclave_ex` with `SGX_CREATE_ENCLAVE_EX_KSS`), so that the
-/// enclave's reports and quotes commit to the entries. Gramine does not set CONFIGID today.
+/// A runtime with Key Separation and Sharing can set it when the enclave starts (Occlum:
+/// `metadata.enable_kss` in Occlum.json and `occlum run --config-id BASE64`; SGX SDK:
+/// `sgx_create_enclave_ex` with `SGX_CREATE_ENCLAVE_EX_KSS`), so that the enclave's reports and
+/// quotes commit to the entries. Gramine does not set CONFIGID today.
 #[derive(Args, Debug)]
-#[command(after_help = "Example:\n  sgx-measure configid --entries owner1.toml")]
+#[command(
+    after_help = "Examples:\n  sgx-measure configid --entries owner1.toml\n  occlum run --config-id \"$(sgx-measure configid --entries owner1.toml --base64)\" /bin/app"
+)]
 pub struct ConfigidArgs {
     /// The entries (`-` for standard input).
     #[arg(long, value_name = "FILE")]
@@ -26,6 +30,10 @@ pub struct ConfigidArgs {
     /// For sha256sum entries: the URI prefix [default: file:].
     #[arg(long = "uri-prefix", value_name = "P")]
     pub uri_prefix: Option<String>,
+    /// Print the 64 bytes in standard base64 (what `occlum run --config-id` takes) instead of
+    /// hex.
+    #[arg(long)]
+    pub base64: bool,
 }
 
 /// Runs the command.
@@ -34,6 +42,10 @@ pub fn run(args: &ConfigidArgs) -> Result<()> {
     let recs = entries::parse(&input, args.from, args.uri_prefix.as_deref())
         .with_context(|| format!("entries {}", args.entries.display()))?;
     let id = measure_core::configid::configid(&entries::to_list(&recs))?;
-    println!("{}", hex::encode(id));
+    if args.base64 {
+        println!("{}", base64ct::Base64::encode_string(&id));
+    } else {
+        println!("{}", hex::encode(id));
+    }
     Ok(())
 }
