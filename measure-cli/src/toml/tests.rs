@@ -287,3 +287,109 @@ fn large_tables_stay_indexed() {
     let again: Table = t.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     assert_eq!(again, t);
 }
+
+/// Documents whose arrays are split across two threads (`parser::parse_document_split`) parse
+/// to the same tree, or fail with the same error at the same position, as without splitting:
+/// generated documents full of array-like text (brackets, commas and newlines inside strings,
+/// comments, nested arrays and inline tables), with the split threshold low enough that every
+/// array is a candidate, and with one byte corrupted at a random place.
+#[test]
+fn splitting_an_array_across_threads_changes_nothing() {
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            // xorshift64*
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+    const PIECES: [&str; 12] = [
+        "a", "]", "[", ",", "#", "\\n", "\\\"", "x y", "}", "{", "'", "é",
+    ];
+    fn string(r: &mut Rng) -> String {
+        let body: String = (0..r.below(6))
+            .map(|_| PIECES[r.below(PIECES.len())])
+            .collect();
+        match r.below(4) {
+            0 => format!("\"{body}\""),
+            1 => format!("'{}'", body.replace(['\'', '\\'], "q")),
+            2 => format!("\"\"\"\n{body}\n]\n,\n\"\"\""),
+            _ => format!("'''\n[{}\n'''", body.replace('\'', "q")),
+        }
+    }
+    fn value(r: &mut Rng, depth: usize) -> String {
+        match r.below(if depth > 2 { 3 } else { 6 }) {
+            0 => string(r),
+            1 => r.below(1000).to_string(),
+            2 => "true".into(),
+            3 => format!("{{ k = {}, \"]\" = {} }}", value(r, depth + 1), string(r)),
+            _ => array(r, depth + 1),
+        }
+    }
+    fn array(r: &mut Rng, depth: usize) -> String {
+        let mut s = String::from("[");
+        for i in 0..r.below(12) {
+            if i > 0 {
+                s.push(',');
+            }
+            match r.below(4) {
+                0 | 1 => s.push_str("\n  "),
+                2 => s.push_str(" # a comment, with ] and [\n"),
+                _ => s.push(' '),
+            }
+            s.push_str(&value(r, depth));
+        }
+        if r.below(3) == 0 {
+            s.push_str(",\n");
+        }
+        s.push(']');
+        s
+    }
+    let mut r = Rng(0x5eed_1234_abcd_0001);
+    let (mut same_trees, mut same_errors) = (0, 0);
+    for case in 0..2500 {
+        let mut doc = format!("a = {}\n", array(&mut r, 0));
+        if case % 3 == 0 {
+            doc.push_str(&format!("[t]\nb = {}\n", array(&mut r, 0)));
+        }
+        if case % 2 == 1 && !doc.is_empty() {
+            // Corrupt one byte (staying on a char boundary).
+            let mut at = r.below(doc.len());
+            while !doc.is_char_boundary(at) {
+                at -= 1;
+            }
+            let replacement = PIECES[r.below(PIECES.len())];
+            let end = (at + 1..=doc.len())
+                .find(|&i| doc.is_char_boundary(i))
+                .unwrap_or(doc.len());
+            doc.replace_range(at..end, replacement);
+        }
+        let whole = parser::parse_document_split(&doc, None);
+        for split_min in [1, doc.len() / 3, doc.len() / 2] {
+            let split = parser::parse_document_split(&doc, Some(split_min));
+            match (&whole, &split) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a, b, "{doc}");
+                    same_trees += 1;
+                }
+                (Err(a), Err(b)) => {
+                    assert_eq!((a.pos, &a.msg), (b.pos, &b.msg), "{doc}");
+                    same_errors += 1;
+                }
+                _ => panic!("split parsing disagrees on {doc:?}: {whole:?} vs {split:?}"),
+            }
+        }
+    }
+    // Both outcomes are exercised, and many arrays were really parsed by two threads.
+    assert!(
+        same_trees > 1000 && same_errors > 500,
+        "{same_trees} {same_errors}"
+    );
+    let joined = parser::SPLITS_JOINED.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(joined > 300, "only {joined} arrays were split");
+}
