@@ -36,7 +36,7 @@ struct Tf {
     /// With `--chroot`: the resolved path inside the chroot.
     inner: Option<String>,
     /// The input entry's allocations (see [`Shell`]).
-    shell: Option<Shell>,
+    shell: Option<Box<Shell>>,
 }
 
 pub(super) fn uri2path(uri: &Value) -> Result<String> {
@@ -219,16 +219,19 @@ fn hash_in_order(
 
 /// A list entry `{uri, sha256}` as Gramine writes it back, in the allocations of an input
 /// entry when there is one.
-fn entry(uri: String, sha256: Value, shell: Option<Shell>) -> Value {
+fn entry(uri: String, sha256: Value, shell: Option<Box<Shell>>) -> Value {
     let Shell {
         mut entries,
         uri_key,
         sha256_key,
-    } = shell.unwrap_or_else(|| Shell {
-        entries: Vec::with_capacity(2),
-        uri_key: "uri".to_string(),
-        sha256_key: "sha256".to_string(),
-    });
+    } = shell.map_or_else(
+        || Shell {
+            entries: Vec::with_capacity(2),
+            uri_key: "uri".to_string(),
+            sha256_key: "sha256".to_string(),
+        },
+        |shell| *shell,
+    );
     entries.clear();
     entries.push((uri_key, Value::String(uri)));
     entries.push((sha256_key, sha256));
@@ -288,7 +291,7 @@ struct Prepared {
     /// The normalized path of a file URI (not ending in `/`), outside a chroot.
     path: Option<String>,
     /// The item's table, emptied, to be refilled with the output entry.
-    shell: Option<Shell>,
+    shell: Option<Box<Shell>>,
 }
 
 /// The allocations of an input entry `{uri, sha256}`, reused for the output entry: a list of
@@ -334,11 +337,11 @@ fn prepare(item: Value, outside_chroot: bool) -> Result<Prepared> {
         .filter(|_| outside_chroot && !uri.ends_with('/'))
         .map(pypath::normalize);
     let shell = match (uri_key, sha256_key) {
-        (Some(uri_key), Some(sha256_key)) => Some(Shell {
+        (Some(uri_key), Some(sha256_key)) => Some(Box::new(Shell {
             entries,
             uri_key,
             sha256_key,
-        }),
+        })),
         _ => None,
     };
     Ok(Prepared {
