@@ -400,6 +400,30 @@ fn directories(prepared: &[Result<Prepared>]) -> Vec<bool> {
     is_dir_at
 }
 
+/// Adds a file to the expanded list, as Gramine v1.6+ does: a new URI is appended; a URI whose
+/// earlier entry had no hash is replaced in place; an unhashed duplicate is dropped; a second hash
+/// for the same URI must be equal (compared as values, so different letter case is a conflict).
+fn add_file(files: &mut UriMap<Tf>, mut tf: Tf) -> Result<()> {
+    match files.entry(std::mem::take(&mut tf.uri)) {
+        indexmap::map::Entry::Vacant(slot) => {
+            slot.insert(tf);
+        }
+        indexmap::map::Entry::Occupied(mut slot) => match (&slot.get().sha256, &tf.sha256) {
+            (Some(old_sha), Some(new_sha)) if new_sha != old_sha => bail!(
+                "Two different sha256 values ({} and {}) for the same URI {}",
+                old_sha.python_str(),
+                new_sha.python_str(),
+                pypath::repr_str(slot.key())
+            ),
+            (Some(_), _) => {}
+            (None, _) => {
+                slot.insert(tf);
+            }
+        },
+    }
+    Ok(())
+}
+
 fn expand_v16(
     items: Vec<Value>,
     version: GramineVersion,
@@ -432,8 +456,7 @@ fn expand_v16(
             path,
             shell,
         } = item?;
-        expanded.clear();
-        match path {
+        let tf = match path {
             // What `Tf::new` would compute, already known.
             Some(path) => Tf {
                 uri,
@@ -441,63 +464,44 @@ fn expand_v16(
                 realpath: PathBuf::from(path),
                 inner: None,
                 shell,
-            }
-            .expand_known(chroot_dir, Some(is_dir), &mut expanded)?,
-            None => {
-                let mut tf = Tf::new(uri, sha256, chroot_dir)?;
-                tf.shell = shell;
-                tf.expand_known(chroot_dir, None, &mut expanded)?
-            }
+            },
+            None => Tf {
+                shell,
+                ..Tf::new(uri, sha256, chroot_dir)?
+            },
+        };
+        if tf.inner.is_none() && !is_dir && !tf.uri.ends_with('/') {
+            // A file (the common case): nothing to expand.
+            add_file(&mut files, tf)?;
+            continue;
         }
-        for mut tf in expanded.drain(..) {
-            match files.get_index_of(&tf.uri) {
-                None => {
-                    let uri = std::mem::take(&mut tf.uri);
-                    files.insert(uri, tf);
-                }
-                Some(at) => {
-                    let Some((uri, old)) = files.get_index_mut(at) else {
-                        continue;
-                    };
-                    match (&old.sha256, &tf.sha256) {
-                        // A second hash for the same URI must be equal (compared as values, so
-                        // different letter case is a conflict).
-                        (Some(old_sha), Some(new_sha)) if new_sha != old_sha => bail!(
-                            "Two different sha256 values ({} and {}) for the same URI {}",
-                            old_sha.python_str(),
-                            new_sha.python_str(),
-                            pypath::repr_str(uri)
-                        ),
-                        // An unhashed duplicate is dropped.
-                        (Some(_), _) => {}
-                        // A URI whose earlier entry had no hash is replaced in place.
-                        (None, _) => *old = tf,
-                    }
-                }
-            }
+        let known = (tf.inner.is_none()).then_some(is_dir);
+        tf.expand_known(chroot_dir, known, &mut expanded)?;
+        for tf in expanded.drain(..) {
+            add_file(&mut files, tf)?;
         }
     }
+    let mut files: Vec<(String, Tf)> = files.into_iter().collect();
     let pending: Vec<PathBuf> = files
-        .values()
-        .filter(|tf| tf.sha256.is_none())
-        .map(|tf| tf.realpath.clone())
+        .iter()
+        .filter(|(_, tf)| tf.sha256.is_none())
+        .map(|(_, tf)| tf.realpath.clone())
         .collect();
     let mut hashes = hash_in_order(&pending, version, hasher)?.into_iter();
-    let mut out = Outcome {
-        deps: Vec::with_capacity(files.len()),
-        hashed_here: Vec::with_capacity(files.len()),
+    let hashed_here = files.iter().map(|(_, tf)| tf.sha256.is_none()).collect();
+    for (_, tf) in files.iter_mut().filter(|(_, tf)| tf.sha256.is_none()) {
+        tf.sha256 = Some(Value::String(hashes.next().unwrap_or_default()));
+    }
+    let to_entry = |(uri, tf): (String, Tf)| {
+        let sha = tf.sha256.unwrap_or(Value::String(String::new()));
+        (entry(uri, sha, tf.shell), tf.realpath)
     };
-    let list = files
-        .into_iter()
-        .map(|(uri, tf)| {
-            out.deps.push(tf.realpath);
-            out.hashed_here.push(tf.sha256.is_none());
-            let sha = tf
-                .sha256
-                .unwrap_or_else(|| Value::String(hashes.next().unwrap_or_default()));
-            entry(uri, sha, tf.shell)
-        })
-        .collect();
+    let (list, deps) = if files.len() >= PARALLEL_MIN_ITEMS {
+        files.into_par_iter().map(to_entry).unzip()
+    } else {
+        files.into_iter().map(to_entry).unzip()
+    };
+    let out = Outcome { deps, hashed_here };
     Ok((list, out))
 }
 

@@ -99,28 +99,29 @@ impl InlineItems {
     }
 }
 
+/// A sub-table of a table being written: a table, or an array of tables written as `[[name]]`
+/// sections.
+enum Sub<'a> {
+    Table(&'a str, &'a Table),
+    Aot(&'a str, &'a [Value]),
+}
+
 fn gen_table(out: &mut String, table: &Table, dialect: Dialect, name: &str, inside_aot: bool) {
     let mut literals: Vec<(&str, Literal<'_>)> = Vec::new();
-    let mut tables: Vec<(&str, &Table, bool)> = Vec::new();
+    let mut subs: Vec<Sub<'_>> = Vec::new();
     for (k, v) in table.iter() {
         match v {
-            Value::Table(t) => tables.push((k, t, false)),
+            Value::Table(t) => subs.push(Sub::Table(k, t)),
             Value::Array(items) if is_aot(items) => match inline_aot(items, dialect) {
                 Some(rendered) => literals.push((k, Literal::InlineAot(rendered))),
-                None => {
-                    for item in items {
-                        if let Value::Table(t) = item {
-                            tables.push((k, t, true));
-                        }
-                    }
-                }
+                None => subs.push(Sub::Aot(k, items)),
             },
             _ => literals.push((k, Literal::Plain(v))),
         }
     }
 
     let mut yielded = false;
-    if inside_aot || (!name.is_empty() && (!literals.is_empty() || tables.is_empty())) {
+    if inside_aot || (!name.is_empty() && (!literals.is_empty() || subs.is_empty())) {
         yielded = true;
         if inside_aot {
             out.push_str("[[");
@@ -153,20 +154,69 @@ fn gen_table(out: &mut String, table: &Table, dialect: Dialect, name: &str, insi
             out.push('\n');
         }
     }
-    for (k, t, in_aot) in tables {
-        if yielded {
-            out.push('\n');
-        } else {
-            yielded = true;
+    for sub in subs {
+        let (k, items) = match sub {
+            Sub::Table(k, t) => {
+                if std::mem::replace(&mut yielded, true) {
+                    out.push('\n');
+                }
+                gen_table(out, t, dialect, &child_name(name, k), false);
+                continue;
+            }
+            Sub::Aot(k, items) => (k, items),
+        };
+        let child = child_name(name, k);
+        // Every section is preceded by an empty line, except the very first one written here.
+        if items.len() < PARALLEL_MIN_ITEMS {
+            for item in items {
+                if let Value::Table(t) = item {
+                    if std::mem::replace(&mut yielded, true) {
+                        out.push('\n');
+                    }
+                    gen_table(out, t, dialect, &child, true);
+                }
+            }
+            continue;
         }
-        let mut display_name = String::with_capacity(name.len() + k.len() + 1);
-        if !name.is_empty() {
-            display_name.push_str(name);
-            display_name.push('.');
+        // Long arrays (tens of thousands of trusted files) are written on every core.
+        use rayon::prelude::*;
+        let chunk = items
+            .len()
+            .div_ceil(4 * rayon::current_num_threads())
+            .max(1);
+        let parts: Vec<String> = items
+            .par_chunks(chunk)
+            .map(|run| {
+                let mut part = String::new();
+                for item in run {
+                    if let Value::Table(t) = item {
+                        part.push('\n');
+                        gen_table(&mut part, t, dialect, &child, true);
+                    }
+                }
+                part
+            })
+            .collect();
+        out.reserve(parts.iter().map(String::len).sum());
+        for part in &parts {
+            let part = match std::mem::replace(&mut yielded, true) {
+                true => part.as_str(),
+                false => part.strip_prefix('\n').unwrap_or(part),
+            };
+            out.push_str(part);
         }
-        write_key(&mut display_name, k);
-        gen_table(out, t, dialect, &display_name, in_aot);
     }
+}
+
+/// The header name of a sub-table `key` of the table called `name`.
+fn child_name(name: &str, key: &str) -> String {
+    let mut child = String::with_capacity(name.len() + key.len() + 1);
+    if !name.is_empty() {
+        child.push_str(name);
+        child.push('.');
+    }
+    write_key(&mut child, key);
+    child
 }
 
 /// A non-empty list whose items are all tables.

@@ -393,3 +393,52 @@ fn splitting_an_array_across_threads_changes_nothing() {
     let joined = parser::SPLITS_JOINED.load(std::sync::atomic::Ordering::Relaxed);
     assert!(joined > 300, "only {joined} arrays were split");
 }
+
+/// Long arrays of tables are written on several threads (inline items, and `[[name]]` sections);
+/// the output must be what one thread writes: checked against the expected text, with and without
+/// a literal before the sections (the first section has no blank line before it only when
+/// nothing precedes it).
+#[test]
+fn long_arrays_of_tables_written_in_parallel() {
+    let table_of = |uri: String| {
+        let mut t = Table::new();
+        t.insert("uri", Value::String(uri));
+        Value::Table(t)
+    };
+    for n in [2047, 2048, 5001] {
+        // Short items: written inline.
+        let short: Vec<Value> = (0..n).map(|i| table_of(format!("file:/d/{i}"))).collect();
+        let mut doc = Table::new();
+        doc.insert("list", Value::Array(short));
+        let mut want = String::from("list = [\n");
+        for i in 0..n {
+            want.push_str(&format!("    {{ uri = \"file:/d/{i}\" }},\n"));
+        }
+        want.push_str("]\n");
+        assert_eq!(emit(&doc, Dialect::TomliW1), want);
+
+        // Long items: `[[list]]` sections.
+        let long_uri = |i: usize| format!("file:/{}/{i}", "x".repeat(100));
+        let long: Vec<Value> = (0..n).map(|i| table_of(long_uri(i))).collect();
+        for with_literal in [false, true] {
+            let mut doc = Table::new();
+            let mut want = String::new();
+            if with_literal {
+                doc.insert("first", Value::Integer(1));
+                want.push_str("first = 1\n");
+            }
+            doc.insert("list", Value::Array(long.clone()));
+            for i in 0..n {
+                if with_literal || i > 0 {
+                    want.push('\n');
+                }
+                want.push_str(&format!("[[list]]\nuri = \"{}\"\n", long_uri(i)));
+            }
+            assert_eq!(
+                emit(&doc, Dialect::TomliW1),
+                want,
+                "n={n} literal={with_literal}"
+            );
+        }
+    }
+}
