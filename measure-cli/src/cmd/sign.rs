@@ -118,7 +118,10 @@ pub fn run(args: &SignArgs) -> Result<()> {
     let version = opts.version;
     let date = parse_date(&args.date)?;
     std::thread::scope(|scope| {
-        let key_job = scope.spawn(|| load_key(args));
+        // Started on another thread when the system gives one, read in place otherwise.
+        let key_job = std::thread::Builder::new()
+            .spawn_scoped(scope, || load_key(args))
+            .ok();
         let prepared = (|| -> Result<_> {
             let input = fsutil::read(&args.manifest, "manifest")?;
             let libpal = fsutil::read(&args.libpal, "libpal")?;
@@ -130,10 +133,12 @@ pub fn run(args: &SignArgs) -> Result<()> {
             } = manifest::expand(&input, &opts, &mut hasher)?;
             let out = toml::try_emit(&expanded_table, dialect)?;
             let out = std::sync::Arc::new(out);
-            let staged_manifest = scope.spawn({
-                let out = std::sync::Arc::clone(&out);
-                move || fsutil::stage(&args.output, out.as_bytes())
-            });
+            let staged_manifest = std::thread::Builder::new()
+                .spawn_scoped(scope, {
+                    let out = std::sync::Arc::clone(&out);
+                    move || fsutil::stage(&args.output, out.as_bytes())
+                })
+                .ok();
             // gramine-sgx-sign re-reads the file it wrote. tomli_w's output parses back to the
             // same table (tests check this fixed point on every vector), so measure without
             // parsing again; toml 0.10.2's does not always (v1.0 to v1.3), so read it back as
@@ -151,11 +156,14 @@ pub fn run(args: &SignArgs) -> Result<()> {
                 version,
             )?;
             let sig = make_sigstruct(&measured.manifest, measured.mrenclave, version, date)?;
-            Ok((measured, sig, deps, hasher, staged_manifest))
+            Ok((measured, sig, deps, hasher, out, staged_manifest))
         })();
         // A bad key is reported first, whatever else failed (it used to be read first).
-        let key = joined(key_job, "reading the signing key")?;
-        let (measured, mut sig, deps, hasher, staged_manifest) = prepared?;
+        let key = match key_job {
+            Some(job) => joined(job, "reading the signing key")?,
+            None => load_key(args)?,
+        };
+        let (measured, mut sig, deps, hasher, out, staged_manifest) = prepared?;
 
         let mut report = if args.quiet {
             String::new()
@@ -186,7 +194,10 @@ pub fn run(args: &SignArgs) -> Result<()> {
         };
 
         // Every output is staged before any is put in place.
-        let mut staged = vec![joined(staged_manifest, "writing the manifest")?];
+        let mut staged = vec![match staged_manifest {
+            Some(job) => joined(job, "writing the manifest")?,
+            None => fsutil::stage(&args.output, out.as_bytes())?,
+        }];
         if let Some((path, bytes)) = &sig_output {
             staged.push(fsutil::stage(path, bytes)?);
         }

@@ -642,7 +642,7 @@ impl<'a> Parser<'a> {
         let stop = AtomicBool::new(false);
         let (src, split_min, stop_ref) = (self.src, self.split_min, &stop);
         std::thread::scope(|scope| {
-            let tail = scope.spawn(move || {
+            let second_thread = std::thread::Builder::new().spawn_scoped(scope, move || {
                 let second = Parser {
                     src,
                     b: src.as_bytes(),
@@ -655,6 +655,13 @@ impl<'a> Parser<'a> {
                     .map(|end| (end, items))
             });
             let mut items = Vec::new();
+            let Ok(tail) = second_thread else {
+                // No thread to be had: one thread parses it all.
+                let end = self.array_items(pos, depth, &mut items, None, None);
+                return end
+                    .and_then(|end| self.closed(end, pos))
+                    .map(|end| (end, Value::Array(items)));
+            };
             let first = self.array_items(pos, depth, &mut items, Some(second_half), None);
             let end = match first {
                 Ok(ItemsEnd::ReachedSplit) => match tail.join() {
