@@ -14,8 +14,8 @@ use measure_core::measure::MeasurementHasher;
 use measure_core::profile::GramineVersion;
 use sha2::{Digest, Sha256};
 
-use super::entries::read_input;
-use crate::entries::{self, EntryRec, From};
+use super::entries::load;
+use crate::entries::{EntryRec, From};
 use crate::fsutil;
 use crate::manifest::pypath;
 use crate::toml::{self, Dialect, Table, Value};
@@ -75,10 +75,7 @@ pub fn run(args: &AppendArgs) -> Result<()> {
     let bundle_bytes = fsutil::read(&args.bundle, "bundle")?;
     let bundle = Bundle::parse(&bundle_bytes)
         .with_context(|| format!("bundle {}", args.bundle.display()))?;
-    let input = read_input(&args.entries)?;
-    let recs = entries::parse(&input, args.from, args.uri_prefix.as_deref())
-        .with_context(|| format!("entries {}", args.entries.display()))?;
-    let list_bytes = entries::to_list(&recs);
+    let (recs, list_bytes) = load(&args.entries, args.from, args.uri_prefix.as_deref())?;
     let list = EntryList::parse(&list_bytes)?;
 
     let (mrenclave, manifest_bytes) = if args.unsafe_no_policy {

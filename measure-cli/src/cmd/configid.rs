@@ -2,12 +2,12 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use base64ct::Encoding as _;
 use clap::Args;
 
-use super::entries::read_input;
-use crate::entries::{self, From};
+use super::entries::load;
+use crate::entries::From;
 
 /// Print the CONFIGID of a data owner's entries (128 hex digits): the SHA-256 of the canonical
 /// entry list, then 32 zero bytes.
@@ -38,10 +38,8 @@ pub struct ConfigidArgs {
 
 /// Runs the command.
 pub fn run(args: &ConfigidArgs) -> Result<()> {
-    let input = read_input(&args.entries)?;
-    let recs = entries::parse(&input, args.from, args.uri_prefix.as_deref())
-        .with_context(|| format!("entries {}", args.entries.display()))?;
-    let id = measure_core::configid::configid(&entries::to_list(&recs))?;
+    let (_, list) = load(&args.entries, args.from, args.uri_prefix.as_deref())?;
+    let id = measure_core::configid::configid(&list)?;
     if args.base64 {
         println!("{}", base64ct::Base64::encode_string(&id));
     } else {

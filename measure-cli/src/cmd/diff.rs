@@ -34,11 +34,11 @@ use measure_core::sigstruct::{self as core_sig, DateEncoding, SigDate, Sigstruct
 use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
-use super::entries::read_input;
+use super::entries::load;
 use super::parse_version;
 use super::pipeline::{TomliW, parse_sha256_hex};
 use crate::attrs::layout_attrs;
-use crate::entries::{self, From};
+use crate::entries::From;
 use crate::fsutil;
 use crate::hashing::FileHasher;
 use crate::manifest::{self, DEFAULT_LIBOS, legacy, pypath};
@@ -358,10 +358,7 @@ fn load_bundle(args: &DiffArgs, o: &SideOpts<'_>, path: &Path, bytes: &[u8]) -> 
     }
     let (list_bytes, appended) = match o.entries {
         Some(p) => {
-            let input = read_input(p)?;
-            let recs = entries::parse(&input, args.from, args.uri_prefix.as_deref())
-                .with_context(|| format!("entries {}", p.display()))?;
-            let list = entries::to_list(&recs);
+            let (recs, list) = load(p, args.from, args.uri_prefix.as_deref())?;
             let list_for_policy = EntryList::parse(&list)?;
             check_policy(&b, &list_for_policy, &Sha256::digest(&list).into()).map_err(|v| {
                 let uri = recs

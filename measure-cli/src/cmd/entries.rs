@@ -3,7 +3,7 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 
 use crate::entries::{self, From, To};
@@ -58,6 +58,20 @@ pub fn read_input(path: &std::path::Path) -> Result<Vec<u8>> {
     } else {
         fsutil::read(path, "entries")
     }
+}
+
+/// A data owner's entries as the commands that take `--entries FILE [--from F] [--uri-prefix P]`
+/// read them (`-` is standard input): the records, and their canonical entry list.
+pub fn load(
+    path: &std::path::Path,
+    from: Option<From>,
+    uri_prefix: Option<&str>,
+) -> Result<(Vec<entries::EntryRec>, Vec<u8>)> {
+    let input = read_input(path)?;
+    let recs = entries::parse(&input, from, uri_prefix)
+        .with_context(|| format!("entries {}", path.display()))?;
+    let list = entries::to_list(&recs);
+    Ok((recs, list))
 }
 
 /// Runs the command.

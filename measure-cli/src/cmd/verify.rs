@@ -14,8 +14,8 @@ use measure_core::sigstruct::Sigstruct;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::entries::read_input;
-use crate::entries::{self, From};
+use super::entries::load;
+use crate::entries::From;
 use crate::{evidence, fsutil, sigstruct};
 
 /// Verify attestation evidence (an SGX quote or report), a .sig or a bare MRENCLAVE against the
@@ -203,10 +203,7 @@ pub fn run(args: &VerifyArgs) -> Result<bool> {
     let bundle_bytes = fsutil::read(&args.bundle, "bundle")?;
     let bundle = Bundle::parse(&bundle_bytes)
         .with_context(|| format!("bundle {}", args.bundle.display()))?;
-    let input = read_input(&args.entries)?;
-    let recs = entries::parse(&input, args.from, args.uri_prefix.as_deref())
-        .with_context(|| format!("entries {}", args.entries.display()))?;
-    let list_bytes = entries::to_list(&recs);
+    let (recs, list_bytes) = load(&args.entries, args.from, args.uri_prefix.as_deref())?;
     let list = EntryList::parse(&list_bytes)?;
     let found = found_from_args(args)?;
 
