@@ -19,9 +19,9 @@ use measure_core::sha256::Sha256;
 use sgx_measure_cli::cmd::bundle::{BundleArgs, make};
 use sgx_measure_cli::cmd::measure_parsed;
 use sgx_measure_cli::cmd::pipeline::{PipelineArgs, TomliW};
-use sgx_measure_cli::hashing::FileHasher;
-use sgx_measure_cli::manifest::{self, legacy};
-use sgx_measure_cli::toml::{self, Dialect, Table, Value};
+use measure_lib::hashing::FileHasher;
+use measure_lib::manifest::{self, legacy};
+use measure_lib::toml::{self, Dialect, Table, Value};
 
 const PAL: &[u8] = include_bytes!("../../testdata/vectors/public/elf/pal-basic.so");
 const LIBOS_SHA256: &str = "4d67a948b7e9ed9a40f5c09c60901c848bd4d6983ce595ede25a440197e9bc62";
@@ -115,7 +115,7 @@ fn made(version: GramineVersion, tomli_w: TomliW, variant: usize) -> Option<&'st
             }
         };
         let opts = args.pipeline.options().unwrap();
-        let mut hasher = FileHasher::new(None, true).unwrap();
+        let mut hasher = FileHasher::new(None).unwrap();
         let input = std::fs::read(&path).unwrap();
         let base = manifest::expand(&input, &opts, &mut hasher)
             .unwrap()

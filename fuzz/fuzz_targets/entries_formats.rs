@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sgx_measure_cli::entries::{EntryRec, From, To, detect, parse, render_as};
+use measure_lib::entries::{EntryRec, From, To, detect, parse, render_as};
 
 fn round_trip(entries: &[EntryRec]) {
     for (to, from) in [

@@ -14,9 +14,9 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use measure_core::profile::GramineVersion;
-use sgx_measure_cli::hashing::FileHasher;
-use sgx_measure_cli::manifest::{self, Options, pypath};
-use sgx_measure_cli::toml::{self, Dialect, Table, Value};
+use measure_lib::hashing::FileHasher;
+use measure_lib::manifest::{self, Options, pypath};
+use measure_lib::toml::{self, Dialect, Table, Value};
 
 const LIBOS_SHA256: &str = "4d67a948b7e9ed9a40f5c09c60901c848bd4d6983ce595ede25a440197e9bc62";
 
@@ -145,7 +145,7 @@ fuzz_target!(|data: &[u8]| {
             libos: dir.join("libsysdb.so"),
             libos_sha256: Some(LIBOS_SHA256.to_string()),
         };
-        let mut hasher = FileHasher::new(None, true).unwrap();
+        let mut hasher = FileHasher::new(None).unwrap();
         let expanded = match manifest::expand(data, &opts, &mut hasher) {
             Ok(e) => e,
             Err(e) => {

@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sgx_measure_cli::toml::parser::parse_document_split;
-use sgx_measure_cli::toml::{Dialect, decode_text, emit, parse};
+use measure_lib::toml::parser::parse_document_split;
+use measure_lib::toml::{Dialect, decode_text, emit, parse};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = decode_text(data) else {

@@ -162,7 +162,7 @@ fn changed_trusted_file_hash_is_named_by_uri() {
     let dir = tempfile::tempdir().unwrap();
     let src = expected("p21-tf-hash-tables", V19, "out.manifest.sgx");
     let text_src = std::fs::read_to_string(&src).unwrap();
-    let table = sgx_measure_cli::toml::parse(&text_src).unwrap();
+    let table = measure_lib::toml::parse(&text_src).unwrap();
     let first = table
         .get_path(&["sgx", "trusted_files"])
         .and_then(|v| v.as_array())

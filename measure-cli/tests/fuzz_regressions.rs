@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use sgx_measure_cli::entries::{From, To, parse, render_as};
+use measure_lib::entries::{From, To, parse, render_as};
 
 /// The regression inputs of one fuzz target.
 fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use base64ct::{Base64, Base64UrlUnpadded, Encoding as _};
+use measure_lib::evidence::{self, Encoding, EvidenceKind};
 use serde_json::Value;
-use sgx_measure_cli::evidence::{self, Encoding, EvidenceKind};
 
 fn sgx_measure() -> Command {
     Command::new(env!("CARGO_BIN_EXE_sgx-measure"))

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use measure_core::sigstruct::{SIGSTRUCT_SIZE, Sigstruct, offset};
-use sgx_measure_cli::sigstruct::{
+use measure_lib::sigstruct::{
     attach_signature, default_sigfile, load_private_key, parse_date, parse_private_key_pem,
     parse_public_key_pem, sign, verify,
 };

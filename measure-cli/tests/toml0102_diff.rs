@@ -14,9 +14,9 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use sgx_measure_cli::toml::pyfmt::float_repr;
-use sgx_measure_cli::toml::toml0102::{dumps, loads};
-use sgx_measure_cli::toml::{Table, Value, decode_text};
+use measure_lib::toml::pyfmt::float_repr;
+use measure_lib::toml::toml0102::{dumps, loads};
+use measure_lib::toml::{Table, Value, decode_text};
 
 /// Same canonical form as `oracle.py`'s `canon`.
 fn canon(v: &Value, out: &mut String) {

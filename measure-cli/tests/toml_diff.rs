@@ -9,8 +9,8 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use sgx_measure_cli::toml::pyfmt::{datetime_str, float_repr};
-use sgx_measure_cli::toml::{Dialect, Table, Value, decode_text, emit, parse};
+use measure_lib::toml::pyfmt::{datetime_str, float_repr};
+use measure_lib::toml::{Dialect, Table, Value, decode_text, emit, parse};
 
 /// Same canonical form as `oracle.py`'s `canon`.
 fn canon(v: &Value, out: &mut String) {

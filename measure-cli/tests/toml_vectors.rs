@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use sgx_measure_cli::toml::{Dialect, decode_text, emit, parse};
+use measure_lib::toml::{Dialect, decode_text, emit, parse};
 
 fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata")

@@ -15,10 +15,11 @@ use measure_core::profile::GramineVersion;
 use sha2::{Digest, Sha256};
 
 use super::entries::load;
-use crate::entries::{EntryRec, From};
-use crate::fsutil;
-use crate::manifest::pypath;
-use crate::toml::{self, Dialect, Table, Value};
+use crate::cmd::entries::From;
+use measure_lib::entries::EntryRec;
+use measure_lib::fsutil;
+use measure_lib::manifest::pypath;
+use measure_lib::toml::{self, Dialect, Table, Value};
 
 /// Compute the MRENCLAVE of the bundle's enclave with a data owner's entries appended to
 /// sgx.trusted_files, after enforcing the bundle's append policy.

@@ -13,9 +13,8 @@ use sha2::{Digest, Sha256};
 
 use super::measure_parsed;
 use super::pipeline::PipelineArgs;
-use crate::hashing::FileHasher;
-use crate::toml::{self, Dialect, Table, Value};
-use crate::{fsutil, manifest};
+use measure_lib::toml::{self, Dialect, Table, Value};
+use measure_lib::{fsutil, manifest};
 
 /// Make a base bundle: everything a verifier needs to recompute MRENCLAVE for this base manifest
 /// and PAL with any data owner's entries appended (see docs/formats.md).
@@ -119,7 +118,7 @@ pub fn make(args: &BundleArgs) -> Result<Made> {
     let input = fsutil::read(&args.manifest, "manifest")?;
     let libpal = fsutil::read(&args.libpal, "libpal")?;
     let elf = Elf::parse(&libpal).with_context(|| format!("libpal {}", args.libpal.display()))?;
-    let mut hasher = FileHasher::new(args.pipeline.hash_cache.as_deref(), args.quiet)?;
+    let mut hasher = crate::progress::file_hasher(args.pipeline.hash_cache.as_deref(), args.quiet)?;
     let expanded = manifest::expand(&input, &opts, &mut hasher)?;
     let base = &expanded.manifest;
     let base_bytes = toml::try_emit(base, dialect)?;
@@ -153,7 +152,7 @@ pub fn make(args: &BundleArgs) -> Result<Made> {
         ) else {
             bail!(
                 "base trusted file {} has a hash that is not a string; bundles need string hashes",
-                crate::manifest::pypath::repr(item)
+                measure_lib::manifest::pypath::repr(item)
             );
         };
         base_entries.push((uri.to_string(), sha.to_string(), hashed_here));

@@ -7,7 +7,7 @@ use base64ct::Encoding as _;
 use clap::Args;
 
 use super::entries::load;
-use crate::entries::From;
+use crate::cmd::entries::From;
 
 /// Print the CONFIGID of a data owner's entries (128 hex digits): the SHA-256 of the canonical
 /// entry list, then 32 zero bytes.

@@ -37,13 +37,13 @@ use sha2::{Digest, Sha256};
 use super::entries::load;
 use super::parse_version;
 use super::pipeline::{TomliW, parse_sha256_hex};
-use crate::attrs::layout_attrs;
-use crate::entries::From;
-use crate::fsutil;
-use crate::hashing::FileHasher;
-use crate::manifest::{self, DEFAULT_LIBOS, legacy, pypath};
-use crate::sigstruct::make_sigstruct;
-use crate::toml::{self, Dialect, Table, Value};
+use crate::cmd::entries::From;
+use measure_lib::attrs::layout_attrs;
+use measure_lib::fsutil;
+use measure_lib::hashing::FileHasher;
+use measure_lib::manifest::{self, DEFAULT_LIBOS, legacy, pypath};
+use measure_lib::sigstruct::make_sigstruct;
+use measure_lib::toml::{self, Dialect, Table, Value};
 
 /// Checkpoints kept per pass: the hash state every `records / 4096` records.
 const CHECKPOINTS: usize = 4096;
@@ -467,7 +467,7 @@ fn load_manifest(args: &DiffArgs, o: &SideOpts<'_>, path: &Path, bytes: Vec<u8>)
         libos: args.libos.clone(),
         libos_sha256: args.libos_sha256.clone(),
     };
-    let mut hasher = FileHasher::new(None, true)?;
+    let mut hasher = FileHasher::new(None)?;
     let mut notes = vec![];
     let (kind, measured_bytes, table, reading) = match manifest::expand(&bytes, &opts, &mut hasher)
     {

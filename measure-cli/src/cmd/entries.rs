@@ -6,8 +6,54 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 
-use crate::entries::{self, From, To};
-use crate::fsutil;
+use clap::ValueEnum;
+use measure_lib::entries;
+use measure_lib::fsutil;
+
+/// Input formats of entries (`--from`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum From {
+    /// `[[sgx.trusted_files]]` tables (any TOML holding `sgx.trusted_files`).
+    Toml,
+    /// `[{"uri": ..., "sha256": ...}, ...]`.
+    Json,
+    /// `sha256sum` lines; URI = `--uri-prefix` (default `file:`) + path.
+    Sha256sum,
+    /// The canonical entry list (`sgx-measure entries v1`).
+    List,
+}
+
+impl std::convert::From<From> for entries::From {
+    fn from(f: From) -> Self {
+        match f {
+            From::Toml => entries::From::Toml,
+            From::Json => entries::From::Json,
+            From::Sha256sum => entries::From::Sha256sum,
+            From::List => entries::From::List,
+        }
+    }
+}
+
+/// Output formats of entries (`--to`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum To {
+    /// The canonical entry list.
+    List,
+    /// `[[sgx.trusted_files]]` tables.
+    Toml,
+    /// A JSON array.
+    Json,
+}
+
+impl std::convert::From<To> for entries::To {
+    fn from(t: To) -> Self {
+        match t {
+            To::List => entries::To::List,
+            To::Toml => entries::To::Toml,
+            To::Json => entries::To::Json,
+        }
+    }
+}
 
 /// Work with data owners' trusted-file entries.
 #[derive(Args, Debug)]
@@ -68,7 +114,7 @@ pub fn load(
     uri_prefix: Option<&str>,
 ) -> Result<(Vec<entries::EntryRec>, Vec<u8>)> {
     let input = read_input(path)?;
-    let recs = entries::parse(&input, from, uri_prefix)
+    let recs = entries::parse(&input, from.map(Into::into), uri_prefix)
         .with_context(|| format!("entries {}", path.display()))?;
     let list = entries::to_list(&recs);
     Ok((recs, list))
@@ -79,8 +125,8 @@ pub fn run(args: &EntriesArgs) -> Result<()> {
     match &args.command {
         EntriesCommand::Convert(a) => {
             let input = read_input(&a.input)?;
-            let list = entries::parse(&input, a.from, a.uri_prefix.as_deref())?;
-            let out = entries::render_as(&list, a.to)?;
+            let list = entries::parse(&input, a.from.map(Into::into), a.uri_prefix.as_deref())?;
+            let out = entries::render_as(&list, a.to.into())?;
             match &a.output {
                 Some(p) => fsutil::write_atomic(p, &out)?,
                 None => std::io::stdout().lock().write_all(&out)?,

@@ -6,8 +6,7 @@ use anyhow::Result;
 use clap::Args;
 
 use super::pipeline::PipelineArgs;
-use crate::hashing::FileHasher;
-use crate::{fsutil, manifest, toml};
+use measure_lib::{fsutil, manifest, toml};
 
 /// Write the final manifest (.manifest.sgx) exactly as gramine-sgx-sign would: defaults,
 /// trusted files expanded and hashed, written by tomli_w.
@@ -34,7 +33,7 @@ pub fn run(args: &ExpandArgs) -> Result<()> {
     let opts = args.pipeline.options()?;
     let dialect = args.pipeline.dialect()?;
     let input = fsutil::read(&args.manifest, "manifest")?;
-    let mut hasher = FileHasher::new(args.pipeline.hash_cache.as_deref(), args.quiet)?;
+    let mut hasher = crate::progress::file_hasher(args.pipeline.hash_cache.as_deref(), args.quiet)?;
     let expanded = manifest::expand(&input, &opts, &mut hasher)?;
     let out = toml::try_emit(&expanded.manifest, dialect)?;
     fsutil::write_atomic(&args.output, out.as_bytes())?;

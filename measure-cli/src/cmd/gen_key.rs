@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use crate::sigstruct::{generate_private_key, private_key_pem};
+use measure_lib::sigstruct::{generate_private_key, private_key_pem};
 
 /// Generate an RSA-3072 private key with public exponent 3 (what SGX requires), written as a
 /// PKCS#1 PEM file readable only by its owner, like gramine-sgx-gen-private-key.

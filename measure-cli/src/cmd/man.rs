@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use crate::fsutil;
+use measure_lib::fsutil;
 
 /// Write man pages (roff, section 1) generated from the command definition: sgx-measure.1 and
 /// one page per subcommand (sgx-measure-verify.1, sgx-measure-entries-convert.1, ...).

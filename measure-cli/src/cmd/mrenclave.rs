@@ -9,8 +9,8 @@ use measure_core::profile::GramineVersion;
 use serde_json::json;
 
 use super::{Measured, measure_manifest, parse_version};
-use crate::fsutil;
-use crate::report::{self, memory_line};
+use measure_lib::fsutil;
+use measure_lib::report::{self, memory_line};
 
 /// Compute MRENCLAVE from a final manifest (.manifest.sgx) and libpal.so, as gramine-sgx-sign does.
 ///

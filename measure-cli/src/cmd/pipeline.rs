@@ -8,8 +8,8 @@ use clap::{Args, ValueEnum};
 use measure_core::profile::GramineVersion;
 
 use super::parse_version;
-use crate::manifest::{self, DEFAULT_LIBOS};
-use crate::toml::Dialect;
+use measure_lib::manifest::{self, DEFAULT_LIBOS};
+use measure_lib::toml::{self, Dialect};
 
 /// The TOML writer Gramine's Python tools use (`--tomli-w`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -74,22 +74,12 @@ impl PipelineArgs {
         })
     }
 
-    /// The writer dialect: tomli_w 1.x or 0.4 (`--tomli-w`) for v1.4 and later; toml 0.10.2 for
-    /// v1.0 to v1.3, which did not use tomli_w (`--tomli-w 1`, the default, is accepted and
-    /// ignored there; `--tomli-w 0.4` is refused).
+    /// The writer dialect (`measure_lib::toml::writer_dialect`).
     pub fn dialect(&self) -> Result<Dialect> {
-        if self.gramine <= GramineVersion::V1_3 {
-            if self.tomli_w == TomliW::V04 {
-                bail!(
-                    "--tomli-w 0.4 does not apply to Gramine {}: it wrote manifests with the Python `toml` 0.10.2 library, not tomli_w (leave --tomli-w out)",
-                    self.gramine
-                );
-            }
-            return Ok(Dialect::Toml0102);
-        }
-        Ok(match self.tomli_w {
-            TomliW::V1 => Dialect::TomliW1,
-            TomliW::V04 => Dialect::TomliW04,
-        })
+        let tomli_w = match self.tomli_w {
+            TomliW::V1 => toml::TomliW::V1,
+            TomliW::V04 => toml::TomliW::V04,
+        };
+        toml::writer_dialect(self.gramine, tomli_w)
     }
 }

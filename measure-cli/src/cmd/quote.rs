@@ -13,7 +13,7 @@ use measure_core::evidence::quote::{
 use measure_core::evidence::{Evidence, Quote, Report, ReportBody};
 use serde_json::{Value, json};
 
-use crate::evidence::{self, LoadedEvidence};
+use measure_lib::evidence::{self, LoadedEvidence};
 
 /// Show SGX attestation evidence (DCAP quotes, reports).
 #[derive(Args, Debug)]

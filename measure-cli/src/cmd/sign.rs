@@ -11,9 +11,8 @@ use sha2::{Digest, Sha256};
 use super::measure_parsed;
 use super::mrenclave::verbose_report;
 use super::pipeline::PipelineArgs;
-use crate::hashing::FileHasher;
-use crate::sigstruct::{default_sigfile, load_private_key, make_sigstruct, parse_date, sign};
-use crate::{fsutil, manifest, toml};
+use measure_lib::sigstruct::{default_sigfile, load_private_key, make_sigstruct, parse_date, sign};
+use measure_lib::{fsutil, manifest, toml};
 use rsa::PrivateKey;
 
 /// Gramine's default PAL (Debian/Ubuntu packages).
@@ -125,7 +124,8 @@ pub fn run(args: &SignArgs) -> Result<()> {
         let prepared = (|| -> Result<_> {
             let input = fsutil::read(&args.manifest, "manifest")?;
             let libpal = fsutil::read(&args.libpal, "libpal")?;
-            let mut hasher = FileHasher::new(args.pipeline.hash_cache.as_deref(), args.quiet)?;
+            let mut hasher =
+                crate::progress::file_hasher(args.pipeline.hash_cache.as_deref(), args.quiet)?;
             let manifest::Expanded {
                 manifest: expanded_table,
                 deps,

@@ -9,8 +9,8 @@ use measure_core::profile::GramineVersion;
 use measure_core::sigstruct::{DateEncoding, SIGNING_DATA_SIZE, Sigstruct};
 
 use super::{measure_manifest, parse_version};
-use crate::fsutil;
-use crate::sigstruct::{attach_signature, load_public_key, make_sigstruct, verify};
+use measure_lib::fsutil;
+use measure_lib::sigstruct::{attach_signature, load_public_key, make_sigstruct, verify};
 
 /// Show, verify or assemble SIGSTRUCT (.sig) files.
 #[derive(Args, Debug)]

@@ -15,8 +15,8 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::entries::load;
-use crate::entries::From;
-use crate::{evidence, fsutil, sigstruct};
+use crate::cmd::entries::From;
+use measure_lib::{evidence, fsutil, sigstruct};
 
 /// Verify attestation evidence (an SGX quote or report), a .sig or a bare MRENCLAVE against the
 /// enclave a base bundle plus a data owner's entries describes.

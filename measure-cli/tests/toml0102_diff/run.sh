@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Differential test of measure-cli's toml 0.10.2 dialect (Gramine v1.0-v1.3) against the Python
+# Differential test of measure-lib's toml 0.10.2 dialect (Gramine v1.0-v1.3) against the Python
 # `toml` library 0.10.2 (pinned, pip-installed into a venv kept outside the repository, in
 # ${TOML0102_DIFF_VENV:-~/.cache/sgx-measure/toml0102-venv}).
 #

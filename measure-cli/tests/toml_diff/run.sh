@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Differential test of measure-cli's TOML parser and writer against Python's tomli 2.0.1 with
+# Differential test of measure-lib's TOML parser and writer against Python's tomli 2.0.1 with
 # tomli_w 1.0.0 and tomli_w 0.4.0 (pinned, pip-installed into two venvs kept outside the
 # repository, in ${TOML_DIFF_VENVS:-~/.cache/sgx-measure/toml-diff-venvs}).
 #

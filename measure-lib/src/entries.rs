@@ -3,10 +3,9 @@
 //! without changing a single byte of any URI or hash.
 
 use anyhow::{Context, Result, bail};
-use clap::ValueEnum;
 use serde_json::Value as Json;
 
-use crate::cmd::hash_files::{EntryFormat, render};
+use crate::dataset::{EntryFormat, render};
 use crate::toml::{self, Value};
 
 /// One `{uri, sha256}` entry.
@@ -19,7 +18,7 @@ pub struct EntryRec {
 }
 
 /// Input formats (`--from`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum From {
     /// `[[sgx.trusted_files]]` tables (any TOML holding `sgx.trusted_files`).
     Toml,
@@ -32,7 +31,7 @@ pub enum From {
 }
 
 /// Output formats (`--to`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum To {
     /// The canonical entry list.
     List,

@@ -48,6 +48,36 @@ pub use emit::{Dialect, emit, try_emit};
 pub use value::{Date, Datetime, Table, Time, Value};
 
 use anyhow::{Context, Result, bail};
+use measure_core::profile::GramineVersion;
+
+/// The tomli_w release on the signing machine (Gramine v1.4 and later write the `.manifest.sgx`
+/// with tomli_w; its output changed between 0.4 and 1.0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TomliW {
+    /// tomli_w 1.0.0 to 1.2.0 (Debian, Ubuntu, pip on Python 3.8+).
+    #[default]
+    V1,
+    /// tomli_w 0.4.0 (RHEL/AlmaLinux 8 and 9 through EPEL).
+    V04,
+}
+
+/// The writer dialect Gramine `version` uses with `tomli_w`: tomli_w 1.x or 0.4 for v1.4 and
+/// later; toml 0.10.2 for v1.0 to v1.3, which did not use tomli_w (`TomliW::V1`, the default, is
+/// accepted and ignored there; `TomliW::V04` is refused).
+pub fn writer_dialect(version: GramineVersion, tomli_w: TomliW) -> Result<Dialect> {
+    if version <= GramineVersion::V1_3 {
+        if tomli_w == TomliW::V04 {
+            bail!(
+                "--tomli-w 0.4 does not apply to Gramine {version}: it wrote manifests with the Python `toml` 0.10.2 library, not tomli_w (leave --tomli-w out)"
+            );
+        }
+        return Ok(Dialect::Toml0102);
+    }
+    Ok(match tomli_w {
+        TomliW::V1 => Dialect::TomliW1,
+        TomliW::V04 => Dialect::TomliW04,
+    })
+}
 
 /// Decodes manifest bytes the way `click.File('r', encoding='utf-8')` does before tomli sees
 /// them: strict UTF-8 and universal newlines (`\r\n` and lone `\r` become `\n`). A UTF-8 BOM is

@@ -3,14 +3,14 @@
 //! # Signing a measured manifest (what `sgx-measure sign` does)
 //!
 //! ```no_run
-//! use sgx_measure_cli::sigstruct::{load_private_key, make_sigstruct, parse_date, sign};
-//! # fn demo(measured: &sgx_measure_cli::cmd::Measured) -> anyhow::Result<()> {
+//! use measure_lib::sigstruct::{load_private_key, make_sigstruct, parse_date, sign};
+//! # fn demo(measured: &measure_lib::measure::Measured) -> anyhow::Result<()> {
 //! let version = measure_core::profile::GramineVersion::V1_9;
 //! let key = load_private_key("enclave-key.pem".as_ref(), None)?;
 //! let mut sig = make_sigstruct(&measured.manifest, measured.mrenclave, version, parse_date("today")?)?;
 //! // Two-step signing stops here: write `sig.signing_data()` (256 bytes) for the offline signer.
 //! sign(&mut sig, &key)?;
-//! sgx_measure_cli::fsutil::write_atomic("app.sig".as_ref(), &sig.to_bytes())?;
+//! measure_lib::fsutil::write_atomic("app.sig".as_ref(), &sig.to_bytes())?;
 //! # Ok(()) }
 //! ```
 //!

@@ -1,10 +1,10 @@
 //! Hashing trusted files at hardware speed: in parallel across files, each file read with large
 //! sequential reads or mapped, SHA-256 from `sha2` (SHA-NI when the CPU has it), an optional
-//! persistent cache, and a progress bar on a terminal.
+//! persistent cache, and progress reported to a [`Progress`] receiver.
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, IsTerminal, Read};
+use std::io::{self, Read};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,6 +20,16 @@ use crate::fsutil;
 const MMAP_THRESHOLD: u64 = 1 << 20;
 /// Read size for smaller files, and the progress granularity.
 const CHUNK: usize = 1 << 20;
+
+/// Receives the progress of hashing runs, e.g. to draw a progress bar.
+pub trait Progress: Send + Sync {
+    /// A run starts with `total_bytes` to hash (files found in the cache are not counted).
+    fn start(&self, total_bytes: u64);
+    /// `bytes` more were hashed; called from several threads at once.
+    fn advance(&self, bytes: u64);
+    /// The run ended.
+    fn finish(&self);
+}
 
 /// What identifies an unchanged file: path, size, modification and change times, inode, device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,10 +136,9 @@ impl HashCache {
 }
 
 /// Hashes files, using and filling an optional cache.
-#[derive(Debug)]
 pub struct FileHasher {
     cache: Option<HashCache>,
-    progress: bool,
+    progress: Option<Box<dyn Progress>>,
     /// Bytes actually read and hashed (cache misses), for reporting.
     pub bytes_hashed: u64,
     /// Files served from the cache.
@@ -178,15 +187,32 @@ pub fn hash_file(path: &Path, on_progress: &dyn Fn(u64)) -> io::Result<[u8; 32]>
     Ok(h.finalize().into())
 }
 
+impl std::fmt::Debug for FileHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileHasher")
+            .field("cache", &self.cache)
+            .field("progress", &self.progress.is_some())
+            .field("bytes_hashed", &self.bytes_hashed)
+            .field("cache_hits", &self.cache_hits)
+            .finish()
+    }
+}
+
 impl FileHasher {
-    /// A hasher with an optional cache file and a progress bar when stderr is a terminal.
-    pub fn new(cache: Option<&Path>, quiet: bool) -> Result<Self> {
+    /// A hasher with an optional cache file.
+    pub fn new(cache: Option<&Path>) -> Result<Self> {
         Ok(FileHasher {
             cache: cache.map(HashCache::load).transpose()?,
-            progress: !quiet && io::stderr().is_terminal(),
+            progress: None,
             bytes_hashed: 0,
             cache_hits: 0,
         })
+    }
+
+    /// Reports the progress of later runs to `progress`.
+    pub fn with_progress(mut self, progress: Box<dyn Progress>) -> Self {
+        self.progress = Some(progress);
+        self
     }
 
     /// Hashes every path (in parallel), returning results in input order.
@@ -218,21 +244,14 @@ impl FileHasher {
             }
             keys.push(key);
         }
-        let bar = self.progress.then(|| {
-            let bar = indicatif::ProgressBar::new(total);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "hashing {bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            bar
-        });
+        if let Some(p) = &self.progress {
+            p.start(total);
+        }
         let done = AtomicU64::new(0);
         let progress = |n: u64| {
             done.fetch_add(n, Ordering::Relaxed);
-            if let Some(b) = &bar {
-                b.inc(n);
+            if let Some(p) = &self.progress {
+                p.advance(n);
             }
         };
         let todo: Vec<usize> = (0..paths.len()).filter(|&i| results[i].is_none()).collect();
@@ -240,8 +259,8 @@ impl FileHasher {
             .par_iter()
             .map(|&i| (i, hash_file(&paths[i], &progress)))
             .collect();
-        if let Some(b) = bar {
-            b.finish_and_clear();
+        if let Some(p) = &self.progress {
+            p.finish();
         }
         self.bytes_hashed += done.load(Ordering::Relaxed);
         for (i, r) in hashed {

@@ -1,0 +1,155 @@
+//! The data owner's side: the files of a dataset, found as Gramine expands a directory URI, and
+//! their `{uri, sha256}` entries rendered in the formats data owners publish.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use crate::manifest::pypath;
+use crate::toml::{self, Dialect, Table, Value};
+
+/// Output format of the entries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryFormat {
+    /// `[[sgx.trusted_files]]` tables with `uri` and `sha256`.
+    Toml,
+    /// A JSON array of `{"uri": ..., "sha256": ...}`, one object per line.
+    Json,
+    /// `sha256sum` lines (`<hash>  <path>`, path = URI without `file:`).
+    Sha256sum,
+}
+
+fn utf8(p: &Path) -> Result<&str> {
+    p.to_str()
+        .with_context(|| format!("path {} is not valid UTF-8", p.display()))
+}
+
+fn sorted_children(dir: &Path) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for e in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let e = e.with_context(|| format!("cannot list {}", dir.display()))?;
+        match e.file_name().into_string() {
+            Ok(n) => names.push(n),
+            Err(n) => bail!("file name {n:?} in {} is not valid UTF-8", dir.display()),
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Files below `dir` in Gramine's directory expansion order, with their paths relative to `dir`.
+fn walk(dir: &Path, rel: &str, out: &mut Vec<(PathBuf, String)>) -> Result<()> {
+    for name in sorted_children(dir)? {
+        let p = dir.join(&name);
+        let meta = std::fs::metadata(&p);
+        let (is_file, is_dir) = meta
+            .as_ref()
+            .map(|m| (m.is_file(), m.is_dir()))
+            .unwrap_or((false, false));
+        let link = std::fs::symlink_metadata(&p)
+            .map(|m| m.file_type().is_symlink())
+            .unwrap_or(false);
+        let rel = if rel.is_empty() {
+            name.clone()
+        } else {
+            format!("{rel}/{name}")
+        };
+        if is_dir && !link {
+            walk(&p, &rel, out)?;
+        } else if is_file && std::fs::File::open(&p).is_ok() {
+            out.push((p, rel));
+        }
+    }
+    Ok(())
+}
+
+/// The (file to read, URI) pairs for the arguments.
+pub fn collect(paths: &[PathBuf], uri_prefix: Option<&str>) -> Result<Vec<(PathBuf, String)>> {
+    let mut out = Vec::new();
+    for arg in paths {
+        let meta =
+            std::fs::metadata(arg).with_context(|| format!("cannot read {}", arg.display()))?;
+        let shown = pypath::normalize(utf8(arg)?);
+        if meta.is_dir() {
+            let mut files = Vec::new();
+            walk(arg, "", &mut files)?;
+            for (p, rel) in files {
+                let uri = match uri_prefix {
+                    Some(pre) => format!("{pre}{rel}"),
+                    None => format!("file:{}", pypath::join(&shown, &rel)),
+                };
+                out.push((p, uri));
+            }
+        } else if meta.is_file() {
+            let uri = match uri_prefix {
+                Some(pre) => format!(
+                    "{pre}{}",
+                    arg.file_name().and_then(|n| n.to_str()).unwrap_or_default()
+                ),
+                None => format!("file:{shown}"),
+            };
+            out.push((arg.clone(), uri));
+        } else {
+            bail!(
+                "{} is neither a regular file nor a directory",
+                arg.display()
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Renders entries in a format.
+pub fn render(entries: &[(String, String)], format: EntryFormat) -> Result<String> {
+    Ok(match format {
+        EntryFormat::Toml => {
+            let list = entries
+                .iter()
+                .map(|(uri, sha)| {
+                    let mut t = Table::new();
+                    t.insert("uri", Value::String(uri.clone()));
+                    t.insert("sha256", Value::String(sha.clone()));
+                    Value::Table(t)
+                })
+                .collect();
+            let mut sgx = Table::new();
+            sgx.insert("trusted_files", Value::Array(list));
+            let mut root = Table::new();
+            root.insert("sgx", Value::Table(sgx));
+            if entries.is_empty() {
+                String::new()
+            } else {
+                toml::emit(&root, Dialect::TomliW1)
+            }
+        }
+        EntryFormat::Json => {
+            let mut s = String::from("[");
+            for (i, (uri, sha)) in entries.iter().enumerate() {
+                s.push_str(if i == 0 { "\n  " } else { ",\n  " });
+                s.push_str(&serde_json::to_string(
+                    &serde_json::json!({"uri": uri, "sha256": sha}),
+                )?);
+            }
+            s.push_str(if entries.is_empty() { "]\n" } else { "\n]\n" });
+            s
+        }
+        EntryFormat::Sha256sum => {
+            let mut s = String::new();
+            for (uri, sha) in entries {
+                let path = uri.strip_prefix("file:").unwrap_or(uri);
+                // GNU coreutils: a name with a backslash or newline is escaped and the line starts
+                // with a backslash.
+                if path.contains(['\\', '\n', '\r']) {
+                    let esc = path
+                        .replace('\\', "\\\\")
+                        .replace('\n', "\\n")
+                        .replace('\r', "\\r");
+                    s.push_str(&format!("\\{sha}  {esc}\n"));
+                } else {
+                    s.push_str(&format!("{sha}  {path}\n"));
+                }
+            }
+            s
+        }
+    })
+}

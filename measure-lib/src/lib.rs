@@ -1,0 +1,15 @@
+//! The std library of sgx-measure: everything that needs `std` (files, TOML in Gramine's
+//! dialects, parallel hashing, RSA), on top of the no_std `measure-core`. The `sgx-measure`
+//! command line tool, the benchmarks and the Python package are built on it.
+
+pub mod attrs;
+pub mod dataset;
+pub mod entries;
+pub mod evidence;
+pub mod fsutil;
+pub mod hashing;
+pub mod manifest;
+pub mod measure;
+pub mod report;
+pub mod sigstruct;
+pub mod toml;
