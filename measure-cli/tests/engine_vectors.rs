@@ -33,7 +33,12 @@ fn every_successful_vector_measures_like_gramine() {
         let m = match measure_manifest(&manifest, &libpal, "libpal", version) {
             Ok(m) => m,
             Err(e) => {
-                failures.push(format!("{}/{}: error {e:#}", r.case, r.dir));
+                failures.push(format!(
+                    "{}/{}: error {}",
+                    r.case,
+                    r.dir,
+                    measure_lib::error::chain(&e)
+                ));
                 continue;
             }
         };

@@ -513,20 +513,20 @@ fn key_formats_and_checks() {
     );
     // Public keys.
     assert!(
-        format!(
-            "{:#}",
-            parse_public_key_pem(&read("rsa-2048-e3.pem"), "pub").unwrap_err()
+        measure_lib::error::chain(
+            &parse_public_key_pem(&read("rsa-2048-e3.pem"), "pub").unwrap_err()
         )
         .contains("expected key size 3072")
     );
     // load_private_key names the file.
-    let e = load_private_key(&keys().join("rsa-2048-e3.pem"), None).unwrap_err();
-    assert!(format!("{e:#}").contains("rsa-2048-e3.pem"), "{e:#}");
-    let e = load_private_key(Path::new("/nonexistent.pem"), None).unwrap_err();
-    assert!(
-        format!("{e:#}").contains("cannot read signing key"),
-        "{e:#}"
+    let e = measure_lib::error::chain(
+        &load_private_key(&keys().join("rsa-2048-e3.pem"), None).unwrap_err(),
     );
+    assert!(e.contains("rsa-2048-e3.pem"), "{e}");
+    let e = measure_lib::error::chain(
+        &load_private_key(Path::new("/nonexistent.pem"), None).unwrap_err(),
+    );
+    assert!(e.contains("cannot read signing key"), "{e}");
 }
 
 #[test]

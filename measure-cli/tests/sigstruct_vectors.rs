@@ -11,6 +11,7 @@ use std::process::Command;
 
 use measure_core::profile::GramineVersion;
 use measure_core::sigstruct::{SigDate, Sigstruct};
+use measure_lib::error::chain;
 use measure_lib::sigstruct::{load_private_key, make_sigstruct, sign, verify};
 use sgx_measure_cli::cmd::measure_manifest;
 use sgx_measure_cli::cmd::sigstruct::{ViewFormat, view};
@@ -46,14 +47,19 @@ fn every_successful_vector_signs_like_gramine() {
         let m = match measure_manifest(&manifest, &libpal, "libpal", version) {
             Ok(m) => m,
             Err(e) => {
-                failures.push(format!("{}/{}: measure: {e:#}", r.case, r.dir));
+                failures.push(format!("{}/{}: measure: {}", r.case, r.dir, chain(&e)));
                 continue;
             }
         };
         let mut sig = match make_sigstruct(&m.manifest, m.mrenclave, version, date()) {
             Ok(s) => s,
             Err(e) => {
-                failures.push(format!("{}/{}: make_sigstruct: {e:#}", r.case, r.dir));
+                failures.push(format!(
+                    "{}/{}: make_sigstruct: {}",
+                    r.case,
+                    r.dir,
+                    chain(&e)
+                ));
                 continue;
             }
         };
@@ -133,10 +139,12 @@ fn gramine_sigstruct_errors_are_reproduced() {
         checked += 1;
         match make_sigstruct(&m.manifest, m.mrenclave, version, date()) {
             Ok(_) => failures.push(format!("{}/{}: no error (Gramine: {error})", r.case, r.dir)),
-            Err(e) if format!("{e:#}").contains(msg) => {}
+            Err(e) if chain(&e).contains(msg) => {}
             Err(e) => failures.push(format!(
-                "{}/{}: error {e:#} does not contain Gramine's {msg:?}",
-                r.case, r.dir
+                "{}/{}: error {} does not contain Gramine's {msg:?}",
+                r.case,
+                r.dir,
+                chain(&e)
             )),
         }
     }

@@ -1,11 +1,12 @@
 //! The manifest keys that the enclave layout reads, with Gramine's defaults and type rules per
 //! version (`get_mrenclave_and_manifest` and the `Manifest` constructor's `setdefault`s).
 
-use anyhow::{Result, bail};
 use measure_core::layout::LayoutParams;
 use measure_core::profile::{GramineVersion, ThreadKey};
 use measure_core::size::parse_size;
 
+use crate::error::{Error, Result};
+use crate::manifest::ManifestError;
 use crate::toml::{Table, Value};
 
 /// Layout parameters plus the values `--verbose` prints as Gramine would.
@@ -23,10 +24,11 @@ fn sgx_table(manifest: &Table) -> Result<Option<&Table>> {
     match manifest.get("sgx") {
         None => Ok(None),
         Some(Value::Table(t)) => Ok(Some(t)),
-        Some(other) => bail!(
-            "manifest key `sgx` must be a table, found {}",
-            other.type_name()
-        ),
+        Some(other) => Err(ManifestError::NotATable {
+            key: "sgx".into(),
+            found: other.type_name(),
+        }
+        .into()),
     }
 }
 
@@ -42,7 +44,7 @@ pub fn layout_attrs(manifest: &Table, version: GramineVersion) -> Result<LayoutA
         _ if !profile.reads_edmm => (false, "False".to_string()),
         None => (false, "False".to_string()),
         Some(v @ (Value::Boolean(_) | Value::Integer(_))) => (v.is_truthy(), v.python_str()),
-        Some(v) => bail!("sgx.edmm_enable must be a boolean, found {}", v.type_name()),
+        Some(v) => return Err(wrong_type("sgx.edmm_enable", "a boolean", v)),
     };
 
     // sgx.enclave_size: a string in Gramine's size syntax (an int fails in Gramine with
@@ -53,15 +55,20 @@ pub fn layout_attrs(manifest: &Table, version: GramineVersion) -> Result<LayoutA
         profile.default_enclave_size
     };
     let enclave_size = match sgx.get("enclave_size") {
-        None => parse_size(default_size).map_err(|e| anyhow::anyhow!("default size: {e}"))?,
-        Some(Value::String(s)) => {
-            parse_size(s).map_err(|e| anyhow::anyhow!("sgx.enclave_size = {s:?}: {e}"))?
+        None => parse_size(default_size).map_err(|source| ManifestError::EnclaveSize {
+            value: default_size.to_string(),
+            source,
+        })?,
+        Some(Value::String(s)) => parse_size(s).map_err(|source| ManifestError::EnclaveSize {
+            value: s.clone(),
+            source,
+        })?,
+        Some(v) => {
+            return Err(ManifestError::EnclaveSizeNotString {
+                found: v.type_name(),
+            }
+            .into());
         }
-        Some(v) => bail!(
-            "sgx.enclave_size must be a string such as \"256M\", found {} (Gramine fails with \"'{}' object has no attribute 'endswith'\")",
-            v.type_name(),
-            v.type_name()
-        ),
     };
 
     let thread_value = match profile.thread_key {
@@ -75,18 +82,21 @@ pub fn layout_attrs(manifest: &Table, version: GramineVersion) -> Result<LayoutA
     let threads = match thread_value {
         None => profile.default_threads,
         Some((_, Value::Integer(n))) if *n >= 0 => *n as u64,
-        Some((key, Value::Integer(n))) => bail!("{key} must not be negative, found {n}"),
-        Some((key, v)) => bail!("{key} must be an integer, found {}", v.type_name()),
+        Some((key, Value::Integer(n))) => {
+            return Err(ManifestError::Negative {
+                key: key.into(),
+                value: *n,
+            }
+            .into());
+        }
+        Some((key, v)) => return Err(wrong_type(key, "an integer", v)),
     };
 
     // v1.0 to v1.4: `if manifest_sgx['nonpie_binary']` chooses the base-address rule.
     let nonpie_binary = match sgx.get("nonpie_binary") {
         None => false,
         Some(v @ (Value::Boolean(_) | Value::Integer(_))) => v.is_truthy(),
-        Some(v) => bail!(
-            "sgx.nonpie_binary must be a boolean, found {}",
-            v.type_name()
-        ),
+        Some(v) => return Err(wrong_type("sgx.nonpie_binary", "a boolean", v)),
     };
 
     Ok(LayoutAttrs {
@@ -100,4 +110,13 @@ pub fn layout_attrs(manifest: &Table, version: GramineVersion) -> Result<LayoutA
         edmm_display,
         threads_display: threads.to_string(),
     })
+}
+
+fn wrong_type(key: &str, expected: &'static str, v: &Value) -> Error {
+    ManifestError::WrongType {
+        key: key.into(),
+        expected,
+        found: v.type_name(),
+    }
+    .into()
 }

@@ -3,8 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
-
+use crate::error::{Error, Result};
 use crate::manifest::pypath;
 use crate::toml::{self, Dialect, Table, Value};
 
@@ -20,17 +19,28 @@ pub enum EntryFormat {
 }
 
 fn utf8(p: &Path) -> Result<&str> {
-    p.to_str()
-        .with_context(|| format!("path {} is not valid UTF-8", p.display()))
+    p.to_str().ok_or_else(|| Error::NotUtf8Path {
+        path: p.to_path_buf(),
+    })
 }
 
 fn sorted_children(dir: &Path) -> Result<Vec<String>> {
+    let list_error = |source| Error::List {
+        path: dir.to_path_buf(),
+        source,
+    };
     let mut names = Vec::new();
-    for e in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
-        let e = e.with_context(|| format!("cannot list {}", dir.display()))?;
+    for e in std::fs::read_dir(dir).map_err(list_error)? {
+        let e = e.map_err(list_error)?;
         match e.file_name().into_string() {
             Ok(n) => names.push(n),
-            Err(n) => bail!("file name {n:?} in {} is not valid UTF-8", dir.display()),
+            Err(name) => {
+                return Err(crate::manifest::ManifestError::FileNameNotUtf8 {
+                    name,
+                    dir: dir.to_path_buf(),
+                }
+                .into());
+            }
         }
     }
     names.sort();
@@ -67,8 +77,10 @@ fn walk(dir: &Path, rel: &str, out: &mut Vec<(PathBuf, String)>) -> Result<()> {
 pub fn collect(paths: &[PathBuf], uri_prefix: Option<&str>) -> Result<Vec<(PathBuf, String)>> {
     let mut out = Vec::new();
     for arg in paths {
-        let meta =
-            std::fs::metadata(arg).with_context(|| format!("cannot read {}", arg.display()))?;
+        let meta = std::fs::metadata(arg).map_err(|source| Error::Stat {
+            path: arg.clone(),
+            source,
+        })?;
         let shown = pypath::normalize(utf8(arg)?);
         if meta.is_dir() {
             let mut files = Vec::new();
@@ -90,18 +102,15 @@ pub fn collect(paths: &[PathBuf], uri_prefix: Option<&str>) -> Result<Vec<(PathB
             };
             out.push((arg.clone(), uri));
         } else {
-            bail!(
-                "{} is neither a regular file nor a directory",
-                arg.display()
-            );
+            return Err(Error::NotFileOrDir { path: arg.clone() });
         }
     }
     Ok(out)
 }
 
 /// Renders entries in a format.
-pub fn render(entries: &[(String, String)], format: EntryFormat) -> Result<String> {
-    Ok(match format {
+pub fn render(entries: &[(String, String)], format: EntryFormat) -> String {
+    match format {
         EntryFormat::Toml => {
             let list = entries
                 .iter()
@@ -126,9 +135,7 @@ pub fn render(entries: &[(String, String)], format: EntryFormat) -> Result<Strin
             let mut s = String::from("[");
             for (i, (uri, sha)) in entries.iter().enumerate() {
                 s.push_str(if i == 0 { "\n  " } else { ",\n  " });
-                s.push_str(&serde_json::to_string(
-                    &serde_json::json!({"uri": uri, "sha256": sha}),
-                )?);
+                s.push_str(&serde_json::json!({"uri": uri, "sha256": sha}).to_string());
             }
             s.push_str(if entries.is_empty() { "]\n" } else { "\n]\n" });
             s
@@ -151,5 +158,5 @@ pub fn render(entries: &[(String, String)], format: EntryFormat) -> Result<Strin
             }
             s
         }
-    })
+    }
 }

@@ -2,11 +2,115 @@
 //! JSON arrays, `sha256sum` lines and the canonical list (`measure_core::entries`), converted
 //! without changing a single byte of any URI or hash.
 
-use anyhow::{Context, Result, bail};
 use serde_json::Value as Json;
 
 use crate::dataset::{EntryFormat, render};
+use crate::error::{Error, Result};
 use crate::toml::{self, Value};
+
+/// Entries that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EntriesError {
+    /// One entry is wrong (0-based index).
+    #[error("entry {index}: {problem}")]
+    Entry {
+        /// Index of the entry.
+        index: usize,
+        /// What is wrong with it.
+        problem: EntryProblem,
+    },
+    /// `sgx.trusted_files` is not an array.
+    #[error("sgx.trusted_files must be an array of tables, found {found}")]
+    NotAnArray {
+        /// The Python type found.
+        found: &'static str,
+    },
+    /// A TOML document without `sgx.trusted_files`.
+    #[error("no sgx.trusted_files entries found")]
+    NoTrustedFiles,
+    /// Not JSON.
+    #[error("invalid JSON")]
+    Json {
+        /// The JSON error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// JSON that is not an array.
+    #[error("expected a JSON array of {{\"uri\", \"sha256\"}} objects")]
+    NotJsonArray,
+    /// A `sha256sum` line that cannot be read (1-based line).
+    #[error("sha256sum line {line}: {problem}")]
+    Sha256sumLine {
+        /// The line number.
+        line: usize,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// `sha256sum` lines that are not UTF-8.
+    #[error("sha256sum lines are not valid UTF-8")]
+    Sha256sumNotUtf8,
+    /// `--uri-prefix` with a format that carries full URIs.
+    #[error("--uri-prefix applies only to sha256sum input (other formats carry full URIs)")]
+    UriPrefixNotApplicable,
+}
+
+/// What is wrong with one entry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EntryProblem {
+    /// Not a table.
+    #[error("expected a table with uri and sha256, found {found}")]
+    NotATable {
+        /// The Python type found.
+        found: &'static str,
+    },
+    /// Not a JSON object.
+    #[error("expected an object")]
+    NotAnObject,
+    /// A key other than `uri` and `sha256`.
+    #[error("unexpected key {key:?} (entries hold only uri and sha256)")]
+    UnexpectedKey {
+        /// The key.
+        key: String,
+    },
+    /// `uri` or `sha256` is not a string.
+    #[error("{key} must be a string{}", found.map(|f| format!(", found {f}")).unwrap_or_default())]
+    NotAString {
+        /// `uri` or `sha256`.
+        key: &'static str,
+        /// The type found (TOML input).
+        found: Option<&'static str>,
+    },
+    /// `uri` or `sha256` is missing.
+    #[error("no {key}{}", if *.toml { " (every appended entry needs a precomputed hash)" } else { "" })]
+    Missing {
+        /// `uri` or `sha256`.
+        key: &'static str,
+        /// Whether the input was TOML (where a missing hash means "hash the file").
+        toml: bool,
+    },
+    /// A field of a canonical list that is not UTF-8.
+    #[error("{field}: {detail}")]
+    NotUtf8 {
+        /// `URI` or `sha256`.
+        field: &'static str,
+        /// Where the bytes stop being UTF-8.
+        detail: String,
+    },
+}
+
+fn entry_error(index: usize, problem: EntryProblem) -> Error {
+    EntriesError::Entry { index, problem }.into()
+}
+
+fn line_error(line: usize, problem: impl Into<String>) -> Error {
+    EntriesError::Sha256sumLine {
+        line,
+        problem: problem.into(),
+    }
+    .into()
+}
 
 /// One `{uri, sha256}` entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,28 +174,41 @@ fn from_toml(bytes: &[u8]) -> Result<Vec<EntryRec>> {
     }
     let list = match table.get_path(&["sgx", "trusted_files"]) {
         Some(Value::Array(a)) => a,
-        Some(other) => bail!(
-            "sgx.trusted_files must be an array of tables, found {}",
-            other.type_name()
-        ),
-        None => bail!("no sgx.trusted_files entries found"),
+        Some(other) => {
+            return Err(EntriesError::NotAnArray {
+                found: other.type_name(),
+            }
+            .into());
+        }
+        None => return Err(EntriesError::NoTrustedFiles.into()),
     };
     list.iter()
         .enumerate()
         .map(|(i, item)| {
             let Value::Table(t) = item else {
-                bail!(
-                    "entry {i}: expected a table with uri and sha256, found {}",
-                    item.type_name()
-                )
+                return Err(entry_error(
+                    i,
+                    EntryProblem::NotATable {
+                        found: item.type_name(),
+                    },
+                ));
             };
             if let Some((k, _)) = t.iter().find(|(k, _)| *k != "uri" && *k != "sha256") {
-                bail!("entry {i}: unexpected key {k:?} (entries hold only uri and sha256)");
+                return Err(entry_error(
+                    i,
+                    EntryProblem::UnexpectedKey { key: k.clone() },
+                ));
             }
-            let get = |k: &str| match t.get(k) {
+            let get = |key: &'static str| match t.get(key) {
                 Some(Value::String(s)) => Ok(s.clone()),
-                Some(v) => bail!("entry {i}: {k} must be a string, found {}", v.type_name()),
-                None => bail!("entry {i}: no {k} (every appended entry needs a precomputed hash)"),
+                Some(v) => Err(entry_error(
+                    i,
+                    EntryProblem::NotAString {
+                        key,
+                        found: Some(v.type_name()),
+                    },
+                )),
+                None => Err(entry_error(i, EntryProblem::Missing { key, toml: true })),
             };
             Ok(EntryRec {
                 uri: get("uri")?,
@@ -102,24 +219,30 @@ fn from_toml(bytes: &[u8]) -> Result<Vec<EntryRec>> {
 }
 
 fn from_json(bytes: &[u8]) -> Result<Vec<EntryRec>> {
-    let v: Json = serde_json::from_slice(bytes).context("invalid JSON")?;
+    let v: Json = serde_json::from_slice(bytes).map_err(|source| EntriesError::Json { source })?;
     let Json::Array(items) = v else {
-        bail!("expected a JSON array of {{\"uri\", \"sha256\"}} objects")
+        return Err(EntriesError::NotJsonArray.into());
     };
     items
         .iter()
         .enumerate()
         .map(|(i, item)| {
             let Json::Object(o) = item else {
-                bail!("entry {i}: expected an object")
+                return Err(entry_error(i, EntryProblem::NotAnObject));
             };
             if let Some(k) = o.keys().find(|k| *k != "uri" && *k != "sha256") {
-                bail!("entry {i}: unexpected key {k:?} (entries hold only uri and sha256)");
+                return Err(entry_error(
+                    i,
+                    EntryProblem::UnexpectedKey { key: k.clone() },
+                ));
             }
-            let get = |k: &str| match o.get(k) {
+            let get = |key: &'static str| match o.get(key) {
                 Some(Json::String(s)) => Ok(s.clone()),
-                Some(_) => bail!("entry {i}: {k} must be a string"),
-                None => bail!("entry {i}: no {k}"),
+                Some(_) => Err(entry_error(
+                    i,
+                    EntryProblem::NotAString { key, found: None },
+                )),
+                None => Err(entry_error(i, EntryProblem::Missing { key, toml: false })),
             };
             Ok(EntryRec {
                 uri: get("uri")?,
@@ -142,17 +265,22 @@ fn unescape_gnu(s: &str, line: usize) -> Result<String> {
             Some('\\') => out.push('\\'),
             Some('n') => out.push('\n'),
             Some('r') => out.push('\r'),
-            other => bail!(
-                "sha256sum line {line}: bad escape \\{}",
-                other.map(String::from).unwrap_or_default()
-            ),
+            other => {
+                return Err(line_error(
+                    line,
+                    format!(
+                        "bad escape \\{}",
+                        other.map(String::from).unwrap_or_default()
+                    ),
+                ));
+            }
         }
     }
     Ok(out)
 }
 
 fn from_sha256sum(bytes: &[u8], prefix: &str) -> Result<Vec<EntryRec>> {
-    let text = std::str::from_utf8(bytes).context("sha256sum lines are not valid UTF-8")?;
+    let text = std::str::from_utf8(bytes).map_err(|_| EntriesError::Sha256sumNotUtf8)?;
     let mut out = Vec::new();
     for (n, raw) in text.split('\n').enumerate() {
         let line = n + 1;
@@ -166,20 +294,26 @@ fn from_sha256sum(bytes: &[u8], prefix: &str) -> Result<Vec<EntryRec>> {
         // BSD/--tag style: "SHA256 (path) = hash".
         let (hash, path) = if let Some(rest) = l.strip_prefix("SHA256 (") {
             let Some((path, hash)) = rest.rsplit_once(") = ") else {
-                bail!("sha256sum line {line}: malformed \"SHA256 (path) = hash\" line")
+                return Err(line_error(line, "malformed \"SHA256 (path) = hash\" line"));
             };
             (hash, path)
         } else {
             let Some((hash, rest)) = l.split_once(' ') else {
-                bail!("sha256sum line {line}: expected \"<hash>  <path>\"")
+                return Err(line_error(line, "expected \"<hash>  <path>\""));
             };
-            let path = rest.strip_prefix(' ').or_else(|| rest.strip_prefix('*')).with_context(|| {
-                format!("sha256sum line {line}: expected two spaces (or \" *\") between hash and path")
-            })?;
+            let path = rest
+                .strip_prefix(' ')
+                .or_else(|| rest.strip_prefix('*'))
+                .ok_or_else(|| {
+                    line_error(
+                        line,
+                        "expected two spaces (or \" *\") between hash and path",
+                    )
+                })?;
             (hash, path)
         };
         if hash.is_empty() || path.is_empty() {
-            bail!("sha256sum line {line}: empty hash or path");
+            return Err(line_error(line, "empty hash or path"));
         }
         let path = if escaped {
             unescape_gnu(path, line)?
@@ -199,10 +333,19 @@ fn from_list(bytes: &[u8]) -> Result<Vec<EntryRec>> {
     list.iter()
         .enumerate()
         .map(|(i, e)| {
-            let uri = String::from_utf8(e.uri.bytes().collect())
-                .with_context(|| format!("entry {i}: URI"))?;
-            let sha256 = String::from_utf8(e.sha256.bytes().collect())
-                .with_context(|| format!("entry {i}: sha256"))?;
+            let utf8 = |field: &'static str, bytes: Vec<u8>| {
+                String::from_utf8(bytes).map_err(|e| {
+                    entry_error(
+                        i,
+                        EntryProblem::NotUtf8 {
+                            field,
+                            detail: e.utf8_error().to_string(),
+                        },
+                    )
+                })
+            };
+            let uri = utf8("URI", e.uri.bytes().collect())?;
+            let sha256 = utf8("sha256", e.sha256.bytes().collect())?;
             Ok(EntryRec { uri, sha256 })
         })
         .collect()
@@ -212,7 +355,7 @@ fn from_list(bytes: &[u8]) -> Result<Vec<EntryRec>> {
 pub fn parse(bytes: &[u8], from: Option<From>, uri_prefix: Option<&str>) -> Result<Vec<EntryRec>> {
     let from = from.unwrap_or_else(|| detect(bytes));
     if uri_prefix.is_some() && from != From::Sha256sum {
-        bail!("--uri-prefix applies only to sha256sum input (other formats carry full URIs)");
+        return Err(EntriesError::UriPrefixNotApplicable.into());
     }
     match from {
         From::Toml => from_toml(bytes),
@@ -228,16 +371,16 @@ pub fn to_list(entries: &[EntryRec]) -> Vec<u8> {
 }
 
 /// Renders entries in an output format.
-pub fn render_as(entries: &[EntryRec], to: To) -> Result<Vec<u8>> {
+pub fn render_as(entries: &[EntryRec], to: To) -> Vec<u8> {
     let pairs: Vec<(String, String)> = entries
         .iter()
         .map(|e| (e.uri.clone(), e.sha256.clone()))
         .collect();
-    Ok(match to {
+    match to {
         To::List => to_list(entries),
-        To::Toml => render(&pairs, EntryFormat::Toml)?.into_bytes(),
-        To::Json => render(&pairs, EntryFormat::Json)?.into_bytes(),
-    })
+        To::Toml => render(&pairs, EntryFormat::Toml).into_bytes(),
+        To::Json => render(&pairs, EntryFormat::Json).into_bytes(),
+    }
 }
 
 #[cfg(test)]
@@ -280,7 +423,7 @@ mod tests {
             },
         ];
         for to in [To::List, To::Toml, To::Json] {
-            let bytes = render_as(&entries, to).unwrap();
+            let bytes = render_as(&entries, to);
             assert_eq!(parse(&bytes, None, None).unwrap(), entries, "{to:?}");
         }
     }

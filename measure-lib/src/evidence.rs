@@ -6,11 +6,53 @@
 use std::fmt;
 use std::path::Path;
 
-use anyhow::{Result, anyhow};
 use base64ct::{Base64, Base64Unpadded, Base64Url, Base64UrlUnpadded, Encoding as _};
 use measure_core::evidence::{Evidence, EvidenceError, ReportBody};
 
+use crate::error::Result;
 use crate::fsutil;
+
+/// Attestation evidence that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EvidenceFileError {
+    /// The file's contents are not evidence.
+    #[error("{}", path.display())]
+    InFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: DecodeError,
+    },
+}
+
+/// Bytes that are not SGX evidence, in any of the encodings tried.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// Nothing at all.
+    #[error("not SGX evidence: the file is empty")]
+    Empty,
+    /// Read as the raw bytes (the contents are not hex or base64 text).
+    #[error("not SGX evidence (read as {len} raw bytes; not hex or base64 text either): {error}")]
+    Raw {
+        /// Number of bytes.
+        len: usize,
+        /// Why the parser refused them.
+        error: EvidenceError,
+    },
+    /// Read as text of the evidence.
+    #[error("not SGX evidence (read as {encoding} text of {len} bytes): {error}")]
+    Text {
+        /// The text encoding.
+        encoding: Encoding,
+        /// Number of decoded bytes.
+        len: usize,
+        /// Why the parser refused them.
+        error: EvidenceError,
+    },
+}
 
 /// How the evidence was stored in the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,7 +146,13 @@ impl LoadedEvidence {
 /// Loads evidence from a file (raw, hex or base64; told apart by content).
 pub fn load(path: &Path) -> Result<LoadedEvidence> {
     let data = fsutil::read(path, "evidence file")?;
-    decode(&data).map_err(|e| anyhow!("{}: {e}", path.display()))
+    decode(&data).map_err(|source| {
+        EvidenceFileError::InFile {
+            path: path.to_path_buf(),
+            source,
+        }
+        .into()
+    })
 }
 
 /// Decodes file contents: raw evidence, or hex or base64 text of it.
@@ -112,7 +160,7 @@ pub fn load(path: &Path) -> Result<LoadedEvidence> {
 /// Raw bytes are tried first (a quote starts with its version, 3 to 5, which is no text
 /// character). Otherwise text that is all hex digits is hex, and text in the base64 alphabet is
 /// base64. If nothing parses, the error is the parser's for the most plausible reading.
-pub fn decode(data: &[u8]) -> Result<LoadedEvidence> {
+pub fn decode(data: &[u8]) -> Result<LoadedEvidence, DecodeError> {
     let raw_err = match LoadedEvidence::from_bytes(data.to_vec(), Encoding::Binary) {
         Ok(ev) => return Ok(ev),
         Err(e) => e,
@@ -134,14 +182,16 @@ pub fn decode(data: &[u8]) -> Result<LoadedEvidence> {
         }
     }
     Err(match text_err {
-        Some((encoding, len, e)) => {
-            anyhow!("not SGX evidence (read as {encoding} text of {len} bytes): {e}")
-        }
-        None if data.is_empty() => anyhow!("not SGX evidence: the file is empty"),
-        None => anyhow!(
-            "not SGX evidence (read as {} raw bytes; not hex or base64 text either): {raw_err}",
-            data.len()
-        ),
+        Some((encoding, len, error)) => DecodeError::Text {
+            encoding,
+            len,
+            error,
+        },
+        None if data.is_empty() => DecodeError::Empty,
+        None => DecodeError::Raw {
+            len: data.len(),
+            error: raw_err,
+        },
     })
 }
 

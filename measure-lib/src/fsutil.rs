@@ -5,11 +5,15 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use crate::error::{Error, Result};
 
 /// Reads a whole file, naming it in the error.
 pub fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
-    fs::read(path).with_context(|| format!("cannot read {what} {}", path.display()))
+    fs::read(path).map_err(|source| Error::Read {
+        what: what.to_string(),
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Writes `bytes` to `path` atomically.
@@ -38,11 +42,17 @@ pub fn stage(path: &Path, bytes: &[u8]) -> Result<Staged> {
         .prefix(".sgx-measure-")
         .suffix(".tmp")
         .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+        .map_err(|source| Error::CreateIn {
+            what: "a temporary file",
+            dir: dir.to_path_buf(),
+            source,
+        })?;
     // No fsync: the rename makes the replacement atomic (readers see the old or the new file,
     // never a partial one), which is what a failed or interrupted command must guarantee.
-    tmp.write_all(bytes)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.write_all(bytes).map_err(|source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    })?;
     start_writeback(tmp.as_file());
     Ok(Staged {
         tmp,
@@ -72,8 +82,10 @@ impl Staged {
     /// Puts the file in place (a rename).
     pub fn commit(self) -> Result<()> {
         let Staged { tmp, path } = self;
-        tmp.persist(&path)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        tmp.persist(&path).map_err(|e| Error::Write {
+            path,
+            source: e.error,
+        })?;
         Ok(())
     }
 }

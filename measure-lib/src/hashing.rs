@@ -9,11 +9,11 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use anyhow::{Context, Result};
 use rayon::prelude::*;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::error::{Error, Result};
 use crate::fsutil;
 
 /// Files at least this large are memory-mapped instead of read (no copy out of the page cache).
@@ -70,20 +70,20 @@ impl HashCache {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(cache),
-            Err(e) => {
-                return Err(e)
-                    .with_context(|| format!("cannot read hash cache {}", path.display()));
+            Err(source) => {
+                return Err(Error::Read {
+                    what: "hash cache".into(),
+                    path: path.to_path_buf(),
+                    source,
+                });
             }
         };
         for (n, line) in text.lines().enumerate() {
-            let bad = || {
-                format!(
-                    "hash cache {} line {}: malformed entry",
-                    path.display(),
-                    n + 1
-                )
+            let bad = || Error::HashCache {
+                path: path.to_path_buf(),
+                line: n + 1,
             };
-            let v: serde_json::Value = serde_json::from_str(line).with_context(bad)?;
+            let v: serde_json::Value = serde_json::from_str(line).map_err(|_| bad())?;
             let num = |k: &str| v[k].as_str().and_then(|s| s.parse::<i128>().ok());
             let (Some(p), Some(h), Some(size), Some(m), Some(c), Some(i), Some(d)) = (
                 v["path"].as_str(),
@@ -97,7 +97,7 @@ impl HashCache {
                 num("ino"),
                 num("dev"),
             ) else {
-                anyhow::bail!(bad());
+                return Err(bad());
             };
             let key = FileKey {
                 size: size as u64,
@@ -120,15 +120,18 @@ impl HashCache {
         let mut out = String::new();
         for (p, (k, h)) in entries {
             let Some(p) = p.to_str() else { continue };
-            out.push_str(&serde_json::to_string(&json!({
-                "path": p,
-                "size": k.size.to_string(),
-                "mtime_ns": k.mtime_ns.to_string(),
-                "ctime_ns": k.ctime_ns.to_string(),
-                "ino": k.ino.to_string(),
-                "dev": k.dev.to_string(),
-                "sha256": hex::encode(h),
-            }))?);
+            out.push_str(
+                &json!({
+                    "path": p,
+                    "size": k.size.to_string(),
+                    "mtime_ns": k.mtime_ns.to_string(),
+                    "ctime_ns": k.ctime_ns.to_string(),
+                    "ino": k.ino.to_string(),
+                    "dev": k.dev.to_string(),
+                    "sha256": hex::encode(h),
+                })
+                .to_string(),
+            );
             out.push('\n');
         }
         fsutil::write_atomic(&self.path, out.as_bytes())

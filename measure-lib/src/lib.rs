@@ -5,6 +5,7 @@
 pub mod attrs;
 pub mod dataset;
 pub mod entries;
+pub mod error;
 pub mod evidence;
 pub mod fsutil;
 pub mod hashing;
@@ -13,3 +14,5 @@ pub mod measure;
 pub mod report;
 pub mod sigstruct;
 pub mod toml;
+
+pub use error::{Error, Result};

@@ -1,7 +1,6 @@
 //! MRENCLAVE of a final manifest (`.manifest.sgx`) and a PAL, with the memory map Gramine's
 //! `--verbose` report prints.
 
-use anyhow::{Context, Result};
 use measure_core::elf::Elf;
 use measure_core::engine::{self, SliceSource};
 use measure_core::layout::Layout;
@@ -9,6 +8,7 @@ use measure_core::measure::MeasurementHasher;
 use measure_core::profile::GramineVersion;
 
 use crate::attrs::{LayoutAttrs, layout_attrs};
+use crate::error::{Error, Result};
 use crate::report::MemoryMap;
 use crate::toml::{self, Table};
 
@@ -38,7 +38,8 @@ pub fn measure_manifest(
     let manifest = if version <= GramineVersion::V1_3 {
         // v1.0 to v1.3 decode the file as UTF-8 (no newline translation) and read it with
         // `toml.loads` and the `Manifest` constructor.
-        let text = std::str::from_utf8(manifest_bytes).context("manifest is not valid UTF-8")?;
+        let text = std::str::from_utf8(manifest_bytes)
+            .map_err(|source| toml::TomlError::NotUtf8 { source })?;
         crate::manifest::legacy::reread(text, version)?
     } else {
         toml::parse(&toml::decode_text(manifest_bytes)?)?
@@ -56,7 +57,10 @@ pub fn measure_parsed(
     version: GramineVersion,
 ) -> Result<Measured> {
     let attrs = layout_attrs(&manifest, version)?;
-    let elf = Elf::parse(libpal).with_context(|| format!("libpal {libpal_name}"))?;
+    let elf = Elf::parse(libpal).map_err(|source| Error::Pal {
+        name: libpal_name.to_string(),
+        source,
+    })?;
     let layout = engine::layout_for(attrs.params, manifest_bytes.len() as u64, &elf)?;
     let mut hasher = MeasurementHasher::new();
     let mut map = MemoryMap::default();

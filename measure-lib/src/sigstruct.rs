@@ -4,7 +4,7 @@
 //!
 //! ```no_run
 //! use measure_lib::sigstruct::{load_private_key, make_sigstruct, parse_date, sign};
-//! # fn demo(measured: &measure_lib::measure::Measured) -> anyhow::Result<()> {
+//! # fn demo(measured: &measure_lib::measure::Measured) -> measure_lib::Result<()> {
 //! let version = measure_core::profile::GramineVersion::V1_9;
 //! let key = load_private_key("enclave-key.pem".as_ref(), None)?;
 //! let mut sig = make_sigstruct(&measured.manifest, measured.mrenclave, version, parse_date("today")?)?;
@@ -30,7 +30,6 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow, bail};
 use crypto_bigint::ConcatenatingMul;
 use measure_core::attributes::{
     AttributeInput, AttributesError, CpuFeatureValues, CpuFeatures, IsvField, ManifestValue,
@@ -45,7 +44,156 @@ use rsa::traits::PublicKeyParts;
 use rsa::{BoxedUint, PrivateKey, PublicKey};
 use sha2::{Digest, Sha256};
 
+use crate::error::{Error, Result};
+use crate::manifest::ManifestError;
 use crate::toml::{Table, Value};
+
+/// A key that cannot be used to sign SIGSTRUCTs (or to check their signature).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The key (what) is not usable: see the source.
+    #[error("{what}")]
+    In {
+        /// The key (`signing key app.pem`).
+        what: String,
+        /// Why.
+        #[source]
+        source: Box<KeyError>,
+    },
+    /// Not RSA-3072.
+    #[error("Invalid RSA key: expected key size {KEY_BITS}, got {bits}")]
+    Size {
+        /// The modulus size.
+        bits: usize,
+    },
+    /// Not exponent 3.
+    #[error("Invalid RSA key: expected exponent {EXPONENT}, got {exponent}")]
+    Exponent {
+        /// The exponent (decimal).
+        exponent: String,
+    },
+    /// Not PEM text.
+    #[error("{what} is not a PEM file")]
+    NotText {
+        /// The key.
+        what: String,
+    },
+    /// No PEM block.
+    #[error("{what} is not a PEM file (no \"-----BEGIN ...-----\" line)")]
+    NotPem {
+        /// The key.
+        what: String,
+    },
+    /// An encrypted key without a passphrase.
+    #[error("{what} is encrypted: give its passphrase with -p/--passphrase")]
+    NeedsPassphrase {
+        /// The key.
+        what: String,
+    },
+    /// The passphrase does not decrypt the key.
+    #[error("cannot decrypt {what} (wrong passphrase, or an unsupported cipher): {reason}")]
+    Decrypt {
+        /// The key.
+        what: String,
+        /// The decryption error.
+        reason: String,
+    },
+    /// OpenSSL's legacy key encryption.
+    #[error(
+        "{what} is encrypted in the legacy OpenSSL format (Proc-Type/DEK-Info), which is not supported; convert it to PKCS#8: openssl pkcs8 -topk8 -v2 aes-256-cbc -in OLD.pem -out NEW.pem"
+    )]
+    LegacyEncrypted {
+        /// The key.
+        what: String,
+    },
+    /// A passphrase for a key that is not encrypted.
+    #[error("a passphrase was given but {what} is not encrypted")]
+    NotEncrypted {
+        /// The key.
+        what: String,
+    },
+    /// A PEM block that does not decode as the key its label names.
+    #[error("{what}: invalid {format}: {reason}")]
+    Invalid {
+        /// The key.
+        what: String,
+        /// `PKCS#1 RSA private key`, ...
+        format: &'static str,
+        /// The decoding error.
+        reason: String,
+    },
+    /// A PEM block that holds no private key.
+    #[error(
+        "Invalid key: {what} holds a {label:?}, expected an RSA private key (\"RSA PRIVATE KEY\", \"PRIVATE KEY\" or \"ENCRYPTED PRIVATE KEY\")"
+    )]
+    NotPrivateKey {
+        /// The key.
+        what: String,
+        /// The PEM label found.
+        label: String,
+    },
+    /// A PEM block that holds no public key.
+    #[error("{what} holds a {label:?}, expected an RSA public key (\"PUBLIC KEY\")")]
+    NotPublicKey {
+        /// The key.
+        what: String,
+        /// The PEM label found.
+        label: String,
+    },
+    /// Key generation failed.
+    #[error("cannot generate an RSA key: {reason}")]
+    Generate {
+        /// The error.
+        reason: String,
+    },
+    /// PEM encoding failed.
+    #[error("cannot encode the key: {reason}")]
+    Encode {
+        /// The error.
+        reason: String,
+    },
+}
+
+impl KeyError {
+    fn about(self, what: &str) -> KeyError {
+        KeyError::In {
+            what: what.to_string(),
+            source: Box::new(self),
+        }
+    }
+}
+
+/// A signature that cannot be put in a SIGSTRUCT.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignatureError {
+    /// Not 384 bytes.
+    #[error("the signature is {len} bytes, expected {KEY_SIZE} (an RSA-3072 signature)")]
+    Size {
+        /// Its length.
+        len: usize,
+    },
+    /// The bytes are in little-endian order.
+    #[error(
+        "the signature is byte-reversed (little-endian); give the big-endian signature as openssl writes it"
+    )]
+    Reversed,
+    /// Not a signature of the signing data under this key.
+    #[error(
+        "the signature does not verify with this public key over this signing data ({reason}); it must be an RSA PKCS#1 v1.5 signature over SHA-256 of the 256-byte signing data"
+    )]
+    DoesNotVerify {
+        /// The verifier's error.
+        reason: String,
+    },
+    /// RSA signing failed.
+    #[error("RSA signing failed: {reason}")]
+    Signing {
+        /// The error.
+        reason: String,
+    },
+}
 
 fn manifest_value(v: Option<&Value>) -> ManifestValue<'_> {
     match v {
@@ -63,10 +211,13 @@ pub fn attribute_input(manifest: &Table) -> Result<AttributeInput<'_>> {
     let sgx = match manifest.get("sgx") {
         None => return Ok(AttributeInput::default()),
         Some(Value::Table(t)) => t,
-        Some(other) => bail!(
-            "manifest key `sgx` must be a table, found {}",
-            other.type_name()
-        ),
+        Some(other) => {
+            return Err(ManifestError::NotATable {
+                key: "sgx".into(),
+                found: other.type_name(),
+            }
+            .into());
+        }
     };
     let get = |k: &str| manifest_value(sgx.get(k));
     let cpu_features = match sgx.get("cpu_features") {
@@ -132,14 +283,13 @@ pub fn make_sigstruct(
                 IsvField::Svn => "isvsvn",
             };
             let v = manifest.get_path(&["sgx", key]);
-            anyhow!(
-                "{} must be an integer from 0 to 65535, found {} (Gramine: {} does not match required format <H)",
-                field.key(),
-                v.map(Value::type_name).unwrap_or("nothing"),
-                python_repr(v)
-            )
+            Error::from(ManifestError::IsvNotU16 {
+                key: field.key(),
+                found: v.map(Value::type_name).unwrap_or("nothing"),
+                shown: python_repr(v),
+            })
         }
-        e => anyhow::Error::new(e),
+        e => Error::from(e),
     })?;
     Ok(Sigstruct::unsigned(&attrs, mrenclave, date, version)?)
 }
@@ -151,12 +301,17 @@ pub fn parse_date(s: &str) -> Result<SigDate> {
     if s.eq_ignore_ascii_case("today") {
         use chrono::Datelike;
         let today = chrono::Local::now().date_naive();
-        let year = u16::try_from(today.year()).context("the current year is out of range")?;
-        return SigDate::new(year, today.month() as u8, today.day() as u8)
-            .context("the current date is out of range");
+        let date = u16::try_from(today.year())
+            .ok()
+            .and_then(|year| SigDate::new(year, today.month() as u8, today.day() as u8));
+        return date
+            .ok_or_else(|| Error::Invalid(format!("the current date {today} is out of range")));
     }
-    SigDate::parse(s)
-        .ok_or_else(|| anyhow!("invalid date {s:?}: expecting \"today\" or YYYY-MM-DD"))
+    SigDate::parse(s).ok_or_else(|| {
+        Error::Invalid(format!(
+            "invalid date {s:?}: expecting \"today\" or YYYY-MM-DD"
+        ))
+    })
 }
 
 /// Gramine's default `.sig` path: the manifest path with a final `.manifest` replaced by `.sig`,
@@ -174,17 +329,16 @@ pub fn default_sigfile(manifest: &Path) -> PathBuf {
 }
 
 /// Checks a key as Gramine's `load_private_key_from_pem_file` does: 3072 bits, exponent 3.
-pub fn check_key(key: &impl PublicKeyParts) -> Result<()> {
+pub fn check_key(key: &impl PublicKeyParts) -> Result<(), KeyError> {
     let bits = key.n().as_ref().bit_width_vartime() as usize;
     if bits != KEY_BITS {
-        bail!("Invalid RSA key: expected key size {KEY_BITS}, got {bits}");
+        return Err(KeyError::Size { bits });
     }
     let e = key.e();
     if *e != BoxedUint::from(u64::from(EXPONENT)) {
-        bail!(
-            "Invalid RSA key: expected exponent {EXPONENT}, got {}",
-            e.to_string_radix_vartime(10)
-        );
+        return Err(KeyError::Exponent {
+            exponent: e.to_string_radix_vartime(10).to_string(),
+        });
     }
     Ok(())
 }
@@ -204,89 +358,114 @@ pub fn parse_private_key_pem(
     pem: &str,
     passphrase: Option<&str>,
     what: &str,
-) -> Result<PrivateKey> {
-    let label = pem_label(pem)
-        .ok_or_else(|| anyhow!("{what} is not a PEM file (no \"-----BEGIN ...-----\" line)"))?;
+) -> Result<PrivateKey, KeyError> {
+    let what_s = || what.to_string();
+    let invalid = |format: &'static str| {
+        move |e: rsa::pkcs8::Error| KeyError::Invalid {
+            what: what.to_string(),
+            format,
+            reason: e.to_string(),
+        }
+    };
+    let label = pem_label(pem).ok_or_else(|| KeyError::NotPem { what: what_s() })?;
     let key = match label {
         "ENCRYPTED PRIVATE KEY" => {
-            let pass = passphrase.ok_or_else(|| {
-                anyhow!("{what} is encrypted: give its passphrase with -p/--passphrase")
-            })?;
+            let pass = passphrase.ok_or_else(|| KeyError::NeedsPassphrase { what: what_s() })?;
             PrivateKey::from_pkcs8_encrypted_pem(pem, pass.as_bytes()).map_err(|e| {
-                anyhow!("cannot decrypt {what} (wrong passphrase, or an unsupported cipher): {e}")
+                KeyError::Decrypt {
+                    what: what_s(),
+                    reason: e.to_string(),
+                }
             })?
         }
-        "RSA PRIVATE KEY" if pem.contains("Proc-Type: 4,ENCRYPTED") => bail!(
-            "{what} is encrypted in the legacy OpenSSL format (Proc-Type/DEK-Info), which is not supported; convert it to PKCS#8: openssl pkcs8 -topk8 -v2 aes-256-cbc -in OLD.pem -out NEW.pem"
-        ),
-        "RSA PRIVATE KEY" | "PRIVATE KEY" if passphrase.is_some() => {
-            bail!("a passphrase was given but {what} is not encrypted")
+        "RSA PRIVATE KEY" if pem.contains("Proc-Type: 4,ENCRYPTED") => {
+            return Err(KeyError::LegacyEncrypted { what: what_s() });
         }
-        "RSA PRIVATE KEY" => PrivateKey::from_pkcs1_pem(pem)
-            .map_err(|e| anyhow!("{what}: invalid PKCS#1 RSA private key: {e}"))?,
-        "PRIVATE KEY" => PrivateKey::from_pkcs8_pem(pem).map_err(|e| {
-            anyhow!("{what}: invalid PKCS#8 private key (SGX needs an RSA key): {e}")
+        "RSA PRIVATE KEY" | "PRIVATE KEY" if passphrase.is_some() => {
+            return Err(KeyError::NotEncrypted { what: what_s() });
+        }
+        "RSA PRIVATE KEY" => PrivateKey::from_pkcs1_pem(pem).map_err(|e| KeyError::Invalid {
+            what: what_s(),
+            format: "PKCS#1 RSA private key",
+            reason: e.to_string(),
         })?,
-        other => bail!(
-            "Invalid key: {what} holds a {other:?}, expected an RSA private key (\"RSA PRIVATE KEY\", \"PRIVATE KEY\" or \"ENCRYPTED PRIVATE KEY\")"
-        ),
+        "PRIVATE KEY" => PrivateKey::from_pkcs8_pem(pem)
+            .map_err(invalid("PKCS#8 private key (SGX needs an RSA key)"))?,
+        other => {
+            return Err(KeyError::NotPrivateKey {
+                what: what_s(),
+                label: other.to_string(),
+            });
+        }
     };
-    check_key(&key).with_context(|| what.to_string())?;
+    check_key(&key).map_err(|e| e.about(what))?;
     Ok(key)
 }
 
 /// Reads and parses a PEM private key file (see [`parse_private_key_pem`]).
 pub fn load_private_key(path: &Path, passphrase: Option<&str>) -> Result<PrivateKey> {
     let bytes = crate::fsutil::read(path, "signing key")?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| anyhow!("signing key {} is not a PEM file", path.display()))?;
-    parse_private_key_pem(
-        &text,
-        passphrase,
-        &format!("signing key {}", path.display()),
-    )
+    let what = format!("signing key {}", path.display());
+    let text = String::from_utf8(bytes).map_err(|_| KeyError::NotText { what: what.clone() })?;
+    Ok(parse_private_key_pem(&text, passphrase, &what)?)
 }
 
 /// Parses a PEM public key: SubjectPublicKeyInfo (`PUBLIC KEY`, what `openssl pkey -pubout`
 /// writes) or PKCS#1 (`RSA PUBLIC KEY`); a private key file is accepted too. Checked with
 /// [`check_key`].
-pub fn parse_public_key_pem(pem: &str, what: &str) -> Result<PublicKey> {
-    let label = pem_label(pem)
-        .ok_or_else(|| anyhow!("{what} is not a PEM file (no \"-----BEGIN ...-----\" line)"))?;
+pub fn parse_public_key_pem(pem: &str, what: &str) -> Result<PublicKey, KeyError> {
+    let invalid = |format: &'static str, reason: String| KeyError::Invalid {
+        what: what.to_string(),
+        format,
+        reason,
+    };
+    let label = pem_label(pem).ok_or_else(|| KeyError::NotPem {
+        what: what.to_string(),
+    })?;
     let key = match label {
         "PUBLIC KEY" => PublicKey::from_public_key_pem(pem)
-            .map_err(|e| anyhow!("{what}: invalid RSA public key: {e}"))?,
+            .map_err(|e| invalid("RSA public key", e.to_string()))?,
         "RSA PUBLIC KEY" => PublicKey::from_pkcs1_pem(pem)
-            .map_err(|e| anyhow!("{what}: invalid PKCS#1 RSA public key: {e}"))?,
+            .map_err(|e| invalid("PKCS#1 RSA public key", e.to_string()))?,
         "RSA PRIVATE KEY" | "PRIVATE KEY" => {
             parse_private_key_pem(pem, None, what)?.to_public_key()
         }
-        other => bail!("{what} holds a {other:?}, expected an RSA public key (\"PUBLIC KEY\")"),
+        other => {
+            return Err(KeyError::NotPublicKey {
+                what: what.to_string(),
+                label: other.to_string(),
+            });
+        }
     };
-    check_key(&key).with_context(|| what.to_string())?;
+    check_key(&key).map_err(|e| e.about(what))?;
     Ok(key)
 }
 
 /// Reads and parses a PEM public key file (see [`parse_public_key_pem`]).
 pub fn load_public_key(path: &Path) -> Result<PublicKey> {
     let bytes = crate::fsutil::read(path, "public key")?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| anyhow!("public key {} is not a PEM file", path.display()))?;
-    parse_public_key_pem(&text, &format!("public key {}", path.display()))
+    let what = format!("public key {}", path.display());
+    let text = String::from_utf8(bytes).map_err(|_| KeyError::NotText { what: what.clone() })?;
+    Ok(parse_public_key_pem(&text, &what)?)
 }
 
 /// A new RSA-3072 key with exponent 3, like `gramine-sgx-gen-private-key`.
-pub fn generate_private_key() -> Result<PrivateKey> {
+pub fn generate_private_key() -> Result<PrivateKey, KeyError> {
     let mut rng = getrandom::SysRng;
-    PrivateKey::new_with_exp(&mut rng, KEY_BITS, BoxedUint::from(u64::from(EXPONENT)))
-        .map_err(|e| anyhow!("cannot generate an RSA key: {e}"))
+    PrivateKey::new_with_exp(&mut rng, KEY_BITS, BoxedUint::from(u64::from(EXPONENT))).map_err(
+        |e| KeyError::Generate {
+            reason: e.to_string(),
+        },
+    )
 }
 
 /// The key as PKCS#1 PEM (`-----BEGIN RSA PRIVATE KEY-----`, what Gramine writes).
-pub fn private_key_pem(key: &PrivateKey) -> Result<String> {
+pub fn private_key_pem(key: &PrivateKey) -> Result<String, KeyError> {
     let pem = key
         .to_pkcs1_pem(rsa::pkcs8::LineEnding::LF)
-        .map_err(|e| anyhow!("cannot encode the key: {e}"))?;
+        .map_err(|e| KeyError::Encode {
+            reason: e.to_string(),
+        })?;
     Ok(pem.as_str().to_owned())
 }
 
@@ -295,11 +474,13 @@ fn le_bytes(n: &BoxedUint, what: &str) -> Result<[u8; KEY_SIZE]> {
     let bytes = n.to_le_bytes();
     let (low, high) = bytes.split_at(bytes.len().min(KEY_SIZE));
     if high.iter().any(|&b| b != 0) {
-        bail!("{what} does not fit in {KEY_SIZE} bytes");
+        return Err(Error::Internal(format!(
+            "{what} does not fit in {KEY_SIZE} bytes"
+        )));
     }
     let mut out = [0u8; KEY_SIZE];
     out.get_mut(..low.len())
-        .ok_or_else(|| anyhow!("{what} does not fit"))?
+        .ok_or_else(|| Error::Internal(format!("{what} does not fit")))?
         .copy_from_slice(low);
     Ok(out)
 }
@@ -322,10 +503,10 @@ fn q1_q2(signature: &BoxedUint, key: &PublicKey) -> Result<([u8; KEY_SIZE], [u8;
 pub fn attach_signature(sig: &mut Sigstruct, key: &PublicKey, signature_be: &[u8]) -> Result<()> {
     check_key(key)?;
     if signature_be.len() != KEY_SIZE {
-        bail!(
-            "the signature is {} bytes, expected {KEY_SIZE} (an RSA-3072 signature)",
-            signature_be.len()
-        );
+        return Err(SignatureError::Size {
+            len: signature_be.len(),
+        }
+        .into());
     }
     let hash = Sha256::digest(sig.signing_data());
     if let Err(e) = key.pkcs1v15_verify_prehash::<Sha256>(&hash, signature_be) {
@@ -335,16 +516,18 @@ pub fn attach_signature(sig: &mut Sigstruct, key: &PublicKey, signature_be: &[u8
             .pkcs1v15_verify_prehash::<Sha256>(&hash, &reversed)
             .is_ok()
         {
-            bail!(
-                "the signature is byte-reversed (little-endian); give the big-endian signature as openssl writes it"
-            );
+            return Err(SignatureError::Reversed.into());
         }
-        bail!(
-            "the signature does not verify with this public key over this signing data ({e}); it must be an RSA PKCS#1 v1.5 signature over SHA-256 of the 256-byte signing data"
-        );
+        return Err(SignatureError::DoesNotVerify {
+            reason: e.to_string(),
+        }
+        .into());
     }
-    let s = BoxedUint::from_be_slice(signature_be, KEY_BITS as u32)
-        .map_err(|e| anyhow!("bad signature: {e}"))?;
+    let s = BoxedUint::from_be_slice(signature_be, KEY_BITS as u32).map_err(|e| {
+        SignatureError::DoesNotVerify {
+            reason: e.to_string(),
+        }
+    })?;
     let (q1, q2) = q1_q2(&s, key)?;
     sig.modulus = le_bytes(key.n().as_ref(), "modulus")?;
     sig.exponent = EXPONENT;
@@ -364,7 +547,9 @@ pub fn sign(sig: &mut Sigstruct, key: &PrivateKey) -> Result<()> {
     check_key(key)?;
     let signature = key
         .pkcs1v15_sign::<Sha256>(&sig.signing_data())
-        .map_err(|e| anyhow!("RSA signing failed: {e}"))?;
+        .map_err(|e| SignatureError::Signing {
+            reason: e.to_string(),
+        })?;
     attach_signature(sig, key.as_public_key(), &signature)
 }
 

@@ -425,9 +425,9 @@ fn load_bundle(args: &DiffArgs, o: &SideOpts<'_>, path: &Path, bytes: &[u8]) -> 
 fn parse_as_read(bytes: &[u8], version: GramineVersion) -> Result<Table> {
     if version <= GramineVersion::V1_3 {
         let text = std::str::from_utf8(bytes).context("manifest is not valid UTF-8")?;
-        legacy::reread(text, version)
+        Ok(legacy::reread(text, version)?)
     } else {
-        toml::parse(&toml::decode_text(bytes)?)
+        Ok(toml::parse(&toml::decode_text(bytes)?)?)
     }
 }
 
@@ -516,7 +516,9 @@ fn load_manifest(args: &DiffArgs, o: &SideOpts<'_>, path: &Path, bytes: Vec<u8>)
                 "final manifest (every trusted file has a hash); measured as given".to_string(),
             )
         }
-        Err(e) => return Err(e.context(format!("{}: manifest pipeline", ctx()))),
+        Err(e) => {
+            return Err(anyhow::Error::new(e).context(format!("{}: manifest pipeline", ctx())));
+        }
     };
     let params = layout_attrs(&table, version).with_context(ctx)?.params;
     let libpal_path = o

@@ -102,7 +102,7 @@ pub fn read_input(path: &std::path::Path) -> Result<Vec<u8>> {
         std::io::Read::read_to_end(&mut std::io::stdin(), &mut v)?;
         Ok(v)
     } else {
-        fsutil::read(path, "entries")
+        Ok(fsutil::read(path, "entries")?)
     }
 }
 
@@ -126,7 +126,7 @@ pub fn run(args: &EntriesArgs) -> Result<()> {
         EntriesCommand::Convert(a) => {
             let input = read_input(&a.input)?;
             let list = entries::parse(&input, a.from.map(Into::into), a.uri_prefix.as_deref())?;
-            let out = entries::render_as(&list, a.to.into())?;
+            let out = entries::render_as(&list, a.to.into());
             match &a.output {
                 Some(p) => fsutil::write_atomic(p, &out)?,
                 None => std::io::stdout().lock().write_all(&out)?,

@@ -73,7 +73,7 @@ pub fn run(args: &HashFilesArgs) -> Result<()> {
         let h = r.with_context(|| format!("cannot hash {}", p.display()))?;
         entries.push((uri, hex::encode(h)));
     }
-    let text = render(&entries, args.format.into())?;
+    let text = render(&entries, args.format.into());
     match &args.output {
         Some(path) => fsutil::write_atomic(path, text.as_bytes())?,
         None => std::io::stdout().lock().write_all(text.as_bytes())?,

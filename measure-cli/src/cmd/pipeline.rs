@@ -80,6 +80,6 @@ impl PipelineArgs {
             TomliW::V1 => toml::TomliW::V1,
             TomliW::V04 => toml::TomliW::V04,
         };
-        toml::writer_dialect(self.gramine, tomli_w)
+        Ok(toml::writer_dialect(self.gramine, tomli_w)?)
     }
 }

@@ -136,7 +136,7 @@ pub fn run(args: &SignArgs) -> Result<()> {
             let staged_manifest = std::thread::Builder::new()
                 .spawn_scoped(scope, {
                     let out = std::sync::Arc::clone(&out);
-                    move || fsutil::stage(&args.output, out.as_bytes())
+                    move || Ok(fsutil::stage(&args.output, out.as_bytes())?)
                 })
                 .ok();
             // gramine-sgx-sign re-reads the file it wrote. tomli_w's output parses back to the

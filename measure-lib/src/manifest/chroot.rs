@@ -5,9 +5,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
-
-use super::pypath;
+use super::{ManifestError, pypath};
+use crate::error::Result;
 
 /// The host path of `inner` (an absolute path inside the chroot).
 pub fn outer(chroot: &Path, inner: &str) -> PathBuf {
@@ -35,18 +34,20 @@ fn resolve_rec(
 ) -> Result<String> {
     let path = pypath::normalize(path);
     if !path.starts_with('/') {
-        bail!(
-            "only absolute paths can be measured in chroot (found {})",
-            pypath::repr_str(&path)
-        );
+        return Err(ManifestError::ChrootRelative {
+            path: pypath::repr_str(&path),
+        }
+        .into());
     }
     let mut inner = "/".to_string();
     for part in path.split('/').filter(|p| !p.is_empty()) {
         if !outer(chroot, &inner).is_dir() {
-            bail!(
-                "cannot resolve {path} in chroot {}: {inner} is not a directory",
-                chroot.display()
-            );
+            return Err(ManifestError::ChrootNotDirectory {
+                path,
+                chroot: chroot.to_path_buf(),
+                inner,
+            }
+            .into());
         }
         if part == ".." {
             inner = parent(&inner);
@@ -63,12 +64,13 @@ fn resolve_rec(
         }
         if !seen.contains_key(&inner) {
             seen.insert(inner.clone(), None);
-            let target = std::fs::read_link(&out)?;
+            let target =
+                std::fs::read_link(&out).map_err(|source| ManifestError::ChrootReadLink {
+                    link: out.clone(),
+                    source,
+                })?;
             let Some(target) = target.to_str() else {
-                bail!(
-                    "symlink {} has a target that is not valid UTF-8",
-                    out.display()
-                );
+                return Err(ManifestError::ChrootLinkNotUtf8 { link: out }.into());
             };
             let target = pypath::normalize(target);
             let next = if target.starts_with('/') {
@@ -81,10 +83,13 @@ fn resolve_rec(
         }
         match seen.get(&inner) {
             Some(Some(r)) => inner = r.clone(),
-            _ => bail!(
-                "too many levels of symbolic links resolving {inner} in chroot {}",
-                chroot.display()
-            ),
+            _ => {
+                return Err(ManifestError::ChrootLoop {
+                    path: inner,
+                    chroot: chroot.to_path_buf(),
+                }
+                .into());
+            }
         }
     }
     Ok(inner)

@@ -18,23 +18,39 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
 use measure_core::profile::GramineVersion;
 
 use super::trusted::{Outcome, is_dir, is_file, readable, rglob_sorted};
-use super::{Expanded, Options, pypath};
+use super::{Expanded, ManifestError, Options, pypath};
+use crate::error::{Error, Result};
 use crate::hashing::FileHasher;
 use crate::toml::{self, Dialect, Table, Value};
 
-const TF_SYNTAX: &str = "Unsupported trusted files syntax, more info: https://gramine.readthedocs.io/en/latest/manifest-syntax.html#trusted-files";
+/// The error as Gramine v1.0 to v1.3 report it, with the Python exception's name.
+fn py(exception: &'static str, error: ManifestError) -> Error {
+    ManifestError::python(exception, error).into()
+}
+
+fn unknown_format(v: &Value) -> Error {
+    py(
+        "ManifestError",
+        ManifestError::UnknownTrustedFileFormat {
+            entry: pypath::repr(v),
+        },
+    )
+}
 
 fn setdefault_table<'a>(t: &'a mut Table, key: &str) -> Result<&'a mut Table> {
     match t.setdefault(key, Value::Table(Table::new())) {
         Value::Table(t) => Ok(t),
-        other => bail!(
-            "AttributeError: '{}' object has no attribute 'setdefault' (manifest key `{key}` must be a table)",
-            other.type_name()
-        ),
+        other => Err(py(
+            "AttributeError",
+            ManifestError::NoAttribute {
+                found: other.type_name(),
+                attribute: "setdefault",
+                concerns: format!("manifest key `{key}` must be a table"),
+            },
+        )),
     }
 }
 
@@ -87,10 +103,7 @@ pub fn construct(manifest: &mut Table, version: GramineVersion) -> Result<()> {
             for (_, tf) in t.iter() {
                 match tf {
                     Value::String(_) => out.push(tf.clone()),
-                    other => bail!(
-                        "ManifestError: Unknown trusted file format: {}",
-                        pypath::repr(other)
-                    ),
+                    other => return Err(unknown_format(other)),
                 }
             }
             out
@@ -99,21 +112,23 @@ pub fn construct(manifest: &mut Table, version: GramineVersion) -> Result<()> {
         Some(Value::String(s)) if old_syntax => {
             s.chars().map(|c| Value::String(c.to_string())).collect()
         }
-        Some(other) if old_syntax => bail!(
-            "TypeError: '{}' object is not iterable (sgx.trusted_files)",
-            other.type_name()
-        ),
-        _ => bail!("ValueError: {TF_SYNTAX}"),
+        Some(other) if old_syntax => {
+            return Err(py(
+                "TypeError",
+                ManifestError::NotIterable {
+                    found: other.type_name(),
+                    key: "sgx.trusted_files".into(),
+                },
+            ));
+        }
+        _ => return Err(py("ValueError", ManifestError::TrustedFilesSyntax)),
     };
     let mut trusted = Vec::with_capacity(list.len());
     for tf in list {
         match tf {
             Value::Table(ref t) if t.contains_key("uri") => trusted.push(tf),
             Value::String(_) => trusted.push(unhashed(tf)),
-            other => bail!(
-                "ManifestError: Unknown trusted file format: {}",
-                pypath::repr(&other)
-            ),
+            other => return Err(unknown_format(&other)),
         }
     }
     sgx.insert("trusted_files", Value::Array(trusted));
@@ -157,30 +172,40 @@ impl Expander {
                 uri
             }
             Value::String(_) => val.clone(),
-            other => bail!(
-                "ManifestError: Unknown trusted file format: {}",
-                pypath::repr(other)
-            ),
+            other => return Err(unknown_format(other)),
         };
         let Some(uri_str) = uri.as_str() else {
-            bail!(
-                "AttributeError: '{}' object has no attribute 'startswith' (trusted file URI {})",
-                uri.type_name(),
-                pypath::repr(&uri)
-            );
+            return Err(py(
+                "AttributeError",
+                ManifestError::NoAttribute {
+                    found: uri.type_name(),
+                    attribute: "startswith",
+                    concerns: format!("trusted file URI {}", pypath::repr(&uri)),
+                },
+            ));
         };
         let Some(raw) = uri_str.strip_prefix("file:") else {
-            bail!("ManifestError: Unsupported URI type: {uri_str}");
+            return Err(py(
+                "ManifestError",
+                ManifestError::UnsupportedUri {
+                    uri: uri_str.into(),
+                },
+            ));
         };
         let path = pypath::normalize(raw);
         let p = Path::new(&path);
         if !p.exists() {
-            bail!("ManifestError: Cannot resolve {path}");
+            return Err(py("ManifestError", ManifestError::CannotResolve { path }));
         }
         let v1_1 = self.version >= GramineVersion::V1_1;
         if is_dir(p) {
             if !uri_str.ends_with('/') {
-                bail!("ManifestError: Directory URI ({uri_str}) does not end with \"/\"");
+                return Err(py(
+                    "ManifestError",
+                    ManifestError::DirectoryUriWithoutSlash {
+                        uri: uri_str.into(),
+                    },
+                ));
             }
             if v1_1 {
                 self.deps.push(PathBuf::from(&path));
@@ -202,7 +227,7 @@ impl Expander {
             }
         } else {
             if !is_file(p) {
-                bail!("AssertionError: trusted file {path} is not a regular file or directory");
+                return Err(py("AssertionError", ManifestError::NotRegularFile { path }));
             }
             self.planned.push(Planned {
                 uri: uri.clone(),
@@ -223,7 +248,7 @@ pub fn expand_trusted(
 ) -> Result<Outcome> {
     let items = match manifest.get_path(&["sgx", "trusted_files"]) {
         Some(Value::Array(items)) => items.clone(),
-        _ => bail!("sgx.trusted_files is not a list"),
+        _ => return Err(ManifestError::TrustedFilesNotList.into()),
     };
     let mut ex = Expander {
         version,
@@ -257,9 +282,13 @@ pub fn expand_trusted(
                 uris.into_iter()
                     .try_for_each(|u| ex.add(&Value::String(u.to_string())))
             }
-            (GramineVersion::V1_0, Some(other)) => Err(anyhow::anyhow!(
-                "AttributeError: '{}' object has no attribute 'split' (loader.preload)",
-                other.type_name()
+            (GramineVersion::V1_0, Some(other)) => Err(py(
+                "AttributeError",
+                ManifestError::NoAttribute {
+                    found: other.type_name(),
+                    attribute: "split",
+                    concerns: "loader.preload".into(),
+                },
             )),
             (_, Some(v)) if v.is_truthy() => {
                 if v.as_str().is_some_and(|s| listed.iter().any(|l| l == s)) {
@@ -290,14 +319,21 @@ pub fn expand_trusted(
                 Some((Ok(h), _)) => (Value::String(hex::encode(h)), true),
                 Some((Err(e), path)) => {
                     if e.kind() == std::io::ErrorKind::NotFound {
-                        bail!(
-                            "FileNotFoundError: [Errno 2] No such file or directory: {}",
-                            pypath::repr_str(&path.to_string_lossy())
-                        );
+                        return Err(py(
+                            "FileNotFoundError",
+                            ManifestError::NoSuchFile {
+                                path: pypath::repr_str(&path.to_string_lossy()),
+                                errno: true,
+                            },
+                        ));
                     }
-                    bail!("cannot hash trusted file {}: {e}", path.display());
+                    return Err(ManifestError::HashTrustedFile {
+                        path: path.clone(),
+                        source: e,
+                    }
+                    .into());
                 }
-                None => bail!("internal error: missing hash"),
+                None => return Err(Error::Internal("missing hash".into())),
             },
         };
         let mut t = Table::new();
@@ -321,10 +357,10 @@ pub fn expand_trusted(
 /// Reads, completes and expands a manifest as `gramine-sgx-sign` v1.0 to v1.3 does.
 pub fn expand(manifest_bytes: &[u8], opts: &Options, hasher: &mut FileHasher) -> Result<Expanded> {
     if opts.chroot.is_some() {
-        bail!(
-            "--chroot needs Gramine v1.6 or later (gramine-sgx-sign {} has no --chroot)",
-            opts.version
-        );
+        return Err(ManifestError::ChrootUnsupported {
+            version: opts.version,
+        }
+        .into());
     }
     let text = toml::decode_text(manifest_bytes)?;
     let mut manifest = toml::parse_for(&text, Dialect::Toml0102)?;
@@ -340,8 +376,7 @@ pub fn expand(manifest_bytes: &[u8], opts: &Options, hasher: &mut FileHasher) ->
 /// What v1.0 to v1.3 measure: the written `.manifest.sgx` read back with `toml.loads` (no
 /// newline translation) and the `Manifest` constructor.
 pub fn reread(text: &str, version: GramineVersion) -> Result<Table> {
-    let mut manifest = toml::toml0102::loads(text)
-        .map_err(|e| anyhow::anyhow!("invalid TOML (toml 0.10.2): {e}"))?;
+    let mut manifest = toml::parse_for(text, Dialect::Toml0102)?;
     construct(&mut manifest, version)?;
     Ok(manifest)
 }

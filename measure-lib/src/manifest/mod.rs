@@ -3,15 +3,18 @@
 //! `expand_all_trusted_files`).
 
 pub mod chroot;
+mod error;
 pub mod legacy;
 pub mod pypath;
 pub mod trusted;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
 use measure_core::profile::GramineVersion;
 
+pub use error::{ManifestError, TRUSTED_FILES_DOC};
+
+use crate::error::Result;
 use crate::hashing::FileHasher;
 use crate::toml::{self, Table, Value};
 
@@ -35,10 +38,11 @@ pub struct Options {
 fn table_entry<'a>(t: &'a mut Table, key: &str, what: &str) -> Result<&'a mut Table> {
     match t.setdefault(key, Value::Table(Table::new())) {
         Value::Table(t) => Ok(t),
-        other => bail!(
-            "manifest key `{what}` must be a table, found {}",
-            other.type_name()
-        ),
+        other => Err(ManifestError::NotATable {
+            key: what.into(),
+            found: other.type_name(),
+        }
+        .into()),
     }
 }
 
@@ -156,9 +160,7 @@ pub fn apply_defaults(manifest: &mut Table, opts: &Options, hasher: &mut FileHas
 
     // Every entry becomes a table with a `uri`; anything else is refused.
     let Some(Value::Array(list)) = sgx.get_mut("trusted_files") else {
-        bail!(
-            "Unsupported trusted files syntax, more info: https://gramine.readthedocs.io/en/latest/manifest-syntax.html#trusted-files"
-        );
+        return Err(ManifestError::TrustedFilesSyntax.into());
     };
     for item in list.iter_mut() {
         match item {
@@ -168,7 +170,12 @@ pub fn apply_defaults(manifest: &mut Table, opts: &Options, hasher: &mut FileHas
                 t.insert("uri", Value::String(std::mem::take(uri)));
                 *item = Value::Table(t);
             }
-            other => bail!("Unknown trusted file format: {}", pypath::repr(other)),
+            other => {
+                return Err(ManifestError::UnknownTrustedFileFormat {
+                    entry: pypath::repr(other),
+                }
+                .into());
+            }
         }
     }
 
@@ -202,13 +209,10 @@ fn set_loader_entrypoint(
         *ep = Value::Table(t);
     }
     let Value::Table(ep) = ep else {
-        bail!("Unknown loader.entrypoint format (not a TOML table)")
+        return Err(ManifestError::EntrypointFormat.into());
     };
     if !ep.contains_key("uri") {
-        let libos = opts
-            .libos
-            .to_str()
-            .ok_or_else(|| anyhow::anyhow!("--libos path is not valid UTF-8"))?;
+        let libos = opts.libos.to_str().ok_or(ManifestError::LibosNotUtf8)?;
         ep.insert("uri", Value::String(format!("file:{libos}")));
     }
     if !ep.contains_key("sha256")
@@ -227,20 +231,30 @@ fn set_loader_entrypoint(
             .cloned()
             .unwrap_or(Value::String(String::new()));
         let Some(uri) = uri.as_str() else {
-            bail!("loader.entrypoint.uri must be a string")
+            return Err(ManifestError::EntrypointUriNotString.into());
         };
         let Some(path) = uri.strip_prefix("file:") else {
-            bail!("Unsupported URI type: {uri}")
+            return Err(ManifestError::UnsupportedUri { uri: uri.into() }.into());
         };
         let path = PathBuf::from(pypath::normalize(path));
         let hash = match hasher.hash_all(std::slice::from_ref(&path)).pop() {
             Some(Ok(h)) => hex::encode(h),
-            Some(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => bail!(
-                "loader.entrypoint: No such file or directory: {} (the manifest has no loader.entrypoint.sha256: give the LibOS's hash with --libos-sha256, or point --libos at Gramine's libsysdb.so)",
-                pypath::repr_str(&path.to_string_lossy())
-            ),
-            Some(Err(e)) => bail!("loader.entrypoint: cannot hash {}: {e}", path.display()),
-            None => bail!("loader.entrypoint: cannot hash {}", path.display()),
+            Some(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ManifestError::EntrypointMissing {
+                    path: pypath::repr_str(&path.to_string_lossy()),
+                }
+                .into());
+            }
+            Some(Err(source)) => {
+                return Err(ManifestError::EntrypointHash { path, source }.into());
+            }
+            None => {
+                return Err(ManifestError::EntrypointHash {
+                    path,
+                    source: std::io::Error::other("not hashed"),
+                }
+                .into());
+            }
         };
         ep.insert("sha256", Value::String(hash));
     }

@@ -14,15 +14,22 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
 use indexmap::IndexMap;
+
+fn unknown_format(item: &Value) -> Error {
+    ManifestError::UnknownTrustedFileFormat {
+        entry: pypath::repr(item),
+    }
+    .into()
+}
 
 /// Maps keyed by URI or path: seeded per process (no crafted collisions), faster than SipHash.
 type UriMap<V> = IndexMap<String, V, foldhash::fast::RandomState>;
 use measure_core::profile::GramineVersion;
 use rayon::prelude::*;
 
-use super::{chroot, pypath};
+use super::{ManifestError, chroot, pypath};
+use crate::error::{Error, Result};
 use crate::hashing::FileHasher;
 use crate::toml::{Table, Value};
 
@@ -41,15 +48,15 @@ struct Tf {
 
 pub(super) fn uri2path(uri: &Value) -> Result<String> {
     let Some(s) = uri.as_str() else {
-        bail!(
-            "trusted file URI must be a string, found {} {}",
-            uri.type_name(),
-            pypath::repr(uri)
-        );
+        return Err(ManifestError::UriNotString {
+            found: uri.type_name(),
+            shown: pypath::repr(uri),
+        }
+        .into());
     };
     match s.strip_prefix("file:") {
         Some(p) => Ok(p.to_string()),
-        None => bail!("Unsupported URI type: {s}"),
+        None => Err(ManifestError::UnsupportedUri { uri: s.into() }.into()),
     }
 }
 
@@ -83,16 +90,29 @@ fn sorted_names(dir: &Path) -> Result<Vec<String>> {
         Ok(rd) => rd,
         // pathlib's glob silently yields nothing for a directory it may not list.
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return Ok(Vec::new()),
-        Err(e) => {
-            return Err(e).with_context(|| format!("cannot list directory {}", dir.display()));
+        Err(source) => {
+            return Err(ManifestError::ListDirectory {
+                path: dir.to_path_buf(),
+                source,
+            }
+            .into());
         }
     };
     let mut names = Vec::new();
     for entry in rd {
-        let entry = entry.with_context(|| format!("cannot list directory {}", dir.display()))?;
+        let entry = entry.map_err(|source| ManifestError::ListDirectory {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         match entry.file_name().into_string() {
             Ok(n) => names.push(n),
-            Err(n) => bail!("file name {:?} in {} is not valid UTF-8", n, dir.display()),
+            Err(name) => {
+                return Err(ManifestError::FileNameNotUtf8 {
+                    name,
+                    dir: dir.to_path_buf(),
+                }
+                .into());
+            }
         }
     }
     names.sort();
@@ -103,7 +123,7 @@ impl Tf {
     /// `TrustedFile(uri, sha256, chroot=...)`.
     fn new(uri: String, sha256: Option<Value>, chroot_dir: Option<&Path>) -> Result<Tf> {
         let Some(raw) = uri.strip_prefix("file:") else {
-            bail!("Unsupported URI type: {uri}")
+            return Err(ManifestError::UnsupportedUri { uri }.into());
         };
         let path = pypath::normalize(raw);
         let (realpath, inner) = match chroot_dir {
@@ -154,16 +174,16 @@ impl Tf {
     ) -> Result<()> {
         if self.uri.ends_with('/') {
             if !is_dir(&self.realpath) {
-                bail!(
-                    "URI {} ends with \"/\" but is not a directory",
-                    pypath::repr_str(&self.uri)
-                );
+                return Err(ManifestError::SlashUriNotDirectory {
+                    uri: pypath::repr_str(&self.uri),
+                }
+                .into());
             }
             if self.sha256.is_some() {
-                bail!(
-                    "Directory URI ({}) has sha256 specified",
-                    pypath::repr_str(&self.uri)
-                );
+                return Err(ManifestError::DirectoryWithHash {
+                    uri: pypath::repr_str(&self.uri),
+                }
+                .into());
             }
             for name in sorted_names(&self.realpath)? {
                 let outer = self.realpath.join(&name);
@@ -182,10 +202,10 @@ impl Tf {
             }
         } else {
             if known_dir.unwrap_or_else(|| is_dir(&self.realpath)) {
-                bail!(
-                    "Directory URI ({}) does not end with \"/\"",
-                    pypath::repr_str(&self.uri)
-                );
+                return Err(ManifestError::DirectoryUriWithoutSlash {
+                    uri: pypath::repr_str(&self.uri),
+                }
+                .into());
             }
             out.push(self);
         }
@@ -207,11 +227,21 @@ fn hash_in_order(
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let shown = pypath::repr_str(&path.to_string_lossy());
                 if version >= GramineVersion::V1_8 {
-                    bail!("Missing trusted file: {shown}");
+                    return Err(ManifestError::MissingTrustedFile { path: shown }.into());
                 }
-                bail!("No such file or directory: {shown}");
+                return Err(ManifestError::NoSuchFile {
+                    path: shown,
+                    errno: false,
+                }
+                .into());
             }
-            Err(e) => bail!("cannot hash trusted file {}: {e}", path.display()),
+            Err(source) => {
+                return Err(ManifestError::HashTrustedFile {
+                    path: path.clone(),
+                    source,
+                }
+                .into());
+            }
         }
     }
     Ok(out)
@@ -257,24 +287,22 @@ pub fn expand(
     hasher: &mut FileHasher,
 ) -> Result<Outcome> {
     let Some(Value::Table(sgx)) = manifest.get_mut("sgx") else {
-        bail!("manifest has no [sgx] table")
+        return Err(ManifestError::NoSgxTable.into());
     };
     let Some(Value::Array(list)) = sgx.get_mut("trusted_files") else {
-        bail!("sgx.trusted_files is not a list")
+        return Err(ManifestError::TrustedFilesNotList.into());
     };
     let items = std::mem::take(list);
     let (new_list, outcome) = if version >= GramineVersion::V1_6 {
         expand_v16(items, version, chroot_dir, hasher)?
     } else {
         if chroot_dir.is_some() {
-            bail!(
-                "--chroot needs Gramine v1.6 or later (gramine-sgx-sign {version} has no --chroot)"
-            );
+            return Err(ManifestError::ChrootUnsupported { version }.into());
         }
         expand_v14(items, version, hasher)?
     };
     let Some(Value::Table(sgx)) = manifest.get_mut("sgx") else {
-        bail!("manifest has no [sgx] table")
+        return Err(ManifestError::NoSgxTable.into());
     };
     sgx.insert("trusted_files", Value::Array(new_list));
     Ok(outcome)
@@ -307,7 +335,7 @@ struct Shell {
 /// nothing else may be left, and the URI must be a `file:` string.
 fn prepare(item: Value, outside_chroot: bool) -> Result<Prepared> {
     let Value::Table(t) = item else {
-        bail!("Unknown trusted file format: {}", pypath::repr(&item))
+        return Err(unknown_format(&item));
     };
     let mut entries = t.into_entries();
     let (mut uri, mut sha256, mut leftover) = (None, None, Table::new());
@@ -320,16 +348,20 @@ fn prepare(item: Value, outside_chroot: bool) -> Result<Prepared> {
         }
     }
     if !leftover.is_empty() {
-        bail!(
-            "Leftover trusted file items: {}",
-            pypath::repr_table(&leftover)
-        );
+        return Err(ManifestError::LeftoverItems {
+            items: pypath::repr_table(&leftover),
+        }
+        .into());
     }
     let uri = match uri.unwrap_or(Value::String(String::new())) {
         Value::String(s) if s.starts_with("file:") => s,
         other => {
             uri2path(&other)?;
-            bail!("Unsupported URI type: {}", pypath::repr(&other)) // unreachable
+            // Unreachable: `uri2path` refuses every value that gets here.
+            return Err(ManifestError::UnsupportedUri {
+                uri: pypath::repr(&other),
+            }
+            .into());
         }
     };
     let path = uri
@@ -409,12 +441,14 @@ fn add_file(files: &mut UriMap<Tf>, mut tf: Tf) -> Result<()> {
             slot.insert(tf);
         }
         indexmap::map::Entry::Occupied(mut slot) => match (&slot.get().sha256, &tf.sha256) {
-            (Some(old_sha), Some(new_sha)) if new_sha != old_sha => bail!(
-                "Two different sha256 values ({} and {}) for the same URI {}",
-                old_sha.python_str(),
-                new_sha.python_str(),
-                pypath::repr_str(slot.key())
-            ),
+            (Some(old_sha), Some(new_sha)) if new_sha != old_sha => {
+                return Err(ManifestError::ConflictingHashes {
+                    uri: pypath::repr_str(slot.key()),
+                    first: old_sha.python_str(),
+                    second: new_sha.python_str(),
+                }
+                .into());
+            }
             (Some(_), _) => {}
             (None, _) => {
                 slot.insert(tf);
@@ -543,7 +577,7 @@ fn expand_v14(
     let mut expanded = Vec::new();
     for item in items {
         let Value::Table(t) = item else {
-            bail!("Unknown trusted file format: {}", pypath::repr(&item))
+            return Err(unknown_format(&item));
         };
         let uri = t
             .get("uri")
@@ -559,11 +593,11 @@ fn expand_v14(
         let uri = uri.as_str().unwrap_or_default();
         let p = Path::new(&path);
         if !p.exists() {
-            bail!("Cannot resolve {path}");
+            return Err(ManifestError::CannotResolve { path }.into());
         }
         if is_dir(p) {
             if !uri.ends_with('/') {
-                bail!("Directory URI ({uri}) does not end with \"/\"");
+                return Err(ManifestError::DirectoryUriWithoutSlash { uri: uri.into() }.into());
             }
             expanded.push(PathBuf::from(&path));
             for sub in rglob_sorted(&path)? {
@@ -575,7 +609,7 @@ fn expand_v14(
             }
         } else {
             if !is_file(p) {
-                bail!("trusted file {path} is not a regular file or directory");
+                return Err(ManifestError::NotRegularFile { path }.into());
             }
             files.entry(path.clone()).or_insert(None);
             expanded.push(PathBuf::from(path));

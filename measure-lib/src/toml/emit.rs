@@ -51,10 +51,10 @@ pub fn emit(table: &Table, dialect: Dialect) -> String {
 
 /// Serializes `table` as the given writer's `dump` would, or says why that writer fails on it
 /// (only toml 0.10.2 ever fails).
-pub fn try_emit(table: &Table, dialect: Dialect) -> anyhow::Result<String> {
+pub fn try_emit(table: &Table, dialect: Dialect) -> Result<String, super::TomlError> {
     if dialect == Dialect::Toml0102 {
         return super::toml0102::dumps(table)
-            .map_err(|e| anyhow::anyhow!("toml 0.10.2 cannot write this manifest: {}", e.0));
+            .map_err(|e| super::TomlError::Unwritable { reason: e.0 });
     }
     let mut out = String::new();
     gen_table(&mut out, table, dialect, "", false);

@@ -47,8 +47,70 @@ pub mod value;
 pub use emit::{Dialect, emit, try_emit};
 pub use value::{Date, Datetime, Table, Time, Value};
 
-use anyhow::{Context, Result, bail};
 use measure_core::profile::GramineVersion;
+
+use crate::error::{Error, Result};
+
+/// TOML that cannot be read, or a value tree a writer cannot write.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TomlError {
+    /// The bytes are not UTF-8.
+    #[error("manifest is not valid UTF-8")]
+    NotUtf8 {
+        /// Where the bytes stop being UTF-8.
+        #[source]
+        source: std::str::Utf8Error,
+    },
+    /// Not TOML 1.0 as tomli reads it.
+    #[error("invalid TOML: {message} ({position})")]
+    Syntax {
+        /// The problem.
+        message: String,
+        /// Where.
+        position: Position,
+    },
+    /// Refused by the Python `toml` 0.10.2 reader (Gramine v1.0 to v1.3).
+    #[error("invalid TOML (toml 0.10.2): {0}")]
+    Toml0102(toml0102::LoadError),
+    /// The Python `toml` 0.10.2 writer fails on this value tree.
+    #[error("toml 0.10.2 cannot write this manifest: {reason}")]
+    Unwritable {
+        /// Why (the exception toml 0.10.2 raises).
+        reason: String,
+    },
+    /// `--tomli-w 0.4` with a Gramine version that did not write with tomli_w.
+    #[error(
+        "--tomli-w 0.4 does not apply to Gramine {version}: it wrote manifests with the Python `toml` 0.10.2 library, not tomli_w (leave --tomli-w out)"
+    )]
+    TomliWNotUsed {
+        /// The Gramine version.
+        version: GramineVersion,
+    },
+}
+
+/// Where in a TOML document a syntax error is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Position {
+    /// 1-based line and column (the column counted in characters).
+    At {
+        /// Line.
+        line: usize,
+        /// Column.
+        column: usize,
+    },
+    /// At the end of the document.
+    End,
+}
+
+impl std::fmt::Display for Position {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Position::At { line, column } => write!(f, "at line {line}, column {column}"),
+            Position::End => f.write_str("at end of document"),
+        }
+    }
+}
 
 /// The tomli_w release on the signing machine (Gramine v1.4 and later write the `.manifest.sgx`
 /// with tomli_w; its output changed between 0.4 and 1.0).
@@ -67,9 +129,7 @@ pub enum TomliW {
 pub fn writer_dialect(version: GramineVersion, tomli_w: TomliW) -> Result<Dialect> {
     if version <= GramineVersion::V1_3 {
         if tomli_w == TomliW::V04 {
-            bail!(
-                "--tomli-w 0.4 does not apply to Gramine {version}: it wrote manifests with the Python `toml` 0.10.2 library, not tomli_w (leave --tomli-w out)"
-            );
+            return Err(TomlError::TomliWNotUsed { version }.into());
         }
         return Ok(Dialect::Toml0102);
     }
@@ -83,7 +143,7 @@ pub fn writer_dialect(version: GramineVersion, tomli_w: TomliW) -> Result<Dialec
 /// them: strict UTF-8 and universal newlines (`\r\n` and lone `\r` become `\n`). A UTF-8 BOM is
 /// kept, so the parser rejects it as tomli does.
 pub fn decode_text(bytes: &[u8]) -> Result<String> {
-    let text = std::str::from_utf8(bytes).context("manifest is not valid UTF-8")?;
+    let text = std::str::from_utf8(bytes).map_err(|source| TomlError::NotUtf8 { source })?;
     if !text.contains('\r') {
         return Ok(text.to_string());
     }
@@ -104,7 +164,11 @@ pub fn parse(text: &str) -> Result<Table> {
     };
     match parser::parse_document(src) {
         Ok(table) => Ok(table),
-        Err(e) => bail!("invalid TOML: {} ({})", e.msg, position(src, e.pos)),
+        Err(e) => Err(TomlError::Syntax {
+            message: e.msg,
+            position: position(src, e.pos),
+        }
+        .into()),
     }
 }
 
@@ -112,22 +176,21 @@ pub fn parse(text: &str) -> Result<Table> {
 /// `toml.loads` for [`Dialect::Toml0102`].
 pub fn parse_for(text: &str, dialect: Dialect) -> Result<Table> {
     if dialect == Dialect::Toml0102 {
-        return toml0102::loads(text)
-            .map_err(|e| anyhow::anyhow!("invalid TOML (toml 0.10.2): {e}"));
+        return toml0102::loads(text).map_err(|e| Error::Toml(TomlError::Toml0102(e)));
     }
     parse(text)
 }
 
-/// `line L, column C` of a byte offset, or `end of document`.
-fn position(src: &str, pos: usize) -> String {
+/// The line and column of a byte offset, or the end of the document.
+fn position(src: &str, pos: usize) -> Position {
     if pos >= src.len() {
-        return "at end of document".to_string();
+        return Position::End;
     }
     let before = src.get(..pos).unwrap_or(src);
     let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
-    format!("at line {line}, column {column}")
+    Position::At { line, column }
 }
 
 #[cfg(test)]
