@@ -1,5 +1,5 @@
-//! The verifier's no_std renderer against the full pipeline: bundles made by `sgx-measure bundle`
-//! (the library form) from a few base manifests, for every Gramine version and writer, with
+//! The verifier's no_std renderer against the full pipeline: bundles made by
+//! `measure_lib::bundle::make` (what `sgx-measure bundle` runs) from a few base manifests, for every Gramine version and writer, with
 //! arbitrary appended entries that pass the bundle's policy. The manifest the bundle renders must
 //! be byte for byte what the TOML writer gives for the base with those entries appended, and the
 //! MRENCLAVE the same as measuring that text; an entry the policy admits must be writable.
@@ -16,12 +16,11 @@ use measure_core::bundle::Bundle;
 use measure_core::entries::{self, EntryList};
 use measure_core::profile::GramineVersion;
 use measure_core::sha256::Sha256;
-use sgx_measure_cli::cmd::bundle::{BundleArgs, make};
-use sgx_measure_cli::cmd::measure_parsed;
-use sgx_measure_cli::cmd::pipeline::{PipelineArgs, TomliW};
+use measure_lib::bundle::make;
 use measure_lib::hashing::FileHasher;
-use measure_lib::manifest::{self, legacy};
-use measure_lib::toml::{self, Dialect, Table, Value};
+use measure_lib::measure::measure_parsed;
+use measure_lib::pipeline::{self, Options};
+use measure_lib::toml::{self, Dialect, Table, TomliW, Value};
 
 const PAL: &[u8] = include_bytes!("../../testdata/vectors/public/elf/pal-basic.so");
 const LIBOS_SHA256: &str = "4d67a948b7e9ed9a40f5c09c60901c848bd4d6983ce595ede25a440197e9bc62";
@@ -89,37 +88,26 @@ fn made(version: GramineVersion, tomli_w: TomliW, variant: usize) -> Option<&'st
         let dir = dir();
         let path = dir.join(format!("base-{}-{variant}.manifest", version.as_str()));
         std::fs::write(&path, base_manifest(version, variant)).unwrap();
-        let pipeline = PipelineArgs {
-            gramine: version,
+        let opts = Options {
             tomli_w,
             libos: dir.join("libsysdb.so"),
             libos_sha256: Some(LIBOS_SHA256.into()),
-            chroot: None,
-            hash_cache: None,
+            ..Options::new(version)
         };
-        let dialect = pipeline.dialect().ok()?;
-        let args = BundleArgs {
-            manifest: path.clone(),
-            libpal: dir.join("pal.so"),
-            allow_prefix: vec!["file:/data/".into()],
-            output: dir.join("unused.bundle"),
-            pipeline,
-            quiet: true,
-        };
-        let bundle = match make(&args) {
+        let dialect = opts.dialect().ok()?;
+        let input = std::fs::read(&path).unwrap();
+        let mut hasher = FileHasher::new(None).unwrap();
+        let prefixes = ["file:/data/".to_string()];
+        let bundle = match make(&input, PAL, "pal", &prefixes, &opts, &mut hasher) {
             Ok(made) => made.bytes,
             Err(e) => {
                 // Printed once per combination: a base that no version accepts tests nothing.
-                eprintln!("no bundle for {version} {tomli_w:?} base {variant}: {e:#}");
+                let e = measure_lib::error::chain(&e);
+                eprintln!("no bundle for {version} {tomli_w:?} base {variant}: {e}");
                 return None;
             }
         };
-        let opts = args.pipeline.options().unwrap();
-        let mut hasher = FileHasher::new(None).unwrap();
-        let input = std::fs::read(&path).unwrap();
-        let base = manifest::expand(&input, &opts, &mut hasher)
-            .unwrap()
-            .manifest;
+        let base = pipeline::run(&input, &opts, &mut hasher).unwrap().expanded;
         Some(&*Box::leak(Box::new(Made {
             bundle,
             base,
@@ -194,8 +182,9 @@ fuzz_target!(|input: Input| {
     );
 
     // MRENCLAVE against measuring the written text (v1.0-v1.3 measure it as read back).
-    let measured_table = if version <= GramineVersion::V1_3 {
-        legacy::reread(&want, version).expect("written manifest reads back")
+    let measured_table = if m.dialect == Dialect::Toml0102 {
+        pipeline::read_final(want.as_bytes(), version, &Default::default())
+            .expect("written manifest reads back")
     } else {
         table
     };

@@ -15,7 +15,8 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use measure_core::profile::GramineVersion;
 use measure_lib::hashing::FileHasher;
-use measure_lib::manifest::{self, Options, pypath};
+use measure_lib::manifest::{self, pypath};
+use measure_lib::pipeline::Options;
 use measure_lib::toml::{self, Dialect, Table, Value};
 
 const LIBOS_SHA256: &str = "4d67a948b7e9ed9a40f5c09c60901c848bd4d6983ce595ede25a440197e9bc62";
@@ -140,10 +141,9 @@ fuzz_target!(|data: &[u8]| {
     }
     for version in GramineVersion::ALL {
         let opts = Options {
-            version,
-            chroot: None,
             libos: dir.join("libsysdb.so"),
             libos_sha256: Some(LIBOS_SHA256.to_string()),
+            ..Options::new(version)
         };
         let mut hasher = FileHasher::new(None).unwrap();
         let expanded = match manifest::expand(data, &opts, &mut hasher) {

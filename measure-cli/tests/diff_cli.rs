@@ -125,6 +125,41 @@ fn source_manifest_equals_its_signed_manifest() {
 }
 
 #[test]
+fn legacy_source_manifest_without_unhashed_files_equals_its_signed_manifest() {
+    // v1.0 to v1.3: a source manifest that lacks only defaults (no trusted file to hash) is a
+    // source manifest; the pipeline's output is what Gramine signed. (The comparison used to
+    // apply the constructor's defaults to the input first, found it "final" and measured the
+    // source bytes.)
+    for case in ["p01-defaults-empty", "p19-tf-empty", "p41-epid"] {
+        let case_dir = vectors().join(case);
+        for v in ["1.0", "1.1", "1.2", "1.3"] {
+            let out = Path::new("expected")
+                .join(format!("v{v}_toml-0.10.2"))
+                .join("out.manifest.sgx");
+            if !case_dir.join(&out).exists() {
+                continue;
+            }
+            let o = diff(
+                &[
+                    &"input.manifest",
+                    &out,
+                    &"--gramine",
+                    &v,
+                    &"-l",
+                    &"../elf/pal-basic.so",
+                    &"--json",
+                ],
+                Some(&case_dir),
+            );
+            assert_eq!(code(&o), 0, "{case} {v}: {}", text(&o));
+            let j = json(&o);
+            assert_eq!(j["a"]["kind"], "manifest", "{case} {v}");
+            assert_eq!(j["b"]["kind"], "manifest.sgx", "{case} {v}");
+        }
+    }
+}
+
+#[test]
 fn changed_key_is_named_by_its_path() {
     let dir = tempfile::tempdir().unwrap();
     let src = expected("p09-debug-exinfo-isv", V19, "out.manifest.sgx");

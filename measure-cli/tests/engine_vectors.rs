@@ -7,7 +7,8 @@ mod common;
 use std::process::Command;
 
 use measure_core::profile::GramineVersion;
-use sgx_measure_cli::cmd::{measure_manifest, mrenclave::verbose_report};
+use measure_lib::measure::measure_manifest;
+use measure_lib::report::verbose_report;
 
 fn memory_lines(s: &str) -> Vec<&str> {
     s.lines().filter(|l| l.starts_with("    0")).collect()

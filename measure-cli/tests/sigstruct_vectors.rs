@@ -12,9 +12,9 @@ use std::process::Command;
 use measure_core::profile::GramineVersion;
 use measure_core::sigstruct::{SigDate, Sigstruct};
 use measure_lib::error::chain;
+use measure_lib::measure::measure_manifest;
+use measure_lib::sigstruct::{ViewFormat, view};
 use measure_lib::sigstruct::{load_private_key, make_sigstruct, sign, verify};
-use sgx_measure_cli::cmd::measure_manifest;
-use sgx_measure_cli::cmd::sigstruct::{ViewFormat, view};
 
 fn key_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/vectors/test-signing-key.pem")

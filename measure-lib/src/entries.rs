@@ -365,6 +365,72 @@ pub fn parse(bytes: &[u8], from: Option<From>, uri_prefix: Option<&str>) -> Resu
     }
 }
 
+/// A data owner's entries: the records as given, and their canonical entry list (what
+/// CONFIGID and the C ABI read).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entries {
+    /// The entries, in order.
+    pub records: Vec<EntryRec>,
+    /// Their canonical list (`measure_core::entries`).
+    pub list: Vec<u8>,
+}
+
+impl Entries {
+    /// Parses entries in any format ([`parse`]) and encodes their canonical list.
+    pub fn parse(bytes: &[u8], from: Option<From>, uri_prefix: Option<&str>) -> Result<Self> {
+        let records = parse(bytes, from, uri_prefix)?;
+        let list = to_list(&records);
+        Ok(Entries { records, list })
+    }
+
+    /// Reads entries from a file (see [`Entries::parse`]); errors name the file.
+    pub fn load(
+        path: &std::path::Path,
+        from: Option<From>,
+        uri_prefix: Option<&str>,
+    ) -> Result<Self> {
+        let bytes = crate::fsutil::read(path, "entries")?;
+        Self::parse(&bytes, from, uri_prefix)
+            .map_err(|e| e.context(format!("entries {}", path.display())))
+    }
+
+    /// The parsed canonical list.
+    pub fn entry_list(&self) -> Result<measure_core::entries::EntryList<'_>> {
+        Ok(measure_core::entries::EntryList::parse(&self.list)?)
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Their 64-byte CONFIGID: SHA-256 of the canonical list, then 32 zero bytes.
+    pub fn configid(&self) -> Result<[u8; 64]> {
+        Ok(measure_core::configid::configid(&self.list)?)
+    }
+
+    /// The policy violation as an error naming the entries concerned.
+    pub fn policy_error(&self, violation: measure_core::append::PolicyViolation) -> Error {
+        let uri = |i: u32| {
+            self.records
+                .get(i as usize)
+                .map(|r| crate::manifest::pypath::repr_str(&r.uri))
+                .unwrap_or_default()
+        };
+        Error::Policy {
+            violation,
+            uri: uri(violation.index),
+            other: (violation.kind == measure_core::append::PolicyKind::Duplicate)
+                .then(|| (violation.other, uri(violation.other))),
+        }
+    }
+}
+
 /// The canonical list bytes.
 pub fn to_list(entries: &[EntryRec]) -> Vec<u8> {
     measure_core::entries::encode(entries.iter().map(|e| (e.uri.as_str(), e.sha256.as_str())))

@@ -60,7 +60,16 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
-    /// A directory could not be created or used for a temporary file.
+    /// A directory could not be created.
+    #[error("cannot create {}", dir.display())]
+    CreateDir {
+        /// The directory.
+        dir: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// A directory could not be used for a temporary file.
     #[error("cannot create {what} in {}", dir.display())]
     CreateIn {
         /// What was to be created.
@@ -181,6 +190,19 @@ pub enum Error {
     /// Appending entries to a bundle failed.
     #[error(transparent)]
     Append(#[from] AppendError),
+    /// An allowed prefix of a bundle that is refused.
+    #[error(transparent)]
+    Prefix(#[from] crate::bundle::PrefixError),
+    /// An entry breaks a bundle's append policy.
+    #[error("append policy: {violation} [entry {}: {uri}]{}", violation.index, other.as_ref().map(|(i, u)| format!(" [entry {i}: {u}]")).unwrap_or_default())]
+    Policy {
+        /// The violation.
+        violation: measure_core::append::PolicyViolation,
+        /// The offending entry's URI, as Python's `repr` shows it.
+        uri: String,
+        /// For a duplicate: the earlier entry's index and URI.
+        other: Option<(u32, String)>,
+    },
     /// An argument that cannot be used (its name and the problem).
     #[error("{0}")]
     Invalid(String),

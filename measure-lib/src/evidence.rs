@@ -25,6 +25,16 @@ pub enum EvidenceFileError {
         #[source]
         source: DecodeError,
     },
+    /// A quote where a report was expected, or the other way round.
+    #[error("{} holds a {found}, not a {wanted}", path.display())]
+    WrongKind {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What it holds.
+        found: EvidenceKind,
+        /// `report` or `quote`.
+        wanted: &'static str,
+    },
 }
 
 /// Bytes that are not SGX evidence, in any of the encodings tried.

@@ -89,3 +89,52 @@ impl Staged {
         Ok(())
     }
 }
+
+/// Writes `bytes` to `path` atomically, readable only by its owner (mode 0600: a private key);
+/// refuses to replace an existing file unless `overwrite`, even if one appears meanwhile.
+pub fn write_private(path: &Path, bytes: &[u8], overwrite: bool) -> Result<()> {
+    if !overwrite && path.symlink_metadata().is_ok() {
+        return Err(Error::Exists {
+            path: path.to_path_buf(),
+        });
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    fs::create_dir_all(dir).map_err(|source| Error::CreateDir {
+        dir: dir.to_path_buf(),
+        source,
+    })?;
+    // tempfile creates the file with mode 0600.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".sgx-measure-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|source| Error::CreateIn {
+            what: "a temporary file",
+            dir: dir.to_path_buf(),
+            source,
+        })?;
+    let write_error = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(write_error)?;
+    if overwrite {
+        tmp.persist(path).map_err(|e| write_error(e.error))?;
+    } else {
+        tmp.persist_noclobber(path).map_err(|e| {
+            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                Error::Exists {
+                    path: path.to_path_buf(),
+                }
+            } else {
+                write_error(e.error)
+            }
+        })?;
+    }
+    Ok(())
+}

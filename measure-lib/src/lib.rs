@@ -2,7 +2,9 @@
 //! dialects, parallel hashing, RSA), on top of the no_std `measure-core`. The `sgx-measure`
 //! command line tool, the benchmarks and the Python package are built on it.
 
+pub mod append;
 pub mod attrs;
+pub mod bundle;
 pub mod dataset;
 pub mod entries;
 pub mod error;
@@ -11,8 +13,11 @@ pub mod fsutil;
 pub mod hashing;
 pub mod manifest;
 pub mod measure;
+pub mod pipeline;
 pub mod report;
+pub mod signer;
 pub mod sigstruct;
 pub mod toml;
+pub mod verify;
 
 pub use error::{Error, Result};

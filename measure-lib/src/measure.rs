@@ -10,9 +10,10 @@ use measure_core::profile::GramineVersion;
 use crate::attrs::{LayoutAttrs, layout_attrs};
 use crate::error::{Error, Result};
 use crate::report::MemoryMap;
-use crate::toml::{self, Table};
+use crate::toml::Table;
 
 /// Result of measuring a final (`.manifest.sgx`) manifest with a PAL.
+#[derive(Debug)]
 pub struct Measured {
     /// The parsed manifest.
     pub manifest: Table,
@@ -35,15 +36,7 @@ pub fn measure_manifest(
     libpal_name: &str,
     version: GramineVersion,
 ) -> Result<Measured> {
-    let manifest = if version <= GramineVersion::V1_3 {
-        // v1.0 to v1.3 decode the file as UTF-8 (no newline translation) and read it with
-        // `toml.loads` and the `Manifest` constructor.
-        let text = std::str::from_utf8(manifest_bytes)
-            .map_err(|source| toml::TomlError::NotUtf8 { source })?;
-        crate::manifest::legacy::reread(text, version)?
-    } else {
-        toml::parse(&toml::decode_text(manifest_bytes)?)?
-    };
+    let manifest = crate::pipeline::read_final(manifest_bytes, version, &Default::default())?;
     measure_parsed(manifest_bytes, manifest, libpal, libpal_name, version)
 }
 

@@ -22,6 +22,22 @@ impl AreaObserver for MemoryMap {
     }
 }
 
+/// gramine-sgx-sign's verbose report for a measured manifest.
+pub fn verbose_report(version: GramineVersion, m: &crate::measure::Measured) -> String {
+    let legacy =
+        (version <= GramineVersion::V1_5).then(|| legacy_attributes_for(&m.manifest, version));
+    let mut s = header(version, &m.attrs, &m.manifest, legacy.as_ref());
+    s.push_str("Memory:\n");
+    for e in &m.map.events {
+        s.push_str(&memory_line(e));
+        s.push('\n');
+    }
+    s.push_str("Measurement:\n    ");
+    s.push_str(&hex::encode(m.mrenclave));
+    s.push('\n');
+    s
+}
+
 /// One memory map line as `print_area` formats it.
 pub fn memory_line(e: &AreaEvent) -> String {
     // print_area: TCS wins over REG when both bits are set.

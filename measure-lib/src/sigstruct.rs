@@ -36,7 +36,7 @@ use measure_core::attributes::{
     enclave_attributes,
 };
 use measure_core::profile::GramineVersion;
-use measure_core::sigstruct::{EXPONENT, KEY_BITS, KEY_SIZE, offset};
+use measure_core::sigstruct::{DateEncoding, EXPONENT, KEY_BITS, KEY_SIZE, SigstructError, offset};
 pub use measure_core::sigstruct::{SigDate, Sigstruct};
 use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey, EncodeRsaPrivateKey};
 use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
@@ -328,6 +328,18 @@ pub fn default_sigfile(manifest: &Path) -> PathBuf {
     }
 }
 
+/// Gramine's default signing key (`SGX_RSA_KEY_PATH`): `$XDG_CONFIG_HOME/gramine/enclave-key.pem`,
+/// or `~/.config/gramine/enclave-key.pem` when `XDG_CONFIG_HOME` is not set (as Python's
+/// `os.getenv('XDG_CONFIG_HOME', os.path.expanduser('~/.config'))`); `None` without either
+/// variable.
+pub fn default_key_path() -> Option<PathBuf> {
+    let config = match std::env::var_os("XDG_CONFIG_HOME") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(std::env::var_os("HOME")?).join(".config"),
+    };
+    Some(config.join("gramine").join("enclave-key.pem"))
+}
+
 /// Checks a key as Gramine's `load_private_key_from_pem_file` does: 3072 bits, exponent 3.
 pub fn check_key(key: &impl PublicKeyParts) -> Result<(), KeyError> {
     let bits = key.n().as_ref().bit_width_vartime() as usize;
@@ -551,6 +563,110 @@ pub fn sign(sig: &mut Sigstruct, key: &PrivateKey) -> Result<()> {
             reason: e.to_string(),
         })?;
     attach_signature(sig, key.as_public_key(), &signature)
+}
+
+/// Output format of [`view`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ViewFormat {
+    /// `Attributes:` and indented `key: value` lines.
+    Text,
+    /// `json.dump(..., indent=4)` (no final newline).
+    Json,
+    /// `tomli_w.dump`.
+    Toml,
+}
+
+/// What `gramine-sgx-sigstruct-view` prints for `sig` (`verbose` = `--verbose`). `version` is
+/// the Gramine version that wrote it (date encoding; v1.5's unpadded year).
+pub fn view(
+    sig: &Sigstruct,
+    format: ViewFormat,
+    verbose: bool,
+    version: GramineVersion,
+) -> Result<String, SigstructError> {
+    enum V {
+        S(String),
+        I(u64),
+        B(bool),
+    }
+    let date = sig.date(DateEncoding::for_version(version))?;
+    let date = if version == GramineVersion::V1_5 {
+        format!("{}-{:02}-{:02}", date.year, date.month, date.day)
+    } else {
+        date.to_string()
+    };
+    let mut fields = vec![
+        ("mr_signer", V::S(hex::encode(sig.mrsigner()))),
+        ("mr_enclave", V::S(hex::encode(sig.enclave_hash))),
+        ("isv_prod_id", V::I(sig.isv_prod_id.into())),
+        ("isv_svn", V::I(sig.isv_svn.into())),
+    ];
+    if verbose {
+        fields.extend([
+            (
+                "attribute_flags",
+                V::S(format!("{:#x}", sig.attribute_flags)),
+            ),
+            (
+                "attribute_xfrms",
+                V::S(format!("{:#x}", sig.attribute_xfrm)),
+            ),
+            ("misc_select", V::S(format!("{:#x}", sig.misc_select))),
+            (
+                "attribute_flags_mask",
+                V::S(format!("{:#x}", sig.attribute_flags_mask)),
+            ),
+            (
+                "attribute_xfrm_mask",
+                V::S(format!("{:#x}", sig.attribute_xfrm_mask)),
+            ),
+            ("misc_mask", V::S(format!("{:#x}", sig.misc_mask))),
+            ("date", V::S(date)),
+        ]);
+    }
+    fields.push(("debug_enclave", V::B(sig.is_debug())));
+
+    let mut out = String::new();
+    match format {
+        ViewFormat::Text => {
+            out.push_str("Attributes:\n");
+            for (k, v) in &fields {
+                let v = match v {
+                    V::S(s) => s.clone(),
+                    V::I(i) => i.to_string(),
+                    V::B(true) => "True".into(),
+                    V::B(false) => "False".into(),
+                };
+                out.push_str(&format!("    {k}: {v}\n"));
+            }
+        }
+        ViewFormat::Toml => {
+            // All strings here are hex digits, digits and dashes: no escaping needed.
+            for (k, v) in &fields {
+                let v = match v {
+                    V::S(s) => format!("\"{s}\""),
+                    V::I(i) => i.to_string(),
+                    V::B(b) => b.to_string(),
+                };
+                out.push_str(&format!("{k} = {v}\n"));
+            }
+        }
+        ViewFormat::Json => {
+            out.push_str("{\n");
+            let n = fields.len();
+            for (i, (k, v)) in fields.iter().enumerate() {
+                let v = match v {
+                    V::S(s) => format!("\"{s}\""),
+                    V::I(i) => i.to_string(),
+                    V::B(b) => b.to_string(),
+                };
+                let comma = if i + 1 < n { "," } else { "" };
+                out.push_str(&format!("    \"{k}\": {v}{comma}\n"));
+            }
+            out.push('}');
+        }
+    }
+    Ok(out)
 }
 
 /// The result of each check of [`verify`].

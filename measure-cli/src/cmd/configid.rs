@@ -38,8 +38,7 @@ pub struct ConfigidArgs {
 
 /// Runs the command.
 pub fn run(args: &ConfigidArgs) -> Result<()> {
-    let (_, list) = load(&args.entries, args.from, args.uri_prefix.as_deref())?;
-    let id = measure_core::configid::configid(&list)?;
+    let id = load(&args.entries, args.from, args.uri_prefix.as_deref())?.configid()?;
     if args.base64 {
         println!("{}", base64ct::Base64::encode_string(&id));
     } else {

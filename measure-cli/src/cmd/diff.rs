@@ -36,14 +36,17 @@ use sha2::{Digest, Sha256};
 
 use super::entries::load;
 use super::parse_version;
-use super::pipeline::{TomliW, parse_sha256_hex};
+use super::pipeline::{TomliW, parse_sha256_hex, stderr_warnings};
 use crate::cmd::entries::From;
 use measure_lib::attrs::layout_attrs;
+use measure_lib::error::chain;
 use measure_lib::fsutil;
 use measure_lib::hashing::FileHasher;
-use measure_lib::manifest::{self, DEFAULT_LIBOS, legacy, pypath};
+use measure_lib::manifest::{DEFAULT_LIBOS, pypath};
+use measure_lib::pipeline;
 use measure_lib::sigstruct::make_sigstruct;
-use measure_lib::toml::{self, Dialect, Table, Value};
+use measure_lib::toml::TomlError;
+use measure_lib::toml::{self, Table, Value};
 
 /// Checkpoints kept per pass: the hash state every `records / 4096` records.
 const CHECKPOINTS: usize = 4096;
@@ -358,7 +361,8 @@ fn load_bundle(args: &DiffArgs, o: &SideOpts<'_>, path: &Path, bytes: &[u8]) -> 
     }
     let (list_bytes, appended) = match o.entries {
         Some(p) => {
-            let (recs, list) = load(p, args.from, args.uri_prefix.as_deref())?;
+            let entries = load(p, args.from, args.uri_prefix.as_deref())?;
+            let (recs, list) = (entries.records, entries.list);
             let list_for_policy = EntryList::parse(&list)?;
             check_policy(&b, &list_for_policy, &Sha256::digest(&list).into()).map_err(|v| {
                 let uri = recs
@@ -423,12 +427,7 @@ fn load_bundle(args: &DiffArgs, o: &SideOpts<'_>, path: &Path, bytes: &[u8]) -> 
 
 /// Parses measured manifest bytes as the version reads them back.
 fn parse_as_read(bytes: &[u8], version: GramineVersion) -> Result<Table> {
-    if version <= GramineVersion::V1_3 {
-        let text = std::str::from_utf8(bytes).context("manifest is not valid UTF-8")?;
-        Ok(legacy::reread(text, version)?)
-    } else {
-        Ok(toml::parse(&toml::decode_text(bytes)?)?)
-    }
+    Ok(pipeline::read_final(bytes, version, &stderr_warnings())?)
 }
 
 /// Whether a manifest looks expanded: every trusted file a table with a `uri` (not a directory)
@@ -452,40 +451,31 @@ fn load_manifest(args: &DiffArgs, o: &SideOpts<'_>, path: &Path, bytes: Vec<u8>)
     refuse_entries(o, "a manifest")?;
     let version = o.gramine.unwrap_or(GramineVersion::LATEST);
     let ctx = || format!("{} {}", o.label, path.display());
-    let dialect = if version <= GramineVersion::V1_3 {
-        Dialect::Toml0102
-    } else {
-        match args.tomli_w {
-            TomliW::V1 => Dialect::TomliW1,
-            TomliW::V04 => Dialect::TomliW04,
-        }
-    };
     let given = parse_as_read(&bytes, version).with_context(ctx)?;
-    let opts = manifest::Options {
+    let opts = pipeline::Options {
         version,
+        tomli_w: args.tomli_w.into(),
         chroot: args.chroot.clone(),
         libos: args.libos.clone(),
         libos_sha256: args.libos_sha256.clone(),
+        warnings: stderr_warnings(),
     };
     let mut hasher = FileHasher::new(None)?;
     let mut notes = vec![];
-    let (kind, measured_bytes, table, reading) = match manifest::expand(&bytes, &opts, &mut hasher)
-    {
-        Ok(exp) => {
-            let out = toml::try_emit(&exp.manifest, dialect).with_context(ctx)?;
-            let measured = if version <= GramineVersion::V1_3 {
-                legacy::reread(&out, version).with_context(ctx)?
-            } else {
-                exp.manifest
-            };
-            if out.as_bytes() == bytes.as_slice() {
+    let (kind, measured_bytes, table, reading) = match pipeline::run(&bytes, &opts, &mut hasher) {
+        Ok(fin) => {
+            // The pipeline adds or changes nothing when its expanded manifest is the input as the
+            // version's reader parses it (before the constructor's defaults).
+            let unchanged =
+                pipeline::parse_source(&bytes, version).is_ok_and(|source| source == fin.expanded);
+            if fin.text.as_bytes() == bytes.as_slice() {
                 (
                         InputKind::FinalManifest,
                         bytes,
                         given,
                         "final manifest: the manifest pipeline writes it back byte for byte; measured as given".to_string(),
                     )
-            } else if measured == given {
+            } else if unchanged {
                 (
                         InputKind::FinalManifest,
                         bytes,
@@ -493,6 +483,7 @@ fn load_manifest(args: &DiffArgs, o: &SideOpts<'_>, path: &Path, bytes: Vec<u8>)
                         "final manifest: the manifest pipeline would add or change no value (it is written differently than this tomli_w writes); measured as given, byte for byte".to_string(),
                     )
             } else {
+                let (out, measured) = fin.into_measured().with_context(ctx)?;
                 let n = out.len();
                 (
                     InputKind::SourceManifest,
@@ -504,10 +495,14 @@ fn load_manifest(args: &DiffArgs, o: &SideOpts<'_>, path: &Path, bytes: Vec<u8>)
                 )
             }
         }
+        Err(e @ measure_lib::Error::Toml(TomlError::Unwritable { .. })) => {
+            return Err(anyhow::Error::new(e).context(ctx()));
+        }
         Err(e) if looks_final(&given) => {
             notes.push(format!(
-                    "the manifest pipeline fails on {} ({e:#}); every trusted file already has a hash, so it is read as a final manifest",
-                    o.label
+                    "the manifest pipeline fails on {} ({}); every trusted file already has a hash, so it is read as a final manifest",
+                    o.label,
+                    chain(&e)
                 ));
             (
                 InputKind::FinalManifest,

@@ -112,12 +112,10 @@ pub fn load(
     path: &std::path::Path,
     from: Option<From>,
     uri_prefix: Option<&str>,
-) -> Result<(Vec<entries::EntryRec>, Vec<u8>)> {
+) -> Result<entries::Entries> {
     let input = read_input(path)?;
-    let recs = entries::parse(&input, from.map(Into::into), uri_prefix)
-        .with_context(|| format!("entries {}", path.display()))?;
-    let list = entries::to_list(&recs);
-    Ok((recs, list))
+    entries::Entries::parse(&input, from.map(Into::into), uri_prefix)
+        .with_context(|| format!("entries {}", path.display()))
 }
 
 /// Runs the command.

@@ -6,7 +6,7 @@ use anyhow::Result;
 use clap::Args;
 
 use super::pipeline::PipelineArgs;
-use measure_lib::{fsutil, manifest, toml};
+use measure_lib::{fsutil, pipeline};
 
 /// Write the final manifest (.manifest.sgx) exactly as gramine-sgx-sign would: defaults,
 /// trusted files expanded and hashed, written by tomli_w.
@@ -31,12 +31,11 @@ pub struct ExpandArgs {
 /// Runs the command.
 pub fn run(args: &ExpandArgs) -> Result<()> {
     let opts = args.pipeline.options()?;
-    let dialect = args.pipeline.dialect()?;
+    opts.dialect()?;
     let input = fsutil::read(&args.manifest, "manifest")?;
     let mut hasher = crate::progress::file_hasher(args.pipeline.hash_cache.as_deref(), args.quiet)?;
-    let expanded = manifest::expand(&input, &opts, &mut hasher)?;
-    let out = toml::try_emit(&expanded.manifest, dialect)?;
-    fsutil::write_atomic(&args.output, out.as_bytes())?;
+    let expanded = pipeline::run(&input, &opts, &mut hasher)?;
+    fsutil::write_atomic(&args.output, expanded.text.as_bytes())?;
     hasher.save_cache()?;
     if !args.quiet {
         eprintln!(

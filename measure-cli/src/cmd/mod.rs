@@ -19,8 +19,6 @@ pub mod verify;
 
 use measure_core::profile::GramineVersion;
 
-pub use measure_lib::measure::{Measured, measure_manifest, measure_parsed};
-
 /// Parses `--gramine`.
 pub fn parse_version(s: &str) -> Result<GramineVersion, String> {
     GramineVersion::parse(s).ok_or_else(|| {

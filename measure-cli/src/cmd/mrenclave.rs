@@ -8,9 +8,12 @@ use clap::Args;
 use measure_core::profile::GramineVersion;
 use serde_json::json;
 
-use super::{Measured, measure_manifest, parse_version};
+use super::parse_version;
+use super::pipeline::stderr_warnings;
 use measure_lib::fsutil;
-use measure_lib::report::{self, memory_line};
+use measure_lib::measure::{Measured, measure_parsed};
+use measure_lib::pipeline::read_final;
+use measure_lib::report::verbose_report;
 
 /// Compute MRENCLAVE from a final manifest (.manifest.sgx) and libpal.so, as gramine-sgx-sign does.
 ///
@@ -46,8 +49,10 @@ pub struct MrenclaveArgs {
 pub fn run(args: &MrenclaveArgs) -> Result<()> {
     let manifest = fsutil::read(&args.manifest, "manifest")?;
     let libpal = fsutil::read(&args.libpal, "libpal")?;
-    let m = measure_manifest(
+    let table = read_final(&manifest, args.gramine, &stderr_warnings())?;
+    let m = measure_parsed(
         &manifest,
+        table,
         &libpal,
         &args.libpal.display().to_string(),
         args.gramine,
@@ -73,22 +78,6 @@ pub fn run(args: &MrenclaveArgs) -> Result<()> {
     };
     std::io::stdout().lock().write_all(out.as_bytes())?;
     Ok(())
-}
-
-/// gramine-sgx-sign's verbose report for a measured manifest.
-pub fn verbose_report(version: GramineVersion, m: &Measured) -> String {
-    let legacy = (version <= GramineVersion::V1_5)
-        .then(|| report::legacy_attributes_for(&m.manifest, version));
-    let mut s = report::header(version, &m.attrs, &m.manifest, legacy.as_ref());
-    s.push_str("Memory:\n");
-    for e in &m.map.events {
-        s.push_str(&memory_line(e));
-        s.push('\n');
-    }
-    s.push_str("Measurement:\n    ");
-    s.push_str(&hex::encode(m.mrenclave));
-    s.push('\n');
-    s
 }
 
 /// The `--json` document.

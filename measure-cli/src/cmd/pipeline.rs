@@ -8,7 +8,8 @@ use clap::{Args, ValueEnum};
 use measure_core::profile::GramineVersion;
 
 use super::parse_version;
-use measure_lib::manifest::{self, DEFAULT_LIBOS};
+use measure_lib::manifest::DEFAULT_LIBOS;
+use measure_lib::pipeline::{Options, Warnings};
 use measure_lib::toml::{self, Dialect};
 
 /// The TOML writer Gramine's Python tools use (`--tomli-w`).
@@ -59,27 +60,39 @@ pub struct PipelineArgs {
 }
 
 impl PipelineArgs {
-    /// The pipeline options.
-    pub fn options(&self) -> Result<manifest::Options> {
+    /// The pipeline options; Gramine's warnings go to standard error.
+    pub fn options(&self) -> Result<Options> {
         if let Some(c) = &self.chroot
             && !c.is_dir()
         {
             bail!("--chroot {}: not a directory", c.display());
         }
-        Ok(manifest::Options {
+        Ok(Options {
             version: self.gramine,
+            tomli_w: self.tomli_w.into(),
             chroot: self.chroot.clone(),
             libos: self.libos.clone(),
             libos_sha256: self.libos_sha256.clone(),
+            warnings: stderr_warnings(),
         })
     }
 
     /// The writer dialect (`measure_lib::toml::writer_dialect`).
     pub fn dialect(&self) -> Result<Dialect> {
-        let tomli_w = match self.tomli_w {
+        Ok(toml::writer_dialect(self.gramine, self.tomli_w.into())?)
+    }
+}
+
+impl From<TomliW> for toml::TomliW {
+    fn from(t: TomliW) -> Self {
+        match t {
             TomliW::V1 => toml::TomliW::V1,
             TomliW::V04 => toml::TomliW::V04,
-        };
-        Ok(toml::writer_dialect(self.gramine, tomli_w)?)
+        }
     }
+}
+
+/// Gramine's warnings, printed on standard error as `gramine-sgx-sign` prints them.
+pub fn stderr_warnings() -> Warnings {
+    Warnings::new(|w| eprintln!("{w}"))
 }

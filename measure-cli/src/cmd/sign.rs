@@ -5,28 +5,18 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
-use measure_core::profile::GramineVersion;
 use sha2::{Digest, Sha256};
 
-use super::measure_parsed;
-use super::mrenclave::verbose_report;
 use super::pipeline::PipelineArgs;
-use measure_lib::sigstruct::{default_sigfile, load_private_key, make_sigstruct, parse_date, sign};
-use measure_lib::{fsutil, manifest, toml};
+use measure_lib::fsutil;
+use measure_lib::pipeline::depfile;
+use measure_lib::report::verbose_report;
+use measure_lib::signer::Signer;
+use measure_lib::sigstruct::{default_key_path, default_sigfile, load_private_key, parse_date};
 use rsa::PrivateKey;
 
 /// Gramine's default PAL (Debian/Ubuntu packages).
 pub const DEFAULT_LIBPAL: &str = "/usr/lib/x86_64-linux-gnu/gramine/sgx/libpal.so";
-
-/// Gramine's default signing key: `$XDG_CONFIG_HOME/gramine/enclave-key.pem`, or
-/// `~/.config/gramine/enclave-key.pem`.
-pub fn default_key() -> PathBuf {
-    let config = std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
-        .unwrap_or_else(|| PathBuf::from(".config"));
-    config.join("gramine").join("enclave-key.pem")
-}
 
 /// Sign an enclave as gramine-sgx-sign does: write the .manifest.sgx and the .sig (SIGSTRUCT),
 /// byte-identical to Gramine's for the same inputs, key and date.
@@ -88,7 +78,11 @@ fn load_key(args: &SignArgs) -> Result<Option<(PrivateKey, PathBuf)>> {
     if args.signing_data.is_some() {
         return Ok(None);
     }
-    let path = args.key.clone().unwrap_or_else(default_key);
+    let path = args
+        .key
+        .clone()
+        .or_else(default_key_path)
+        .unwrap_or_else(|| PathBuf::from(".config/gramine/enclave-key.pem"));
     if !path.exists() {
         bail!(
             "signing key {} not found (give one with -k, create one with `sgx-measure gen-key`, or use --signing-data for two-step signing)",
@@ -110,11 +104,10 @@ fn joined<T>(job: std::thread::ScopedJoinHandle<'_, Result<T>>, what: &str) -> R
 /// Runs the command. Nothing is written unless everything succeeds.
 ///
 /// Two cores share the work: the key is read and checked while the manifest is expanded, and
-/// the final manifest is written to its temporary file while it is measured and signed.
+/// the final manifest is written to its temporary file while it is measured.
 pub fn run(args: &SignArgs) -> Result<()> {
     let opts = args.pipeline.options()?;
-    let dialect = args.pipeline.dialect()?;
-    let version = opts.version;
+    opts.dialect()?;
     let date = parse_date(&args.date)?;
     std::thread::scope(|scope| {
         // Started on another thread when the system gives one, read in place otherwise.
@@ -123,64 +116,49 @@ pub fn run(args: &SignArgs) -> Result<()> {
             .ok();
         let prepared = (|| -> Result<_> {
             let input = fsutil::read(&args.manifest, "manifest")?;
-            let libpal = fsutil::read(&args.libpal, "libpal")?;
+            let signer = Signer::with_options(opts.clone())
+                .libpal_file(&args.libpal)?
+                .date(date);
             let mut hasher =
                 crate::progress::file_hasher(args.pipeline.hash_cache.as_deref(), args.quiet)?;
-            let manifest::Expanded {
-                manifest: expanded_table,
-                deps,
-                ..
-            } = manifest::expand(&input, &opts, &mut hasher)?;
-            let out = toml::try_emit(&expanded_table, dialect)?;
-            let out = std::sync::Arc::new(out);
+            let fin = signer.expand(&input, &mut hasher)?;
+            let text = std::sync::Arc::new(fin.text.clone());
             let staged_manifest = std::thread::Builder::new()
                 .spawn_scoped(scope, {
-                    let out = std::sync::Arc::clone(&out);
-                    move || Ok(fsutil::stage(&args.output, out.as_bytes())?)
+                    let text = std::sync::Arc::clone(&text);
+                    move || Ok(fsutil::stage(&args.output, text.as_bytes())?)
                 })
                 .ok();
-            // gramine-sgx-sign re-reads the file it wrote. tomli_w's output parses back to the
-            // same table (tests check this fixed point on every vector), so measure without
-            // parsing again; toml 0.10.2's does not always (v1.0 to v1.3), so read it back as
-            // those versions do.
-            let measured_table = if version <= GramineVersion::V1_3 {
-                manifest::legacy::reread(&out, version)?
-            } else {
-                expanded_table
-            };
-            let measured = measure_parsed(
-                out.as_bytes(),
-                measured_table,
-                &libpal,
-                &args.libpal.display().to_string(),
-                version,
-            )?;
-            let sig = make_sigstruct(&measured.manifest, measured.mrenclave, version, date)?;
-            Ok((measured, sig, deps, hasher, out, staged_manifest))
+            let unsigned = signer.measure(fin)?;
+            Ok((unsigned, hasher, text, staged_manifest))
         })();
         // A bad key is reported first, whatever else failed (it used to be read first).
         let key = match key_job {
             Some(job) => joined(job, "reading the signing key")?,
             None => load_key(args)?,
         };
-        let (measured, mut sig, deps, hasher, out, staged_manifest) = prepared?;
+        let (unsigned, hasher, text, staged_manifest) = prepared?;
 
+        let version = opts.version;
         let mut report = if args.quiet {
             String::new()
         } else {
-            verbose_report(version, &measured)
+            verbose_report(version, &unsigned.measured)
         };
-        let sig_output = match (&key, &args.signing_data) {
+        let (deps, sig_output) = match (&key, &args.signing_data) {
             (Some((key, _)), _) => {
-                sign(&mut sig, key)?;
+                let signed = unsigned.sign(key)?;
                 let path = args
                     .sigfile
                     .clone()
                     .unwrap_or_else(|| default_sigfile(&args.manifest));
-                Some((path, sig.to_bytes().to_vec()))
+                (
+                    signed.deps,
+                    Some((path, signed.sigstruct.to_bytes().to_vec())),
+                )
             }
             (None, Some(path)) => {
-                let data = sig.signing_data();
+                let data = unsigned.signing_data();
                 if !args.quiet {
                     report.push_str(&format!(
                         "Signing data written to {}; sign its SHA-256 with the enclave key:\n    {}\n",
@@ -188,27 +166,27 @@ pub fn run(args: &SignArgs) -> Result<()> {
                         hex::encode(Sha256::digest(data))
                     ));
                 }
-                Some((path.clone(), data.to_vec()))
+                (unsigned.deps, Some((path.clone(), data.to_vec())))
             }
-            (None, None) => None,
+            (None, None) => (unsigned.deps, None),
         };
 
         // Every output is staged before any is put in place.
         let mut staged = vec![match staged_manifest {
             Some(job) => joined(job, "writing the manifest")?,
-            None => fsutil::stage(&args.output, out.as_bytes())?,
+            None => fsutil::stage(&args.output, text.as_bytes())?,
         }];
         if let Some((path, bytes)) = &sig_output {
             staged.push(fsutil::stage(path, bytes)?);
         }
-        if let Some(depfile) = &args.depfile {
+        if let Some(depfile_path) = &args.depfile {
             let mut deps = deps;
             deps.push(args.libpal.clone());
             if let Some((_, key_path)) = &key {
                 deps.push(key_path.clone());
             }
             staged.push(
-                fsutil::stage(depfile, manifest::depfile(&args.output, &deps).as_bytes())
+                fsutil::stage(depfile_path, depfile(&args.output, &deps).as_bytes())
                     .context("writing the depfile")?,
             );
         }

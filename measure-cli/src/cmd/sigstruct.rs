@@ -8,9 +8,12 @@ use clap::{Args, Subcommand};
 use measure_core::profile::GramineVersion;
 use measure_core::sigstruct::{DateEncoding, SIGNING_DATA_SIZE, Sigstruct};
 
-use super::{measure_manifest, parse_version};
+use super::parse_version;
 use measure_lib::fsutil;
-use measure_lib::sigstruct::{attach_signature, load_public_key, make_sigstruct, verify};
+use measure_lib::measure::measure_manifest;
+use measure_lib::sigstruct::{
+    ViewFormat, attach_signature, load_public_key, make_sigstruct, verify, view,
+};
 
 /// Show, verify or assemble SIGSTRUCT (.sig) files.
 #[derive(Args, Debug)]
@@ -122,110 +125,6 @@ pub fn run(args: &SigstructArgs) -> Result<()> {
 fn read_sigstruct(path: &std::path::Path) -> Result<Sigstruct> {
     let bytes = fsutil::read(path, "SIGSTRUCT")?;
     Sigstruct::parse(&bytes).with_context(|| format!("{}", path.display()))
-}
-
-/// Output format of [`view`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ViewFormat {
-    /// `Attributes:` and indented `key: value` lines.
-    Text,
-    /// `json.dump(..., indent=4)` (no final newline).
-    Json,
-    /// `tomli_w.dump`.
-    Toml,
-}
-
-/// What `gramine-sgx-sigstruct-view` prints for `sig` (`verbose` = `--verbose`). `version` is
-/// the Gramine version that wrote it (date encoding; v1.5's unpadded year).
-pub fn view(
-    sig: &Sigstruct,
-    format: ViewFormat,
-    verbose: bool,
-    version: GramineVersion,
-) -> Result<String> {
-    enum V {
-        S(String),
-        I(u64),
-        B(bool),
-    }
-    let date = sig.date(DateEncoding::for_version(version))?;
-    let date = if version == GramineVersion::V1_5 {
-        format!("{}-{:02}-{:02}", date.year, date.month, date.day)
-    } else {
-        date.to_string()
-    };
-    let mut fields = vec![
-        ("mr_signer", V::S(hex::encode(sig.mrsigner()))),
-        ("mr_enclave", V::S(hex::encode(sig.enclave_hash))),
-        ("isv_prod_id", V::I(sig.isv_prod_id.into())),
-        ("isv_svn", V::I(sig.isv_svn.into())),
-    ];
-    if verbose {
-        fields.extend([
-            (
-                "attribute_flags",
-                V::S(format!("{:#x}", sig.attribute_flags)),
-            ),
-            (
-                "attribute_xfrms",
-                V::S(format!("{:#x}", sig.attribute_xfrm)),
-            ),
-            ("misc_select", V::S(format!("{:#x}", sig.misc_select))),
-            (
-                "attribute_flags_mask",
-                V::S(format!("{:#x}", sig.attribute_flags_mask)),
-            ),
-            (
-                "attribute_xfrm_mask",
-                V::S(format!("{:#x}", sig.attribute_xfrm_mask)),
-            ),
-            ("misc_mask", V::S(format!("{:#x}", sig.misc_mask))),
-            ("date", V::S(date)),
-        ]);
-    }
-    fields.push(("debug_enclave", V::B(sig.is_debug())));
-
-    let mut out = String::new();
-    match format {
-        ViewFormat::Text => {
-            out.push_str("Attributes:\n");
-            for (k, v) in &fields {
-                let v = match v {
-                    V::S(s) => s.clone(),
-                    V::I(i) => i.to_string(),
-                    V::B(true) => "True".into(),
-                    V::B(false) => "False".into(),
-                };
-                out.push_str(&format!("    {k}: {v}\n"));
-            }
-        }
-        ViewFormat::Toml => {
-            // All strings here are hex digits, digits and dashes: no escaping needed.
-            for (k, v) in &fields {
-                let v = match v {
-                    V::S(s) => format!("\"{s}\""),
-                    V::I(i) => i.to_string(),
-                    V::B(b) => b.to_string(),
-                };
-                out.push_str(&format!("{k} = {v}\n"));
-            }
-        }
-        ViewFormat::Json => {
-            out.push_str("{\n");
-            let n = fields.len();
-            for (i, (k, v)) in fields.iter().enumerate() {
-                let v = match v {
-                    V::S(s) => format!("\"{s}\""),
-                    V::I(i) => i.to_string(),
-                    V::B(b) => b.to_string(),
-                };
-                let comma = if i + 1 < n { "," } else { "" };
-                out.push_str(&format!("    \"{k}\": {v}{comma}\n"));
-            }
-            out.push('}');
-        }
-    }
-    Ok(out)
 }
 
 fn run_view(args: &ViewArgs) -> Result<()> {

@@ -21,9 +21,10 @@ use std::path::{Path, PathBuf};
 use measure_core::profile::GramineVersion;
 
 use super::trusted::{Outcome, is_dir, is_file, readable, rglob_sorted};
-use super::{Expanded, ManifestError, Options, pypath};
+use super::{Expanded, ManifestError, Options, TRUSTED_FILES_DOC, pypath};
 use crate::error::{Error, Result};
 use crate::hashing::FileHasher;
+use crate::pipeline::Warnings;
 use crate::toml::{self, Dialect, Table, Value};
 
 /// The error as Gramine v1.0 to v1.3 report it, with the Python exception's name.
@@ -63,7 +64,7 @@ fn unhashed(uri: Value) -> Value {
 
 /// The `Manifest` constructor of v1.0 to v1.3 (after `toml.loads`): defaults in that version's
 /// order and `sgx.trusted_files` turned into a list of tables with a `uri`.
-pub fn construct(manifest: &mut Table, version: GramineVersion) -> Result<()> {
+pub fn construct(manifest: &mut Table, version: GramineVersion, warnings: &Warnings) -> Result<()> {
     use GramineVersion::*;
     let sgx = setdefault_table(manifest, "sgx")?;
     sgx.setdefault("trusted_files", Value::Array(Vec::new()));
@@ -96,9 +97,9 @@ pub fn construct(manifest: &mut Table, version: GramineVersion) -> Result<()> {
     let list = match sgx.get("trusted_files") {
         Some(Value::Array(items)) => items.clone(),
         Some(Value::Table(t)) if old_syntax => {
-            eprintln!(
-                "This trusted files syntax is deprecated, please move to the new one: https://gramine.readthedocs.io/en/latest/manifest-syntax.html#trusted-files"
-            );
+            warnings.warn(&format!(
+                "This trusted files syntax is deprecated, please move to the new one: {TRUSTED_FILES_DOC}"
+            ));
             let mut out = Vec::new();
             for (_, tf) in t.iter() {
                 match tf {
@@ -364,7 +365,7 @@ pub fn expand(manifest_bytes: &[u8], opts: &Options, hasher: &mut FileHasher) ->
     }
     let text = toml::decode_text(manifest_bytes)?;
     let mut manifest = toml::parse_for(&text, Dialect::Toml0102)?;
-    construct(&mut manifest, opts.version)?;
+    construct(&mut manifest, opts.version, &opts.warnings)?;
     let outcome = expand_trusted(&mut manifest, opts.version, hasher)?;
     Ok(Expanded {
         manifest,
@@ -375,8 +376,8 @@ pub fn expand(manifest_bytes: &[u8], opts: &Options, hasher: &mut FileHasher) ->
 
 /// What v1.0 to v1.3 measure: the written `.manifest.sgx` read back with `toml.loads` (no
 /// newline translation) and the `Manifest` constructor.
-pub fn reread(text: &str, version: GramineVersion) -> Result<Table> {
+pub fn reread(text: &str, version: GramineVersion, warnings: &Warnings) -> Result<Table> {
     let mut manifest = toml::parse_for(text, Dialect::Toml0102)?;
-    construct(&mut manifest, version)?;
+    construct(&mut manifest, version, warnings)?;
     Ok(manifest)
 }

@@ -8,7 +8,7 @@ pub mod legacy;
 pub mod pypath;
 pub mod trusted;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use measure_core::profile::GramineVersion;
 
@@ -22,18 +22,7 @@ use crate::toml::{self, Table, Value};
 /// Ubuntu packages' `PKGLIBDIR`).
 pub const DEFAULT_LIBOS: &str = "/usr/lib/x86_64-linux-gnu/gramine/libsysdb.so";
 
-/// Options of the manifest pipeline.
-#[derive(Clone, Debug)]
-pub struct Options {
-    /// Gramine version whose rules apply.
-    pub version: GramineVersion,
-    /// `--chroot`.
-    pub chroot: Option<PathBuf>,
-    /// `--libos`: the LibOS whose path becomes the default `loader.entrypoint.uri`.
-    pub libos: PathBuf,
-    /// `--libos-sha256`: the LibOS's hash, for machines that do not have the file.
-    pub libos_sha256: Option<String>,
-}
+pub use crate::pipeline::Options;
 
 fn table_entry<'a>(t: &'a mut Table, key: &str, what: &str) -> Result<&'a mut Table> {
     match t.setdefault(key, Value::Table(Table::new())) {
@@ -60,7 +49,7 @@ pub fn apply_defaults(manifest: &mut Table, opts: &Options, hasher: &mut FileHas
     use GramineVersion::*;
     let v = opts.version;
     if v <= V1_3 {
-        return legacy::construct(manifest, v);
+        return legacy::construct(manifest, v, &opts.warnings);
     }
     let sgx = table_entry(manifest, "sgx", "sgx")?;
     sgx.setdefault("trusted_files", Value::Array(Vec::new()));
@@ -201,8 +190,8 @@ fn set_loader_entrypoint(
         && let Value::String(uri) = ep
     {
         // v1.8 still accepts the deprecated `loader.entrypoint = "file:..."` (with a warning).
-        eprintln!(
-            "WARNING: `loader.entrypoint = \"file:...\"` manifest syntax is deprecated, please switch to `loader.entrypoint.uri = \"file:...\"`"
+        opts.warnings.warn(
+            "WARNING: `loader.entrypoint = \"file:...\"` manifest syntax is deprecated, please switch to `loader.entrypoint.uri = \"file:...\"`",
         );
         let mut t = Table::new();
         t.insert("uri", Value::String(std::mem::take(uri)));
@@ -286,14 +275,4 @@ pub fn expand(manifest_bytes: &[u8], opts: &Options, hasher: &mut FileHasher) ->
         deps: outcome.deps,
         hashed_here: outcome.hashed_here,
     })
-}
-
-/// The Gramine depfile (`--depfile`): `OUTPUT:` then one dependency per continued line.
-pub fn depfile(output: &Path, deps: &[PathBuf]) -> String {
-    let mut s = format!("{}:", output.display());
-    for d in deps {
-        s.push_str(&format!(" \\\n\t{}", d.display()));
-    }
-    s.push('\n');
-    s
 }

@@ -1,0 +1,212 @@
+//! The verifier's MRENCLAVE for a base bundle plus a data owner's entries: the bundle's append
+//! policy enforced (`measure_core::append`), or, for reproducing what Gramine itself computes,
+//! Gramine's own semantics with no policy at all ([`Policy::UnsafeGramineSemantics`]).
+//!
+//! ```no_run
+//! use measure_lib::append::{Policy, append};
+//! use measure_lib::entries::Entries;
+//! use measure_core::bundle::Bundle;
+//!
+//! let bytes = std::fs::read("base.bundle").expect("bundle");
+//! let bundle = Bundle::parse(&bytes)?;
+//! let entries = Entries::load("owner1.toml".as_ref(), None, None)?;
+//! let out = append(&bundle, &entries, Policy::Enforce, false)?;
+//! println!("mrenclave {}", hex::encode(out.mrenclave));
+//! # Ok::<(), measure_lib::Error>(())
+//! ```
+
+use indexmap::IndexMap;
+use measure_core::append::{AppendedManifest, check_policy, mrenclave_unchecked};
+use measure_core::bundle::{self, Bundle};
+use measure_core::engine::{self, SliceSource};
+use measure_core::measure::MeasurementHasher;
+use measure_core::profile::GramineVersion;
+use sha2::{Digest, Sha256};
+
+use crate::bundle::entry_value;
+use crate::entries::Entries;
+use crate::error::{Error, Result};
+use crate::manifest::{ManifestError, pypath};
+use crate::toml::{self, Dialect, Value};
+
+/// What is enforced on appended entries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Policy {
+    /// The bundle's append policy: entries only under its allowed prefixes, no URI of the base,
+    /// no duplicate (see `measure_core::append`).
+    Enforce,
+    /// UNSAFE: no policy, Gramine's own semantics (duplicates dropped, an appended hash silently
+    /// replacing a base entry that had none). For reproducing what Gramine computes, never for
+    /// deciding whether to trust an enclave.
+    UnsafeGramineSemantics,
+}
+
+/// The result of an append.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Appended {
+    /// MRENCLAVE of the base enclave with the entries appended.
+    pub mrenclave: [u8; 32],
+    /// The final manifest (the `.manifest.sgx` `gramine-sgx-sign` would write), when asked for.
+    pub manifest: Option<Vec<u8>>,
+}
+
+/// MRENCLAVE of `bundle` with `entries` appended under `policy`; with `render_manifest`, also
+/// the final manifest's bytes.
+pub fn append(
+    bundle: &Bundle<'_>,
+    entries: &Entries,
+    policy: Policy,
+    render_manifest: bool,
+) -> Result<Appended> {
+    let list = entries.entry_list()?;
+    match policy {
+        Policy::UnsafeGramineSemantics => {
+            let bytes = unsafe_gramine_semantics(bundle, entries)?;
+            let mrenclave = measure_rendered(bundle, &bytes)?;
+            Ok(Appended {
+                mrenclave,
+                manifest: render_manifest.then_some(bytes),
+            })
+        }
+        Policy::Enforce => {
+            check_policy(bundle, &list, &Sha256::digest(&entries.list).into())
+                .map_err(|v| entries.policy_error(v))?;
+            let mrenclave = mrenclave_unchecked(bundle, list)?;
+            let manifest = render_manifest.then(|| {
+                let mut v = Vec::new();
+                AppendedManifest::new(bundle, list).render(&mut |c| v.extend_from_slice(c));
+                v
+            });
+            Ok(Appended {
+                mrenclave,
+                manifest,
+            })
+        }
+    }
+}
+
+/// The base manifest as the bundle stores it.
+fn base_manifest(b: &Bundle<'_>) -> Vec<u8> {
+    match (b.empty_manifest, b.inline_form) {
+        (Some(m), _) => m.to_vec(),
+        (None, Some(f)) => [f.prefix, f.suffix].concat(),
+        (None, None) => [b.sections_form.prefix, b.sections_form.suffix].concat(),
+    }
+}
+
+/// Gramine's processing of `base + entries` without any policy: the base manifest re-read from
+/// the bundle, its trusted-file list merged as the bundle's Gramine version merges duplicates,
+/// written by the bundle's TOML writer.
+fn unsafe_gramine_semantics(b: &Bundle<'_>, entries: &Entries) -> Result<Vec<u8>> {
+    let base_bytes = base_manifest(b);
+    let dialect = match b.dialect {
+        bundle::Dialect::TomliW04 => Dialect::TomliW04,
+        bundle::Dialect::TomliW1 => Dialect::TomliW1,
+        bundle::Dialect::Toml0102 => Dialect::Toml0102,
+    };
+    let mut table = toml::parse_for(&toml::decode_text(&base_bytes)?, dialect)?;
+    let Some(base) = b.base_entries() else {
+        return Err(Error::Invalid(
+            "the bundle has no base entries section".into(),
+        ));
+    };
+    let base: Vec<(String, String, bool)> = base
+        .map(|e| {
+            (
+                String::from_utf8_lossy(e.uri).into_owned(),
+                String::from_utf8_lossy(e.sha256).into_owned(),
+                e.hashed_by_bundle,
+            )
+        })
+        .collect();
+    let version = b.params.version;
+    // URI -> (hash known before hashing?, the hash written in the end).
+    let mut files: IndexMap<String, (bool, String)> = IndexMap::new();
+    let key = |uri: &str| -> String {
+        if version >= GramineVersion::V1_6 {
+            uri.to_string()
+        } else {
+            pypath::normalize(uri.strip_prefix("file:").unwrap_or(uri))
+        }
+    };
+    let all = base
+        .iter()
+        .map(|(u, s, computed)| (u.as_str(), s.as_str(), !computed))
+        .chain(
+            entries
+                .records
+                .iter()
+                .map(|r| (r.uri.as_str(), r.sha256.as_str(), true)),
+        );
+    if version <= GramineVersion::V1_3 {
+        // v1.0 to v1.3 keep every entry, duplicates included; an empty hash would make them hash
+        // the file, which a verifier cannot do.
+        let mut list = Vec::new();
+        for (uri, sha, _) in all {
+            if sha.is_empty() {
+                return Err(Error::Invalid(format!(
+                    "entry {} has an empty sha256",
+                    pypath::repr_str(uri)
+                )));
+            }
+            list.push(entry_value(uri, sha));
+        }
+        if let Some(Value::Table(sgx)) = table.get_mut("sgx") {
+            sgx.insert("trusted_files", Value::Array(list));
+        }
+        return Ok(toml::try_emit(&table, dialect)?.into_bytes());
+    }
+    for (uri, sha, has_hash) in all {
+        let k = key(uri);
+        match files.get(&k) {
+            None => {
+                files.insert(k, (has_hash, sha.to_string()));
+            }
+            // v1.6+: a second hash for a URI must equal the first; an entry without a hash
+            // (hashed only when the bundle was made) is replaced in place by a later one.
+            Some((true, old_sha)) if version >= GramineVersion::V1_6 => {
+                if has_hash && old_sha != sha {
+                    return Err(ManifestError::ConflictingHashes {
+                        uri: pypath::repr_str(uri),
+                        first: old_sha.clone(),
+                        second: sha.to_string(),
+                    }
+                    .into());
+                }
+            }
+            Some((false, _)) if version >= GramineVersion::V1_6 => {
+                files.insert(k, (has_hash, sha.to_string()));
+            }
+            Some(_) => {} // v1.4/v1.5: the first entry for a path wins
+        }
+    }
+    let list: Vec<Value> = files
+        .into_iter()
+        .map(|(k, (_, sha))| {
+            let uri = if version >= GramineVersion::V1_6 {
+                k
+            } else {
+                format!("file:{k}")
+            };
+            entry_value(&uri, &sha)
+        })
+        .collect();
+    if let Some(Value::Table(sgx)) = table.get_mut("sgx") {
+        sgx.insert("trusted_files", Value::Array(list));
+    }
+    Ok(toml::try_emit(&table, dialect)?.into_bytes())
+}
+
+/// MRENCLAVE of a fully rendered manifest with the bundle's layout and PAL.
+fn measure_rendered(b: &Bundle<'_>, bytes: &[u8]) -> Result<[u8; 32]> {
+    let layout = engine::layout_for(b.params, bytes.len() as u64, &b.pal)?;
+    let mut hasher = MeasurementHasher::new();
+    engine::measure(
+        &layout,
+        &mut SliceSource::new(bytes),
+        &b.pal,
+        &mut hasher,
+        &mut (),
+    )?;
+    Ok(hasher.finish())
+}

@@ -1,0 +1,208 @@
+//! Gramine's manifest pipeline in one call: what `gramine-sgx-sign` does between reading the
+//! `.manifest` and measuring the `.manifest.sgx` it wrote. `sign`, `expand`, `bundle`, `diff` and
+//! the [`Signer`](crate::signer::Signer) all go through [`run`].
+//!
+//! 1. read the manifest as the version reads it (tomli, or toml 0.10.2 for v1.0 to v1.3);
+//! 2. the `Manifest` constructor: the version's defaults, in its order;
+//! 3. `expand_all_trusted_files`: directories expanded, duplicates resolved, missing hashes
+//!    computed;
+//! 4. write the final manifest with the version's TOML writer (tomli_w 1.x or 0.4, or toml
+//!    0.10.2);
+//! 5. what is measured: the written bytes, and the table Gramine reads back from them (v1.0 to
+//!    v1.3 re-read the file they wrote with `toml.loads`; tomli_w's output reads back to the table
+//!    it was written from, so later versions measure that table).
+//!
+//! ```
+//! use measure_lib::pipeline::{self, Options};
+//! use measure_lib::hashing::FileHasher;
+//! use measure_core::GramineVersion;
+//!
+//! let source = b"[sgx]\nenclave_size = \"64M\"\n\n[loader.entrypoint]\nuri = \"file:libsysdb.so\"\nsha256 = \"00\"\n";
+//! let opts = Options::new(GramineVersion::V1_9);
+//! let out = pipeline::run(source, &opts, &mut FileHasher::new(None)?)?;
+//! assert!(out.text.contains("max_threads = 4\n"));
+//! let measured = out.measured()?;
+//! assert_eq!(measured.get_path(&["sgx", "enclave_size"]).and_then(|v| v.as_str()), Some("64M"));
+//! # Ok::<(), measure_lib::Error>(())
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use measure_core::profile::GramineVersion;
+
+use crate::error::Result;
+use crate::hashing::FileHasher;
+use crate::manifest::{self, legacy};
+use crate::toml::{self, Dialect, Table, TomliW};
+
+/// Where the pipeline reports Gramine's warnings (deprecated manifest syntax) as it meets them,
+/// in Gramine's words. By default they are dropped; the command line prints them on standard
+/// error, as `gramine-sgx-sign` does.
+#[derive(Clone, Default)]
+pub struct Warnings(Option<Arc<WarningFn>>);
+
+/// A receiver of warnings.
+type WarningFn = dyn Fn(&str) + Send + Sync;
+
+impl Warnings {
+    /// Calls `f` with each warning.
+    pub fn new(f: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        Warnings(Some(Arc::new(f)))
+    }
+
+    /// Reports one warning.
+    pub(crate) fn warn(&self, message: &str) {
+        if let Some(f) = &self.0 {
+            f(message);
+        }
+    }
+}
+
+impl std::fmt::Debug for Warnings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Warnings(reported)"
+        } else {
+            "Warnings(dropped)"
+        })
+    }
+}
+
+/// Options of the manifest pipeline: the command line's `--gramine`, `--tomli-w`, `--chroot`,
+/// `--libos`, `--libos-sha256`.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Gramine version whose rules apply.
+    pub version: GramineVersion,
+    /// The tomli_w release of the signing machine (v1.4 and later).
+    pub tomli_w: TomliW,
+    /// Measure trusted files inside this directory as if it were `/` (v1.6 and later).
+    pub chroot: Option<PathBuf>,
+    /// The LibOS whose path becomes the default `loader.entrypoint.uri` (v1.8 and later).
+    pub libos: PathBuf,
+    /// The LibOS's SHA-256 (64 hex digits), for machines that do not have the file.
+    pub libos_sha256: Option<String>,
+    /// Where Gramine's warnings go.
+    pub warnings: Warnings,
+}
+
+impl Options {
+    /// The options of `gramine-sgx-sign` of `version` with its defaults: tomli_w 1.x, no chroot,
+    /// Gramine's installed LibOS ([`manifest::DEFAULT_LIBOS`]).
+    pub fn new(version: GramineVersion) -> Self {
+        Options {
+            version,
+            tomli_w: TomliW::default(),
+            chroot: None,
+            libos: PathBuf::from(manifest::DEFAULT_LIBOS),
+            libos_sha256: None,
+            warnings: Warnings::default(),
+        }
+    }
+
+    /// The TOML writer these options select ([`toml::writer_dialect`]).
+    pub fn dialect(&self) -> Result<Dialect> {
+        toml::writer_dialect(self.version, self.tomli_w)
+    }
+}
+
+/// What the pipeline produced: the `.manifest.sgx` and what Gramine measures of it.
+#[derive(Clone, Debug)]
+pub struct Final {
+    /// The final manifest, as `gramine-sgx-sign` writes it (the `.manifest.sgx`).
+    pub text: String,
+    /// The expanded manifest the text was written from.
+    pub expanded: Table,
+    /// Files the result depends on (expanded trusted files), for `--depfile`.
+    pub deps: Vec<PathBuf>,
+    /// For each final trusted file: whether its hash was computed here (the input had none).
+    pub hashed_here: Vec<bool>,
+    /// The TOML writer used.
+    pub dialect: Dialect,
+    /// The Gramine version.
+    pub version: GramineVersion,
+    /// Where Gramine's warnings go.
+    warnings: Warnings,
+}
+
+impl Final {
+    /// Whether the version measures the written text as read back rather than the expanded
+    /// table (v1.0 to v1.3: toml 0.10.2's output does not always read back to the table it was
+    /// written from).
+    fn rereads(&self) -> bool {
+        self.dialect == Dialect::Toml0102
+    }
+
+    /// The table Gramine measures: the written text as the version reads it back (which can
+    /// fail: Gramine v1.0 to v1.3 then fail after writing the `.manifest.sgx`).
+    pub fn measured(&self) -> Result<std::borrow::Cow<'_, Table>> {
+        if self.rereads() {
+            read_final(self.text.as_bytes(), self.version, &self.warnings)
+                .map(std::borrow::Cow::Owned)
+        } else {
+            Ok(std::borrow::Cow::Borrowed(&self.expanded))
+        }
+    }
+
+    /// The text and the table Gramine measures.
+    pub fn into_measured(self) -> Result<(String, Table)> {
+        if self.rereads() {
+            let table = read_final(self.text.as_bytes(), self.version, &self.warnings)?;
+            Ok((self.text, table))
+        } else {
+            Ok((self.text, self.expanded))
+        }
+    }
+}
+
+/// Runs the whole pipeline on a source manifest's bytes (see the [module](self) documentation).
+pub fn run(manifest: &[u8], opts: &Options, hasher: &mut FileHasher) -> Result<Final> {
+    let dialect = opts.dialect()?;
+    let manifest::Expanded {
+        manifest: expanded,
+        deps,
+        hashed_here,
+    } = manifest::expand(manifest, opts, hasher)?;
+    let text = toml::try_emit(&expanded, dialect)?;
+    Ok(Final {
+        text,
+        expanded,
+        deps,
+        hashed_here,
+        dialect,
+        version: opts.version,
+        warnings: opts.warnings.clone(),
+    })
+}
+
+/// Reads a final manifest (`.manifest.sgx`) as Gramine `version` reads the file it wrote before
+/// measuring it: tomli, or for v1.0 to v1.3 `toml.loads` (no newline translation) and the
+/// `Manifest` constructor.
+pub fn read_final(bytes: &[u8], version: GramineVersion, warnings: &Warnings) -> Result<Table> {
+    if toml::writer_dialect(version, TomliW::V1)? == Dialect::Toml0102 {
+        let text =
+            std::str::from_utf8(bytes).map_err(|source| toml::TomlError::NotUtf8 { source })?;
+        legacy::reread(text, version, warnings)
+    } else {
+        toml::parse(&toml::decode_text(bytes)?)
+    }
+}
+
+/// Parses a source manifest as Gramine `version`'s reader does, before the `Manifest`
+/// constructor adds anything: tomli, or for v1.0 to v1.3 `toml.loads` (after universal newline
+/// decoding in both cases).
+pub fn parse_source(bytes: &[u8], version: GramineVersion) -> Result<Table> {
+    let dialect = toml::writer_dialect(version, TomliW::V1)?;
+    toml::parse_for(&toml::decode_text(bytes)?, dialect)
+}
+
+/// The Gramine depfile (`--depfile`): `OUTPUT:` then one dependency per continued line.
+pub fn depfile(output: &Path, deps: &[PathBuf]) -> String {
+    let mut s = format!("{}:", output.display());
+    for d in deps {
+        s.push_str(&format!(" \\\n\t{}", d.display()));
+    }
+    s.push('\n');
+    s
+}
