@@ -20,7 +20,7 @@ use measure_lib::bundle::make;
 use measure_lib::hashing::FileHasher;
 use measure_lib::measure::measure_parsed;
 use measure_lib::pipeline::{self, Options};
-use measure_lib::toml::{self, Dialect, Table, TomliW, Value};
+use measure_lib::toml::{self, TomlWriter, Table, TomliW, Value};
 
 const PAL: &[u8] = include_bytes!("../../testdata/vectors/public/elf/pal-basic.so");
 const LIBOS_SHA256: &str = "4d67a948b7e9ed9a40f5c09c60901c848bd4d6983ce595ede25a440197e9bc62";
@@ -28,7 +28,7 @@ const BASES: usize = 5;
 
 /// Base manifest `variant` for `version` (small enclaves: every run measures twice).
 fn base_manifest(version: GramineVersion, variant: usize) -> String {
-    let threads = if version <= GramineVersion::V1_3 {
+    let threads = if version.code() <= GramineVersion::V1_3.code() {
         "thread_num"
     } else {
         "max_threads"
@@ -61,7 +61,7 @@ fn base_manifest(version: GramineVersion, variant: usize) -> String {
 struct Made {
     bundle: Vec<u8>,
     base: Table,
-    dialect: Dialect,
+    dialect: TomlWriter,
 }
 
 fn dir() -> &'static Path {
@@ -126,7 +126,7 @@ struct Input {
 
 fuzz_target!(|input: Input| {
     let version = GramineVersion::ALL[usize::from(input.version) % GramineVersion::ALL.len()];
-    let tomli_w = if input.tomli_w04 && version > GramineVersion::V1_3 {
+    let tomli_w = if input.tomli_w04 && version.code() > GramineVersion::V1_3.code() {
         TomliW::V04
     } else {
         TomliW::V1
@@ -182,7 +182,7 @@ fuzz_target!(|input: Input| {
     );
 
     // MRENCLAVE against measuring the written text (v1.0-v1.3 measure it as read back).
-    let measured_table = if m.dialect == Dialect::Toml0102 {
+    let measured_table = if m.dialect == TomlWriter::Toml0102 {
         pipeline::read_final(want.as_bytes(), version, &Default::default())
             .expect("written manifest reads back")
     } else {

@@ -481,7 +481,7 @@ fn hasher_ops(ops: &[u8]) {
 fn built_bundle(shape: u8) -> Vec<u8> {
     let elf = Elf::parse(PAL).expect("test PAL");
     let version = GramineVersion::ALL[usize::from(shape) % 10];
-    let dialect = if version <= GramineVersion::V1_3 {
+    let dialect = if version.code() <= GramineVersion::V1_3.code() {
         Dialect::Toml0102
     } else if shape & 0x10 != 0 {
         Dialect::TomliW04
@@ -506,7 +506,7 @@ fn built_bundle(shape: u8) -> Vec<u8> {
             version,
             enclave_size: sizes[usize::from(shape >> 3 & 3)],
             threads,
-            edmm: shape & 0x80 != 0 && version >= GramineVersion::V1_5,
+            edmm: shape & 0x80 != 0 && version.code() >= GramineVersion::V1_5.code(),
             nonpie_binary: false,
         },
         dialect,

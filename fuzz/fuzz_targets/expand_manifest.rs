@@ -17,7 +17,7 @@ use measure_core::profile::GramineVersion;
 use measure_lib::hashing::FileHasher;
 use measure_lib::manifest::{self, pypath};
 use measure_lib::pipeline::Options;
-use measure_lib::toml::{self, Dialect, Table, Value};
+use measure_lib::toml::{self, TomlWriter, Table, Value};
 
 const LIBOS_SHA256: &str = "4d67a948b7e9ed9a40f5c09c60901c848bd4d6983ce595ede25a440197e9bc62";
 
@@ -130,7 +130,7 @@ fuzz_target!(|data: &[u8]| {
     };
     for parsed in [
         toml::parse(&text).ok(),
-        toml::parse_for(&text, Dialect::Toml0102).ok(),
+        toml::parse_for(&text, TomlWriter::Toml0102).ok(),
     ]
     .into_iter()
     .flatten()
@@ -154,15 +154,15 @@ fuzz_target!(|data: &[u8]| {
             }
         };
         let m = &expanded.manifest;
-        let dialects: &[Dialect] = if version <= GramineVersion::V1_3 {
-            &[Dialect::Toml0102]
+        let dialects: &[TomlWriter] = if version.code() <= GramineVersion::V1_3.code() {
+            &[TomlWriter::Toml0102]
         } else {
-            &[Dialect::TomliW1, Dialect::TomliW04]
+            &[TomlWriter::TomliW1, TomlWriter::TomliW04]
         };
         for &d in dialects {
             // toml 0.10.2 cannot write some trees (Gramine v1.0-v1.3 fail there too).
             let Ok(out) = toml::try_emit(m, d) else {
-                assert_eq!(d, Dialect::Toml0102, "tomli_w dialects always write");
+                assert_eq!(d, TomlWriter::Toml0102, "tomli_w dialects always write");
                 continue;
             };
             assert_eq!(toml::emit(m, d), out);
@@ -171,7 +171,7 @@ fuzz_target!(|data: &[u8]| {
             // arrays of tables (both checked against the Python library, which then also fails to
             // read its output back, or reads something else). Only trees without those are held
             // to the properties below.
-            if d == Dialect::Toml0102 && !toml0102_faithful(&Value::Table(m.clone()), false) {
+            if d == TomlWriter::Toml0102 && !toml0102_faithful(&Value::Table(m.clone()), false) {
                 let _ = toml::parse_for(&out, d);
                 continue;
             }

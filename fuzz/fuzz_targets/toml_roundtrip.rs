@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use measure_lib::toml::parser::parse_document_split;
-use measure_lib::toml::{Dialect, decode_text, emit, parse};
+use measure_lib::toml::{TomlWriter, decode_text, emit, parse};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = decode_text(data) else {
@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(table) = parse(&text) else {
         return;
     };
-    for dialect in [Dialect::TomliW1, Dialect::TomliW04] {
+    for dialect in [TomlWriter::TomliW1, TomlWriter::TomliW04] {
         let once = emit(&table, dialect);
         let reparsed = match parse(&once) {
             Ok(t) => t,

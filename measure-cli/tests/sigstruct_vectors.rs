@@ -66,7 +66,7 @@ fn every_successful_vector_signs_like_gramine() {
         sign(&mut sig, &key).expect("sign");
         if sig.to_bytes()[..] == want[..] {
             identical += 1;
-            if version >= GramineVersion::V1_4 {
+            if version.code() >= GramineVersion::V1_4.code() {
                 from_v1_4 += 1;
             }
         } else {
@@ -83,7 +83,7 @@ fn every_successful_vector_signs_like_gramine() {
         if !v.ok() {
             failures.push(format!("{}/{}: verify: {:?}", r.case, r.dir, v.checks));
         }
-        if version >= GramineVersion::V1_5 {
+        if version.code() >= GramineVersion::V1_5.code() {
             let want_view = std::fs::read_to_string(dir.join("sigstruct-view.stdout"))
                 .expect("sigstruct-view.stdout");
             let have = view(&parsed, ViewFormat::Text, true, version).expect("view");
@@ -162,7 +162,7 @@ fn cli_view_matches_gramine_for_every_v1_5_vector() {
     let mut n = 0;
     for r in common::all_results() {
         let version = GramineVersion::parse(&r.version).expect("version");
-        if r.exit_code != 0 || version < GramineVersion::V1_5 {
+        if r.exit_code != 0 || version.code() < GramineVersion::V1_5.code() {
             continue;
         }
         let dir = r.expected();

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use measure_lib::toml::pyfmt::{datetime_str, float_repr};
-use measure_lib::toml::{Dialect, Table, Value, decode_text, emit, parse};
+use measure_lib::toml::{Table, TomlWriter, Value, decode_text, emit, parse};
 
 /// Same canonical form as `oracle.py`'s `canon`.
 fn canon(v: &Value, out: &mut String) {
@@ -114,7 +114,7 @@ fn check_corpus(path: &Path) -> (Counts, Vec<String>) {
             ));
             continue;
         }
-        for (field, dialect) in [("w1", Dialect::TomliW1), ("w04", Dialect::TomliW04)] {
+        for (field, dialect) in [("w1", TomlWriter::TomliW1), ("w04", TomlWriter::TomliW04)] {
             let Some(want) = rec[field].as_str() else {
                 continue;
             };
@@ -123,7 +123,7 @@ fn check_corpus(path: &Path) -> (Counts, Vec<String>) {
                 failures.push(format!(
                     "{id}: {field} output differs\n  tomli_w: {want:?}\n  ours:    {got:?}"
                 ));
-            } else if dialect == Dialect::TomliW1 {
+            } else if dialect == TomlWriter::TomliW1 {
                 counts.compared_w1 += 1;
             } else {
                 counts.compared_w04 += 1;

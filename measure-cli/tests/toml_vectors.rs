@@ -4,13 +4,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use measure_lib::toml::{Dialect, decode_text, emit, parse};
+use measure_lib::toml::{TomlWriter, decode_text, emit, parse};
 
 fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata")
 }
 
-fn tomliw_outputs() -> Vec<(PathBuf, Dialect)> {
+fn tomliw_outputs() -> Vec<(PathBuf, TomlWriter)> {
     let mut out = Vec::new();
     let public = testdata().join("vectors/public");
     let mut cases: Vec<_> = std::fs::read_dir(&public)
@@ -35,8 +35,8 @@ fn tomliw_outputs() -> Vec<(PathBuf, Dialect)> {
                     .and_then(|m| m.parse().ok())
                     .unwrap_or(0);
                 let dialect = match writer {
-                    "tomliw-0.4.0" => Dialect::TomliW04,
-                    w if w.starts_with("tomliw-1.") => Dialect::TomliW1,
+                    "tomliw-0.4.0" => TomlWriter::TomliW04,
+                    w if w.starts_with("tomliw-1.") => TomlWriter::TomliW1,
                     _ => continue,
                 };
                 if minor < 4 {
@@ -109,10 +109,10 @@ fn dialects_differ_where_expected() {
             assert_ne!(v1, v04, "{case} {tag}");
             let from_v1 = parse(&v1).unwrap();
             let from_v04 = parse(&v04).unwrap();
-            assert_eq!(emit(&from_v1, Dialect::TomliW04), v04, "{case} {tag}");
+            assert_eq!(emit(&from_v1, TomlWriter::TomliW04), v04, "{case} {tag}");
             // The other way round is not a fixed point: 0.4.0's output moved the expanded
             // arrays of tables after the literals, and 1.x keeps that order.
-            assert_eq!(emit(&from_v04, Dialect::TomliW04), v04, "{case} {tag}");
+            assert_eq!(emit(&from_v04, TomlWriter::TomliW04), v04, "{case} {tag}");
         }
     }
 }
@@ -126,7 +126,7 @@ fn large_manifest_is_fast() {
     let start = Instant::now();
     let table = parse(&text).unwrap();
     let parsed = start.elapsed();
-    let out = emit(&table, Dialect::TomliW1);
+    let out = emit(&table, TomlWriter::TomliW1);
     let elapsed = start.elapsed();
     eprintln!("p25-tf-10000: parse {parsed:?}, parse + emit {elapsed:?}");
     assert!(out.len() > 1_000_000);

@@ -2,7 +2,8 @@
 //! their masks, MISCSELECT and its mask, ISVPRODID, ISVSVN), computed from manifest values that the
 //! caller has already extracted (this crate does not parse TOML).
 //!
-//! Every difference between Gramine releases is in [`SignerRules`] / [`signer_rules`]; the
+//! Every difference between Gramine releases is in [`SignerRules`], one per version in
+//! [`crate::rules`]; the
 //! computation in [`enclave_attributes`] follows `get_tbssigstruct` and `get_enclave_attributes`
 //! of `graminelibos/sgx_sign.py`, including the order in which Gramine reports errors: ISVPRODID,
 //! ISVSVN, then the exinfo keys, then the XFRM keys.
@@ -333,54 +334,9 @@ pub struct SignerRules {
     pub date: crate::sigstruct::DateEncoding,
 }
 
-/// The rules of `gramine-sgx-sign` of `version`.
+/// The rules of `gramine-sgx-sign` of `version` (its [rules](crate::rules) row's `signer`).
 pub const fn signer_rules(version: GramineVersion) -> SignerRules {
-    use crate::sigstruct::DateEncoding;
-    use GramineVersion as V;
-    let date = DateEncoding::for_version(version);
-    match version {
-        // v1.0: `support_exinfo`, no AMX (neither `require_amx` nor AMX in the mask constant).
-        V::V1_0 => SignerRules {
-            truth: Truth::EqualsOne,
-            exinfo: ExinfoRule::SupportExinfo,
-            xfrm: XfrmRule::Require { amx: false },
-            xfrm_mask_const: XFRM_MASK_CONST_V1_0,
-            date,
-        },
-        // v1.1 to v1.3: `require_amx` added; the mask constant leaves the AMX bits out.
-        V::V1_1 | V::V1_2 | V::V1_3 => SignerRules {
-            truth: Truth::EqualsOne,
-            exinfo: ExinfoRule::SupportExinfo,
-            xfrm: XfrmRule::Require { amx: true },
-            xfrm_mask_const: XFRM_MASK_CONST,
-            date,
-        },
-        // v1.4 and v1.5: `support_exinfo` renamed `require_exinfo`. (v1.5 also changes DATE.)
-        V::V1_4 | V::V1_5 => SignerRules {
-            truth: Truth::EqualsOne,
-            exinfo: ExinfoRule::RequireExinfo,
-            xfrm: XfrmRule::Require { amx: true },
-            xfrm_mask_const: XFRM_MASK_CONST,
-            date,
-        },
-        // v1.6 and v1.7: `sgx.cpu_features` and `sgx.use_exinfo`, the old keys deprecated;
-        // booleans tested with `is True`.
-        V::V1_6 | V::V1_7 => SignerRules {
-            truth: Truth::IsTrue,
-            exinfo: ExinfoRule::UseExinfoOrDeprecatedRequire,
-            xfrm: XfrmRule::CpuFeaturesOrDeprecatedRequire,
-            xfrm_mask_const: XFRM_MASK_CONST,
-            date,
-        },
-        // v1.8 and v1.9: the deprecated keys are gone (silently ignored).
-        V::V1_8 | V::V1_9 => SignerRules {
-            truth: Truth::IsTrue,
-            exinfo: ExinfoRule::UseExinfo,
-            xfrm: XfrmRule::CpuFeatures,
-            xfrm_mask_const: XFRM_MASK_CONST,
-            date,
-        },
-    }
+    version.rules().signer
 }
 
 impl SignerRules {
@@ -448,9 +404,41 @@ pub fn enclave_attributes(
     input: &AttributeInput<'_>,
     version: GramineVersion,
 ) -> Result<EnclaveAttributes, AttributesError> {
-    let rules = signer_rules(version);
     let isv_prod_id = isv(IsvField::ProdId, input.isvprodid)?;
     let isv_svn = isv(IsvField::Svn, input.isvsvn)?;
+    let bits = attribute_bits(input, version)?;
+    Ok(EnclaveAttributes {
+        flags: bits.flags,
+        xfrm: bits.xfrm,
+        misc_select: bits.misc_select,
+        flags_mask: FLAGS_MASK_CONST,
+        xfrm_mask: bits.xfrm_mask,
+        misc_mask: MISCSELECT_MASK_CONST,
+        isv_prod_id,
+        isv_svn,
+    })
+}
+
+/// ATTRIBUTES.FLAGS and XFRM, MISCSELECT and the XFRM mask (`get_enclave_attributes`), without
+/// the ISV values: what `--verbose` of v1.0 to v1.5 prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AttributeBits {
+    /// ATTRIBUTES.FLAGS.
+    pub flags: u64,
+    /// ATTRIBUTES.XFRM.
+    pub xfrm: u64,
+    /// MISCSELECT.
+    pub misc_select: u32,
+    /// ATTRIBUTEMASK.XFRM.
+    pub xfrm_mask: u64,
+}
+
+/// The attribute bits `gramine-sgx-sign` of `version` computes for these manifest values.
+pub fn attribute_bits(
+    input: &AttributeInput<'_>,
+    version: GramineVersion,
+) -> Result<AttributeBits, AttributesError> {
+    let rules = signer_rules(version);
 
     let mut flags = FLAGS_MODE64BIT;
     if rules.test(input.debug) {
@@ -515,15 +503,11 @@ pub fn enclave_attributes(
         }
     };
 
-    Ok(EnclaveAttributes {
+    Ok(AttributeBits {
         flags,
         xfrm,
         misc_select,
-        flags_mask: FLAGS_MASK_CONST,
         xfrm_mask,
-        misc_mask: MISCSELECT_MASK_CONST,
-        isv_prod_id,
-        isv_svn,
     })
 }
 

@@ -70,37 +70,8 @@ pub mod tag {
     pub const OPTIONAL: u32 = 0x8000_0000;
 }
 
-/// The TOML writer whose output the bundle reproduces.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Dialect {
-    /// tomli_w 1.0.0 to 1.2.0.
-    TomliW1,
-    /// tomli_w 0.4.0.
-    TomliW04,
-    /// `toml.dumps` of the Python `toml` library 0.10.2 (Gramine v1.0 to v1.3): appended entries
-    /// are `[[sgx.trusted_files]]` blocks followed by an empty line, strings written from
-    /// Python's `repr`.
-    Toml0102,
-}
-
-impl Dialect {
-    /// Code stored in the layout section.
-    pub const fn code(self) -> u8 {
-        match self {
-            Dialect::TomliW1 => 1,
-            Dialect::TomliW04 => 2,
-            Dialect::Toml0102 => 3,
-        }
-    }
-    fn from_code(c: u8) -> Option<Self> {
-        match c {
-            1 => Some(Dialect::TomliW1),
-            2 => Some(Dialect::TomliW04),
-            3 => Some(Dialect::Toml0102),
-            _ => None,
-        }
-    }
-}
+/// The TOML writer whose output the bundle reproduces (the workspace's one writer enum).
+pub use crate::rules::TomlWriter as Dialect;
 
 /// Why a bundle was rejected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -37,6 +37,8 @@ pub mod evidence;
 pub mod layout;
 pub mod measure;
 pub mod profile;
+pub mod python;
+pub mod rules;
 pub mod sha256;
 pub mod sigstruct;
 pub mod size;

@@ -1,15 +1,14 @@
-//! Per-version Gramine constants: the values Gramine's build generates for the SGX PAL
-//! (`_graminelibos_offsets` / `_offsets`) and the rules of its Python signer that change between
-//! releases.
-//!
-//! The layout values are the same in every tag from v1.0 to v1.9 (only some constant names
-//! changed); `tests/profiles.rs` checks every number here against the constants dumped from each
-//! tag's build.
+//! Gramine versions and the shape of their layout constants (the values Gramine's build generates
+//! for the SGX PAL, `_graminelibos_offsets` / `_offsets`). The values themselves, with every
+//! other rule that changes between releases, are rows of [`crate::rules`].
 
 use core::fmt;
 
 /// A released Gramine version whose signer this crate reproduces.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+///
+/// Versions are deliberately not ordered: what differs between them is asked of their row of
+/// [`crate::rules`], never decided by comparing versions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[allow(missing_docs)]
 pub enum GramineVersion {
     V1_0,
@@ -74,13 +73,9 @@ impl GramineVersion {
         Self::ALL.into_iter().find(|v| v.code() == code)
     }
 
-    /// The layout and signer rules of this version.
+    /// The layout constants of this version (its [rules](crate::rules) row's `layout`).
     pub const fn profile(self) -> &'static Profile {
-        match self {
-            Self::V1_0 | Self::V1_1 | Self::V1_2 | Self::V1_3 => &PROFILE_V1_0_TO_V1_3,
-            Self::V1_4 => &PROFILE_V1_4,
-            _ => &PROFILE_V1_5_ON,
-        }
+        &self.rules().layout
     }
 }
 
@@ -145,7 +140,7 @@ pub struct TlsOffsets {
     pub heap_max: usize,
 }
 
-/// Everything version-dependent that the measurement reads.
+/// The layout constants the measurement reads (one per version, in [`crate::rules`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Profile {
     /// `PAGESIZE`.
@@ -174,17 +169,6 @@ pub struct Profile {
     pub tls: TlsOffsets,
     /// Base-address rule.
     pub base_rule: BaseRule,
-    /// Manifest key holding the thread count: `sgx.thread_num` up to v1.3, `sgx.max_threads`
-    /// from v1.5 (v1.4 reads `max_threads` and falls back to `thread_num`).
-    pub thread_key: ThreadKey,
-    /// `sgx.enclave_size` when the manifest has none and EDMM is off.
-    pub default_enclave_size: &'static str,
-    /// `sgx.enclave_size` when the manifest has none and EDMM is on (v1.5+).
-    pub default_enclave_size_edmm: &'static str,
-    /// `sgx.max_threads` / `sgx.thread_num` when the manifest has none.
-    pub default_threads: u64,
-    /// Whether the signer reads `sgx.edmm_enable` (v1.4+); older versions always add the heap.
-    pub reads_edmm: bool,
 }
 
 /// Which manifest key holds the number of enclave threads.
@@ -197,68 +181,6 @@ pub enum ThreadKey {
     /// `sgx.max_threads` (v1.5+).
     MaxThreads,
 }
-
-const TCS: TcsOffsets = TcsOffsets {
-    ossa: 0x10,
-    nssa: 0x1c,
-    oentry: 0x20,
-    ogs_base: 0x38,
-    ofs_limit: 0x40,
-    ogs_limit: 0x44,
-};
-
-const TLS: TlsOffsets = TlsOffsets {
-    common_self: 0x0,
-    stack_protector_canary: 0x8,
-    enclave_size: 0x110,
-    tcs_offset: 0x118,
-    initial_stack_addr: 0x120,
-    sig_stack_low: 0x130,
-    sig_stack_high: 0x138,
-    ssa: 0x148,
-    gpr: 0x150,
-    manifest_size: 0x1a0,
-    heap_min: 0x1a8,
-    heap_max: 0x1b0,
-};
-
-const COMMON: Profile = Profile {
-    page_size: 0x1000,
-    ssa_frame_size: 0x4000,
-    ssa_frame_num: 2,
-    tcs_size: 0x1000,
-    stack_size: 0x40000,
-    sig_stack_size: 0x10000,
-    default_enclave_base: 0,
-    mmap_min_addr: 0x10000,
-    stack_protector_canary: 0xbadb_adba_dbad,
-    gpr_size: 0xb8,
-    tcs: TCS,
-    tls: TLS,
-    base_rule: BaseRule::Fixed,
-    thread_key: ThreadKey::MaxThreads,
-    default_enclave_size: "256M",
-    default_enclave_size_edmm: "1024G",
-    default_threads: 4,
-    reads_edmm: true,
-};
-
-static PROFILE_V1_0_TO_V1_3: Profile = Profile {
-    base_rule: BaseRule::SizeUnlessNonPie,
-    thread_key: ThreadKey::ThreadNum,
-    default_enclave_size_edmm: "256M",
-    reads_edmm: false,
-    ..COMMON
-};
-
-static PROFILE_V1_4: Profile = Profile {
-    base_rule: BaseRule::SizeUnlessNonPie,
-    thread_key: ThreadKey::MaxThreadsOrThreadNum,
-    default_enclave_size_edmm: "256M",
-    ..COMMON
-};
-
-static PROFILE_V1_5_ON: Profile = COMMON;
 
 #[cfg(test)]
 mod tests {

@@ -239,16 +239,10 @@ pub enum DateEncoding {
 }
 
 impl DateEncoding {
-    /// The encoding that `gramine-sgx-sign` of `version` writes.
+    /// The encoding that `gramine-sgx-sign` of `version` writes (its rules row's
+    /// `signer.date`).
     pub const fn for_version(version: GramineVersion) -> DateEncoding {
-        match version {
-            GramineVersion::V1_0
-            | GramineVersion::V1_1
-            | GramineVersion::V1_2
-            | GramineVersion::V1_3
-            | GramineVersion::V1_4 => DateEncoding::Binary,
-            _ => DateEncoding::Bcd,
-        }
+        version.rules().signer.date
     }
 
     /// The four DATE bytes for `date`.
@@ -875,7 +869,7 @@ mod tests {
     #[test]
     fn date_encoding_per_version() {
         for v in GramineVersion::ALL {
-            let want = if v <= GramineVersion::V1_4 {
+            let want = if v.code() <= GramineVersion::V1_4.code() {
                 DateEncoding::Binary
             } else {
                 DateEncoding::Bcd

@@ -10,6 +10,8 @@
 
 use core::fmt;
 
+use crate::python::{self, IntError};
+
 /// Why a size string was rejected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -40,87 +42,28 @@ impl fmt::Display for SizeError {
     }
 }
 
-/// Characters Python's `int()` strips around a number (`Py_UNICODE_ISSPACE`).
-fn is_python_space(c: char) -> bool {
-    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
-}
-
 /// Parses a Gramine size string into bytes.
 pub fn parse_size(value: &str) -> Result<u64, SizeError> {
     let (digits, scale) = match value.as_bytes().last() {
-        Some(b'K') => (&value[..value.len() - 1], 1u64 << 10),
-        Some(b'M') => (&value[..value.len() - 1], 1u64 << 20),
-        Some(b'G') => (&value[..value.len() - 1], 1u64 << 30),
+        Some(b'K') => (value.get(..value.len() - 1).unwrap_or_default(), 1u64 << 10),
+        Some(b'M') => (value.get(..value.len() - 1).unwrap_or_default(), 1u64 << 20),
+        Some(b'G') => (value.get(..value.len() - 1).unwrap_or_default(), 1u64 << 30),
         _ => (value, 1),
     };
     let n = parse_python_int(digits)?;
     n.checked_mul(scale).ok_or(SizeError::Overflow)
 }
 
-/// Python's `int(s, 0)` for values that must be non-negative and fit in a `u64`.
+/// Python's `int(s, 0)` ([`crate::python::int0`]) for values that must be non-negative and fit
+/// in a `u64`.
 pub fn parse_python_int(s: &str) -> Result<u64, SizeError> {
-    let s = s.trim_matches(is_python_space);
-    let (negative, s) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let bytes = s.as_bytes();
-    let (radix, body, after_prefix) = match bytes {
-        [b'0', b'x' | b'X', ..] => (16, &s[2..], true),
-        [b'0', b'o' | b'O', ..] => (8, &s[2..], true),
-        [b'0', b'b' | b'B', ..] => (2, &s[2..], true),
-        _ => (10, s, false),
-    };
-    // After a base prefix one underscore may precede the first digit ("0x_ff").
-    let body = if after_prefix {
-        body.strip_prefix('_').unwrap_or(body)
-    } else {
-        body
-    };
-    if body.is_empty() {
-        return Err(if after_prefix {
-            SizeError::InvalidDigit
-        } else {
-            SizeError::Empty
-        });
+    match python::int0(s) {
+        Ok(i) if i.negative => Err(SizeError::Negative),
+        Ok(i) => Ok(i.magnitude),
+        Err(IntError::Empty) => Err(SizeError::Empty),
+        Err(IntError::Invalid) => Err(SizeError::InvalidDigit),
+        Err(IntError::TooLarge) => Err(SizeError::Overflow),
     }
-    let mut value: u64 = 0;
-    let mut prev_underscore = true; // forbids a leading underscore
-    let mut nonzero_seen = false;
-    let mut leading_zero = false;
-    for (i, c) in body.chars().enumerate() {
-        if c == '_' {
-            if prev_underscore {
-                return Err(SizeError::InvalidDigit);
-            }
-            prev_underscore = true;
-            continue;
-        }
-        let d = c.to_digit(radix).ok_or(SizeError::InvalidDigit)?;
-        if radix == 10 {
-            if i == 0 && d == 0 {
-                leading_zero = true;
-            }
-            if d != 0 && leading_zero {
-                // Python: "leading zeros in decimal integer literals are not permitted".
-                return Err(SizeError::InvalidDigit);
-            }
-        }
-        nonzero_seen |= d != 0;
-        prev_underscore = false;
-        value = value
-            .checked_mul(u64::from(radix))
-            .and_then(|v| v.checked_add(u64::from(d)))
-            .ok_or(SizeError::Overflow)?;
-    }
-    if prev_underscore {
-        return Err(SizeError::InvalidDigit);
-    }
-    if negative && nonzero_seen {
-        return Err(SizeError::Negative);
-    }
-    Ok(value)
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Every constant in `measure_core::profile` equals what each Gramine tag's build generates
+//! Every layout constant and default of `measure_core::rules` equals what each Gramine tag's build generates
 //! (`testdata/profiles/gramine-v1.*.json`, dumped from `_graminelibos_offsets` / `_offsets`).
 
 use measure_core::profile::{GramineVersion, secinfo};
@@ -67,8 +67,9 @@ fn constants_match_every_tag() {
             assert_eq!(have as u64, k(name), "{v} {name}");
         }
         let d = &j["python_defaults"];
+        let rules = v.rules();
         assert_eq!(
-            p.default_threads,
+            rules.default_threads(),
             d["DEFAULT_THREAD_NUM"].as_u64().unwrap(),
             "{v}"
         );
@@ -76,9 +77,17 @@ fn constants_match_every_tag() {
             .get("DEFAULT_ENCLAVE_SIZE_NO_EDMM")
             .or(d.get("DEFAULT_ENCLAVE_SIZE"))
             .unwrap();
-        assert_eq!(p.default_enclave_size, no_edmm.as_str().unwrap(), "{v}");
+        assert_eq!(
+            rules.default_enclave_size(false),
+            no_edmm.as_str().unwrap(),
+            "{v}"
+        );
         if let Some(with) = d.get("DEFAULT_ENCLAVE_SIZE_WITH_EDMM") {
-            assert_eq!(p.default_enclave_size_edmm, with.as_str().unwrap(), "{v}");
+            assert_eq!(
+                rules.default_enclave_size(true),
+                with.as_str().unwrap(),
+                "{v}"
+            );
         }
         for (have, name) in [
             (secinfo::R, "PAGEINFO_R"),

@@ -17,17 +17,17 @@
 
 use indexmap::IndexMap;
 use measure_core::append::{AppendedManifest, check_policy, mrenclave_unchecked};
-use measure_core::bundle::{self, Bundle};
+use measure_core::bundle::Bundle;
 use measure_core::engine::{self, SliceSource};
 use measure_core::measure::MeasurementHasher;
-use measure_core::profile::GramineVersion;
+use measure_core::rules::Expansion;
 use sha2::{Digest, Sha256};
 
 use crate::bundle::entry_value;
 use crate::entries::Entries;
 use crate::error::{Error, Result};
 use crate::manifest::{ManifestError, pypath};
-use crate::toml::{self, Dialect, Value};
+use crate::toml::{self, Value};
 
 /// What is enforced on appended entries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,11 +99,7 @@ fn base_manifest(b: &Bundle<'_>) -> Vec<u8> {
 /// written by the bundle's TOML writer.
 fn unsafe_gramine_semantics(b: &Bundle<'_>, entries: &Entries) -> Result<Vec<u8>> {
     let base_bytes = base_manifest(b);
-    let dialect = match b.dialect {
-        bundle::Dialect::TomliW04 => Dialect::TomliW04,
-        bundle::Dialect::TomliW1 => Dialect::TomliW1,
-        bundle::Dialect::Toml0102 => Dialect::Toml0102,
-    };
+    let dialect = b.dialect;
     let mut table = toml::parse_for(&toml::decode_text(&base_bytes)?, dialect)?;
     let Some(base) = b.base_entries() else {
         return Err(Error::Invalid(
@@ -119,14 +115,13 @@ fn unsafe_gramine_semantics(b: &Bundle<'_>, entries: &Entries) -> Result<Vec<u8>
             )
         })
         .collect();
-    let version = b.params.version;
+    let expansion = b.params.version.rules().trusted_files.expansion;
     // URI -> (hash known before hashing?, the hash written in the end).
     let mut files: IndexMap<String, (bool, String)> = IndexMap::new();
     let key = |uri: &str| -> String {
-        if version >= GramineVersion::V1_6 {
-            uri.to_string()
-        } else {
-            pypath::normalize(uri.strip_prefix("file:").unwrap_or(uri))
+        match expansion {
+            Expansion::ByPath => pypath::normalize(uri.strip_prefix("file:").unwrap_or(uri)),
+            _ => uri.to_string(),
         }
     };
     let all = base
@@ -138,7 +133,7 @@ fn unsafe_gramine_semantics(b: &Bundle<'_>, entries: &Entries) -> Result<Vec<u8>
                 .iter()
                 .map(|r| (r.uri.as_str(), r.sha256.as_str(), true)),
         );
-    if version <= GramineVersion::V1_3 {
+    if let Expansion::InOrder { .. } = expansion {
         // v1.0 to v1.3 keep every entry, duplicates included; an empty hash would make them hash
         // the file, which a verifier cannot do.
         let mut list = Vec::new();
@@ -164,7 +159,7 @@ fn unsafe_gramine_semantics(b: &Bundle<'_>, entries: &Entries) -> Result<Vec<u8>
             }
             // v1.6+: a second hash for a URI must equal the first; an entry without a hash
             // (hashed only when the bundle was made) is replaced in place by a later one.
-            Some((true, old_sha)) if version >= GramineVersion::V1_6 => {
+            Some((true, old_sha)) if expansion == Expansion::ByUri => {
                 if has_hash && old_sha != sha {
                     return Err(ManifestError::ConflictingHashes {
                         uri: pypath::repr_str(uri),
@@ -174,7 +169,7 @@ fn unsafe_gramine_semantics(b: &Bundle<'_>, entries: &Entries) -> Result<Vec<u8>
                     .into());
                 }
             }
-            Some((false, _)) if version >= GramineVersion::V1_6 => {
+            Some((false, _)) if expansion == Expansion::ByUri => {
                 files.insert(k, (has_hash, sha.to_string()));
             }
             Some(_) => {} // v1.4/v1.5: the first entry for a path wins
@@ -183,10 +178,9 @@ fn unsafe_gramine_semantics(b: &Bundle<'_>, entries: &Entries) -> Result<Vec<u8>
     let list: Vec<Value> = files
         .into_iter()
         .map(|(k, (_, sha))| {
-            let uri = if version >= GramineVersion::V1_6 {
-                k
-            } else {
-                format!("file:{k}")
+            let uri = match expansion {
+                Expansion::ByPath => format!("file:{k}"),
+                _ => k,
             };
             entry_value(&uri, &sha)
         })

@@ -37,11 +37,11 @@ fn sgx_table(manifest: &Table) -> Result<Option<&Table>> {
 pub fn layout_attrs(manifest: &Table, version: GramineVersion) -> Result<LayoutAttrs> {
     let empty = Table::new();
     let sgx = sgx_table(manifest)?.unwrap_or(&empty);
-    let profile = version.profile();
+    let rules = version.rules();
 
     // sgx.edmm_enable: `manifest_sgx.get('edmm_enable', False)`, then Python truthiness.
     let (edmm, edmm_display) = match sgx.get("edmm_enable") {
-        _ if !profile.reads_edmm => (false, "False".to_string()),
+        _ if !rules.reads_edmm => (false, "False".to_string()),
         None => (false, "False".to_string()),
         Some(v @ (Value::Boolean(_) | Value::Integer(_))) => (v.is_truthy(), v.python_str()),
         Some(v) => return Err(wrong_type("sgx.edmm_enable", "a boolean", v)),
@@ -49,11 +49,7 @@ pub fn layout_attrs(manifest: &Table, version: GramineVersion) -> Result<LayoutA
 
     // sgx.enclave_size: a string in Gramine's size syntax (an int fails in Gramine with
     // "'int' object has no attribute 'endswith'").
-    let default_size = if edmm {
-        profile.default_enclave_size_edmm
-    } else {
-        profile.default_enclave_size
-    };
+    let default_size = rules.default_enclave_size(edmm);
     let enclave_size = match sgx.get("enclave_size") {
         None => parse_size(default_size).map_err(|source| ManifestError::EnclaveSize {
             value: default_size.to_string(),
@@ -71,7 +67,7 @@ pub fn layout_attrs(manifest: &Table, version: GramineVersion) -> Result<LayoutA
         }
     };
 
-    let thread_value = match profile.thread_key {
+    let thread_value = match rules.thread_key {
         ThreadKey::ThreadNum => sgx.get("thread_num").map(|v| ("sgx.thread_num", v)),
         ThreadKey::MaxThreadsOrThreadNum => sgx
             .get("max_threads")
@@ -80,7 +76,7 @@ pub fn layout_attrs(manifest: &Table, version: GramineVersion) -> Result<LayoutA
         ThreadKey::MaxThreads => sgx.get("max_threads").map(|v| ("sgx.max_threads", v)),
     };
     let threads = match thread_value {
-        None => profile.default_threads,
+        None => rules.default_threads(),
         Some((_, Value::Integer(n))) if *n >= 0 => *n as u64,
         Some((key, Value::Integer(n))) => {
             return Err(ManifestError::Negative {

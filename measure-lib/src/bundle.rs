@@ -23,7 +23,7 @@
 //! ```
 
 use measure_core::append::{AppendedManifest, mrenclave_unchecked};
-use measure_core::bundle::{self, Bundle, BundleBuilder, Form};
+use measure_core::bundle::{Bundle, BundleBuilder, Form};
 use measure_core::elf::Elf;
 use measure_core::entries::{self as core_entries, EntryList};
 use sha2::{Digest, Sha256};
@@ -33,7 +33,7 @@ use crate::hashing::FileHasher;
 use crate::manifest::pypath;
 use crate::measure::measure_parsed;
 use crate::pipeline::{self, Options};
-use crate::toml::{self, Dialect, Table, Value};
+use crate::toml::{self, Table, TomlWriter, Value};
 
 /// Why an allowed prefix (`--allow-prefix`) is refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -180,7 +180,7 @@ pub fn make(
     let mut with_marker = list.clone();
     with_marker.push(entry_value(SECTIONS_MARKER.0, SECTIONS_MARKER.1));
     let sections_text = toml::try_emit(&with_list(base, with_marker), dialect)?;
-    let sections_marker = if dialect == Dialect::Toml0102 {
+    let sections_marker = if dialect == TomlWriter::Toml0102 {
         // toml 0.10.2: each element of an array of tables is its block plus an empty line.
         // toml 0.10.2 writes the private-use marker character as `\uf8ff`.
         let q = |v: &str| {
@@ -220,22 +220,14 @@ pub fn make(
         "created-by=sgx-measure {}\ngramine={}\ntomli-w={}\nbase-manifest-sha256={}\nlibpal-sha256={}\nbase-mrenclave={}\n",
         env!("CARGO_PKG_VERSION"),
         version.as_str(),
-        match dialect {
-            Dialect::TomliW04 => "0.4",
-            Dialect::Toml0102 => "none (toml 0.10.2)",
-            _ => "1",
-        },
+        dialect.tomli_w_name(),
         hex::encode(Sha256::digest(manifest)),
         hex::encode(Sha256::digest(libpal)),
         hex::encode(measured.mrenclave),
     );
     let builder = BundleBuilder {
         params: measured.attrs.params,
-        dialect: match dialect {
-            Dialect::TomliW04 => bundle::Dialect::TomliW04,
-            Dialect::Toml0102 => bundle::Dialect::Toml0102,
-            _ => bundle::Dialect::TomliW1,
-        },
+        dialect,
         pal_entry: elf.entry(),
         pal_segments: elf.load_segments().collect(),
         sections_form: Form {
@@ -269,7 +261,7 @@ fn self_check(
     bytes: &[u8],
     base: &Table,
     list: &[Value],
-    dialect: Dialect,
+    dialect: TomlWriter,
     base_mrenclave: &[u8; 32],
 ) -> Result<()> {
     let b = Bundle::parse(bytes)

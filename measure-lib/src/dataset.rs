@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::manifest::pypath;
-use crate::toml::{self, Dialect, Table, Value};
+use crate::toml::{self, Table, TomlWriter, Value};
 
 /// Output format of the entries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,7 +128,7 @@ pub fn render(entries: &[(String, String)], format: EntryFormat) -> String {
             if entries.is_empty() {
                 String::new()
             } else {
-                toml::emit(&root, Dialect::TomliW1)
+                toml::emit(&root, TomlWriter::TomliW1)
             }
         }
         EntryFormat::Json => {

@@ -34,7 +34,7 @@ use measure_core::profile::GramineVersion;
 use crate::error::Result;
 use crate::hashing::FileHasher;
 use crate::manifest::{self, legacy};
-use crate::toml::{self, Dialect, Table, TomliW};
+use crate::toml::{self, Table, TomlWriter};
 
 /// Where the pipeline reports Gramine's warnings (deprecated manifest syntax) as it meets them,
 /// in Gramine's words. By default they are dropped; the command line prints them on standard
@@ -75,8 +75,9 @@ impl std::fmt::Debug for Warnings {
 pub struct Options {
     /// Gramine version whose rules apply.
     pub version: GramineVersion,
-    /// The tomli_w release of the signing machine (v1.4 and later).
-    pub tomli_w: TomliW,
+    /// The TOML writer of the signing machine: tomli_w 1.x or 0.4 for v1.4 and later; `None`:
+    /// the version's default (tomli_w 1.x, or toml 0.10.2 for v1.0 to v1.3).
+    pub writer: Option<TomlWriter>,
     /// Measure trusted files inside this directory as if it were `/` (v1.6 and later).
     pub chroot: Option<PathBuf>,
     /// The LibOS whose path becomes the default `loader.entrypoint.uri` (v1.8 and later).
@@ -93,7 +94,7 @@ impl Options {
     pub fn new(version: GramineVersion) -> Self {
         Options {
             version,
-            tomli_w: TomliW::default(),
+            writer: None,
             chroot: None,
             libos: PathBuf::from(manifest::DEFAULT_LIBOS),
             libos_sha256: None,
@@ -102,8 +103,8 @@ impl Options {
     }
 
     /// The TOML writer these options select ([`toml::writer_dialect`]).
-    pub fn dialect(&self) -> Result<Dialect> {
-        toml::writer_dialect(self.version, self.tomli_w)
+    pub fn dialect(&self) -> Result<TomlWriter> {
+        toml::writer_dialect(self.version, self.writer)
     }
 }
 
@@ -119,7 +120,7 @@ pub struct Final {
     /// For each final trusted file: whether its hash was computed here (the input had none).
     pub hashed_here: Vec<bool>,
     /// The TOML writer used.
-    pub dialect: Dialect,
+    pub dialect: TomlWriter,
     /// The Gramine version.
     pub version: GramineVersion,
     /// Where Gramine's warnings go.
@@ -131,7 +132,7 @@ impl Final {
     /// table (v1.0 to v1.3: toml 0.10.2's output does not always read back to the table it was
     /// written from).
     fn rereads(&self) -> bool {
-        self.dialect == Dialect::Toml0102
+        !self.dialect.reads_back_unchanged()
     }
 
     /// The table Gramine measures: the written text as the version reads it back (which can
@@ -180,7 +181,7 @@ pub fn run(manifest: &[u8], opts: &Options, hasher: &mut FileHasher) -> Result<F
 /// measuring it: tomli, or for v1.0 to v1.3 `toml.loads` (no newline translation) and the
 /// `Manifest` constructor.
 pub fn read_final(bytes: &[u8], version: GramineVersion, warnings: &Warnings) -> Result<Table> {
-    if toml::writer_dialect(version, TomliW::V1)? == Dialect::Toml0102 {
+    if !version.rules().default_writer().reads_back_unchanged() {
         let text =
             std::str::from_utf8(bytes).map_err(|source| toml::TomlError::NotUtf8 { source })?;
         legacy::reread(text, version, warnings)
@@ -193,8 +194,7 @@ pub fn read_final(bytes: &[u8], version: GramineVersion, warnings: &Warnings) ->
 /// constructor adds anything: tomli, or for v1.0 to v1.3 `toml.loads` (after universal newline
 /// decoding in both cases).
 pub fn parse_source(bytes: &[u8], version: GramineVersion) -> Result<Table> {
-    let dialect = toml::writer_dialect(version, TomliW::V1)?;
-    toml::parse_for(&toml::decode_text(bytes)?, dialect)
+    toml::parse_for(&toml::decode_text(bytes)?, version.rules().default_writer())
 }
 
 /// The Gramine depfile (`--depfile`): `OUTPUT:` then one dependency per continued line.

@@ -37,7 +37,7 @@ use crate::hashing::FileHasher;
 use crate::measure::{Measured, measure_parsed};
 use crate::pipeline::{self, Final, Options, Warnings};
 use crate::sigstruct::{self, Sigstruct, attach_signature, make_sigstruct};
-use crate::toml::TomliW;
+use crate::toml::TomlWriter;
 
 /// How the SIGSTRUCT gets its signature.
 #[derive(Clone, Debug, Default)]
@@ -83,9 +83,10 @@ impl Signer {
         }
     }
 
-    /// The tomli_w release of the signing machine (Gramine v1.4 and later).
-    pub fn tomli_w(mut self, tomli_w: TomliW) -> Self {
-        self.options.tomli_w = tomli_w;
+    /// The TOML writer of the signing machine: tomli_w 1.x (the default) or 0.4 for Gramine
+    /// v1.4 and later (v1.0 to v1.3 always write with toml 0.10.2).
+    pub fn writer(mut self, writer: TomlWriter) -> Self {
+        self.options.writer = Some(writer);
         self
     }
 

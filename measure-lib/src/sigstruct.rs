@@ -590,7 +590,7 @@ pub fn view(
         B(bool),
     }
     let date = sig.date(DateEncoding::for_version(version))?;
-    let date = if version == GramineVersion::V1_5 {
+    let date = if version.rules().view_unpadded_year {
         format!("{}-{:02}-{:02}", date.year, date.month, date.day)
     } else {
         date.to_string()

@@ -28,7 +28,7 @@ use measure_core::elf::{Elf, LoadSegment};
 use measure_core::engine::{self, AreaKind, PAGE, PalImage, SliceSource, segment_page};
 use measure_core::entries::{self as core_entries, EntryList};
 use measure_core::layout::{Layout, LayoutParams};
-use measure_core::profile::{BaseRule, GramineVersion, Profile, secinfo};
+use measure_core::profile::{BaseRule, GramineVersion, secinfo};
 use measure_core::sha256::Midstate;
 use measure_core::sigstruct::{self as core_sig, DateEncoding, SigDate, Sigstruct};
 use serde_json::{Value as Json, json};
@@ -36,7 +36,7 @@ use sha2::{Digest, Sha256};
 
 use super::entries::load;
 use super::parse_version;
-use super::pipeline::{TomliW, parse_sha256_hex, stderr_warnings};
+use super::pipeline::{parse_sha256_hex, stderr_warnings, tomli_w_parser};
 use crate::cmd::entries::From;
 use measure_lib::attrs::layout_attrs;
 use measure_lib::error::chain;
@@ -45,8 +45,8 @@ use measure_lib::hashing::FileHasher;
 use measure_lib::manifest::{DEFAULT_LIBOS, pypath};
 use measure_lib::pipeline;
 use measure_lib::sigstruct::make_sigstruct;
-use measure_lib::toml::TomlError;
 use measure_lib::toml::{self, Table, Value};
+use measure_lib::toml::{TomlError, TomlWriter};
 
 /// Checkpoints kept per pass: the hash state every `records / 4096` records.
 const CHECKPOINTS: usize = 4096;
@@ -111,8 +111,8 @@ pub struct DiffArgs {
     #[arg(long = "uri-prefix", value_name = "P")]
     pub uri_prefix: Option<String>,
     /// Source manifests: the tomli_w version of the signing machine (v1.4+).
-    #[arg(long = "tomli-w", value_name = "1|0.4", default_value = "1")]
-    pub tomli_w: TomliW,
+    #[arg(long = "tomli-w", value_name = "1|0.4", default_value = "1", value_parser = tomli_w_parser())]
+    pub tomli_w: TomlWriter,
     /// Source manifests: the LibOS inserted as loader.entrypoint.uri (v1.8+).
     #[arg(long, value_name = "FILE", default_value = DEFAULT_LIBOS)]
     pub libos: PathBuf,
@@ -454,7 +454,7 @@ fn load_manifest(args: &DiffArgs, o: &SideOpts<'_>, path: &Path, bytes: Vec<u8>)
     let given = parse_as_read(&bytes, version).with_context(ctx)?;
     let opts = pipeline::Options {
         version,
-        tomli_w: args.tomli_w.into(),
+        writer: Some(args.tomli_w),
         chroot: args.chroot.clone(),
         libos: args.libos.clone(),
         libos_sha256: args.libos_sha256.clone(),
@@ -671,13 +671,15 @@ struct AttrRow {
     derived: bool,
 }
 
-fn profile_name(p: &Profile) -> &'static str {
-    if std::ptr::eq(p, GramineVersion::V1_0.profile()) {
-        "v1.0-v1.3"
-    } else if std::ptr::eq(p, GramineVersion::V1_4.profile()) {
-        "v1.4"
+/// The versions sharing this version's layout rules: `v1.0-v1.3`, `v1.4`, `v1.5+`.
+fn profile_name(version: GramineVersion) -> String {
+    let (first, last) = version.rules().layout_group();
+    if last == GramineVersion::LATEST && first != last {
+        format!("{first}+")
+    } else if first == last {
+        first.to_string()
     } else {
-        "v1.5+"
+        format!("{first}-{last}")
     }
 }
 
@@ -728,7 +730,7 @@ fn layout_rows(a: &Side, b: &Side, ma: &Measurable, mb: &Measurable) -> Vec<Attr
         b.version.to_string(),
         false,
     );
-    let (pa, pb) = (profile_name(la.profile), profile_name(lb.profile));
+    let (pa, pb) = (profile_name(a.version), profile_name(b.version));
     push(
         "layout_profile",
         json!(pa),

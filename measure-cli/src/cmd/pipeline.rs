@@ -4,23 +4,25 @@
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
-use clap::{Args, ValueEnum};
+use clap::Args;
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use measure_core::profile::GramineVersion;
 
 use super::parse_version;
 use measure_lib::manifest::DEFAULT_LIBOS;
 use measure_lib::pipeline::{Options, Warnings};
-use measure_lib::toml::{self, Dialect};
+use measure_lib::toml::TomlWriter;
 
-/// The TOML writer Gramine's Python tools use (`--tomli-w`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum TomliW {
-    /// tomli_w 1.0.0 to 1.2.0 (Debian, Ubuntu, pip on Python 3.8+).
-    #[value(name = "1")]
-    V1,
-    /// tomli_w 0.4.0 (RHEL/AlmaLinux 8 and 9 through EPEL).
-    #[value(name = "0.4")]
-    V04,
+/// `--tomli-w 1|0.4`: the tomli_w release of the signing machine.
+pub fn tomli_w_parser() -> impl TypedValueParser<Value = TomlWriter> {
+    PossibleValuesParser::new([
+        PossibleValue::new("1").help("tomli_w 1.0.0 to 1.2.0 (Debian, Ubuntu, pip on Python 3.8+)"),
+        PossibleValue::new("0.4").help("tomli_w 0.4.0 (RHEL/AlmaLinux 8 and 9 through EPEL)"),
+    ])
+    .map(|s| match s.as_str() {
+        "0.4" => TomlWriter::TomliW04,
+        _ => TomlWriter::TomliW1,
+    })
 }
 
 /// A SHA-256 given on the command line: 64 hex digits, kept as written.
@@ -40,8 +42,8 @@ pub struct PipelineArgs {
     pub gramine: GramineVersion,
     /// The tomli_w version that writes the .manifest.sgx on the signing machine (v1.4+; Gramine
     /// v1.0 to v1.3 always wrote with the Python `toml` 0.10.2 library).
-    #[arg(long = "tomli-w", value_name = "1|0.4", default_value = "1")]
-    pub tomli_w: TomliW,
+    #[arg(long = "tomli-w", value_name = "1|0.4", default_value = "1", value_parser = tomli_w_parser())]
+    pub tomli_w: TomlWriter,
     /// The LibOS inserted as loader.entrypoint.uri when the manifest has none (v1.8+); hashed when
     /// the manifest gives no loader.entrypoint.sha256.
     #[arg(long, value_name = "FILE", default_value = DEFAULT_LIBOS)]
@@ -69,26 +71,12 @@ impl PipelineArgs {
         }
         Ok(Options {
             version: self.gramine,
-            tomli_w: self.tomli_w.into(),
+            writer: Some(self.tomli_w),
             chroot: self.chroot.clone(),
             libos: self.libos.clone(),
             libos_sha256: self.libos_sha256.clone(),
             warnings: stderr_warnings(),
         })
-    }
-
-    /// The writer dialect (`measure_lib::toml::writer_dialect`).
-    pub fn dialect(&self) -> Result<Dialect> {
-        Ok(toml::writer_dialect(self.gramine, self.tomli_w.into())?)
-    }
-}
-
-impl From<TomliW> for toml::TomliW {
-    fn from(t: TomliW) -> Self {
-        match t {
-            TomliW::V1 => toml::TomliW::V1,
-            TomliW::V04 => toml::TomliW::V04,
-        }
     }
 }
 

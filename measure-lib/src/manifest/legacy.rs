@@ -1,13 +1,8 @@
-//! Gramine v1.0 to v1.3: the `Manifest` constructor and `expand_all_trusted_files` of the
-//! releases that read and wrote manifests with the Python `toml` 0.10.2 library.
+//! Gramine v1.0 to v1.3 (`Expansion::InOrder` in their rules rows): `expand_all_trusted_files`
+//! of the releases that read and wrote manifests with the Python `toml` 0.10.2 library (their
+//! constructor is a rules row like any other: `super::constructor`).
 //!
 //! What differs from v1.4 and later:
-//! * defaults: `sgx.thread_num = 4` (no `max_threads`), `support_exinfo` (not `require_exinfo`),
-//!   `require_amx` from v1.1, `remote_attestation = false` until v1.2 and `"none"` in v1.3,
-//!   `nonpie_binary`, and (v1.0, v1.1) `loader.preload = ""`;
-//! * trusted files: v1.0 and v1.1 also accept the deprecated table form
-//!   `sgx.trusted_files.NAME = "file:..."` (and iterate whatever else is there: a string becomes
-//!   one entry per character); v1.2 and v1.3 accept only a list;
 //! * expansion keeps every entry in order, duplicates included, writes a file's URI exactly as
 //!   given and a directory's files as `file:` + the normalised path, and hashes as it goes (so
 //!   the first failing entry decides the error); v1.0 also expands `loader.preload` (a
@@ -19,13 +14,14 @@
 use std::path::{Path, PathBuf};
 
 use measure_core::profile::GramineVersion;
+use measure_core::rules::{Expansion, Preload};
 
 use super::trusted::{Outcome, is_dir, is_file, readable, rglob_sorted};
-use super::{Expanded, ManifestError, Options, TRUSTED_FILES_DOC, pypath};
+use super::{Expanded, ManifestError, Options, pypath};
 use crate::error::{Error, Result};
 use crate::hashing::FileHasher;
 use crate::pipeline::Warnings;
-use crate::toml::{self, Dialect, Table, Value};
+use crate::toml::{self, Table, Value};
 
 /// The error as Gramine v1.0 to v1.3 report it, with the Python exception's name.
 fn py(exception: &'static str, error: ManifestError) -> Error {
@@ -41,106 +37,6 @@ fn unknown_format(v: &Value) -> Error {
     )
 }
 
-fn setdefault_table<'a>(t: &'a mut Table, key: &str) -> Result<&'a mut Table> {
-    match t.setdefault(key, Value::Table(Table::new())) {
-        Value::Table(t) => Ok(t),
-        other => Err(py(
-            "AttributeError",
-            ManifestError::NoAttribute {
-                found: other.type_name(),
-                attribute: "setdefault",
-                concerns: format!("manifest key `{key}` must be a table"),
-            },
-        )),
-    }
-}
-
-/// A trusted-file entry before expansion (`{'uri': ..., 'sha256': None}` for strings).
-fn unhashed(uri: Value) -> Value {
-    let mut t = Table::new();
-    t.insert("uri", uri);
-    Value::Table(t)
-}
-
-/// The `Manifest` constructor of v1.0 to v1.3 (after `toml.loads`): defaults in that version's
-/// order and `sgx.trusted_files` turned into a list of tables with a `uri`.
-pub fn construct(manifest: &mut Table, version: GramineVersion, warnings: &Warnings) -> Result<()> {
-    use GramineVersion::*;
-    let sgx = setdefault_table(manifest, "sgx")?;
-    sgx.setdefault("trusted_files", Value::Array(Vec::new()));
-    sgx.setdefault("enclave_size", Value::String("256M".into()));
-    sgx.setdefault("thread_num", Value::Integer(4));
-    sgx.setdefault("isvprodid", Value::Integer(0));
-    sgx.setdefault("isvsvn", Value::Integer(0));
-    let ra = if version >= V1_3 {
-        Value::String("none".into())
-    } else {
-        Value::Boolean(false)
-    };
-    sgx.setdefault("remote_attestation", ra);
-    let mut flags = vec![
-        "debug",
-        "require_avx",
-        "require_avx512",
-        "require_mpx",
-        "require_pkru",
-    ];
-    if version >= V1_1 {
-        flags.push("require_amx");
-    }
-    flags.extend(["support_exinfo", "nonpie_binary", "enable_stats"]);
-    for k in flags {
-        sgx.setdefault(k, Value::Boolean(false));
-    }
-
-    let old_syntax = version <= V1_1;
-    let list = match sgx.get("trusted_files") {
-        Some(Value::Array(items)) => items.clone(),
-        Some(Value::Table(t)) if old_syntax => {
-            warnings.warn(&format!(
-                "This trusted files syntax is deprecated, please move to the new one: {TRUSTED_FILES_DOC}"
-            ));
-            let mut out = Vec::new();
-            for (_, tf) in t.iter() {
-                match tf {
-                    Value::String(_) => out.push(tf.clone()),
-                    other => return Err(unknown_format(other)),
-                }
-            }
-            out
-        }
-        // Iterating a string gives its characters.
-        Some(Value::String(s)) if old_syntax => {
-            s.chars().map(|c| Value::String(c.to_string())).collect()
-        }
-        Some(other) if old_syntax => {
-            return Err(py(
-                "TypeError",
-                ManifestError::NotIterable {
-                    found: other.type_name(),
-                    key: "sgx.trusted_files".into(),
-                },
-            ));
-        }
-        _ => return Err(py("ValueError", ManifestError::TrustedFilesSyntax)),
-    };
-    let mut trusted = Vec::with_capacity(list.len());
-    for tf in list {
-        match tf {
-            Value::Table(ref t) if t.contains_key("uri") => trusted.push(tf),
-            Value::String(_) => trusted.push(unhashed(tf)),
-            other => return Err(unknown_format(&other)),
-        }
-    }
-    sgx.insert("trusted_files", Value::Array(trusted));
-
-    if old_syntax {
-        let loader = setdefault_table(manifest, "loader")?;
-        loader.setdefault("preload", Value::String(String::new()));
-    }
-    Ok(())
-}
-
 /// One entry of the expanded list, before hashing.
 struct Planned {
     uri: Value,
@@ -149,7 +45,9 @@ struct Planned {
 }
 
 struct Expander {
-    version: GramineVersion,
+    /// v1.1+: unreadable files of a directory skipped, the directory and everything below it
+    /// listed as dependencies.
+    skip_unreadable: bool,
     planned: Vec<Planned>,
     deps: Vec<PathBuf>,
 }
@@ -198,7 +96,7 @@ impl Expander {
         if !p.exists() {
             return Err(py("ManifestError", ManifestError::CannotResolve { path }));
         }
-        let v1_1 = self.version >= GramineVersion::V1_1;
+        let v1_1 = self.skip_unreadable;
         if is_dir(p) {
             if !uri_str.ends_with('/') {
                 return Err(py(
@@ -251,8 +149,17 @@ pub fn expand_trusted(
         Some(Value::Array(items)) => items.clone(),
         _ => return Err(ManifestError::TrustedFilesNotList.into()),
     };
+    let Expansion::InOrder {
+        preload,
+        skip_unreadable,
+    } = version.rules().trusted_files.expansion
+    else {
+        return Err(Error::Internal(format!(
+            "Gramine {version} does not expand trusted files in order"
+        )));
+    };
     let mut ex = Expander {
-        version,
+        skip_unreadable,
         planned: Vec::new(),
         deps: Vec::new(),
     };
@@ -265,15 +172,14 @@ pub fn expand_trusted(
             break;
         }
     }
-    if pending_error.is_none() && version <= GramineVersion::V1_1 {
-        let preload = manifest.get_path(&["loader", "preload"]).cloned();
+    if pending_error.is_none() && preload != Preload::Ignored {
         let listed: Vec<String> = ex
             .planned
             .iter()
             .filter_map(|p| p.uri.as_str().map(str::to_string))
             .collect();
-        let result = match (version, preload) {
-            (GramineVersion::V1_0, Some(Value::String(s))) => {
+        let result = match (preload, manifest.get_path(&["loader", "preload"]).cloned()) {
+            (Preload::CommaSeparated, Some(Value::String(s))) => {
                 let mut uris: Vec<&str> = s
                     .split(',')
                     .filter(|u| !u.is_empty() && !listed.iter().any(|l| l == u))
@@ -283,7 +189,7 @@ pub fn expand_trusted(
                 uris.into_iter()
                     .try_for_each(|u| ex.add(&Value::String(u.to_string())))
             }
-            (GramineVersion::V1_0, Some(other)) => Err(py(
+            (Preload::CommaSeparated, Some(other)) => Err(py(
                 "AttributeError",
                 ManifestError::NoAttribute {
                     found: other.type_name(),
@@ -318,22 +224,7 @@ pub fn expand_trusted(
             Ok(v) => (v, false),
             Err(_) => match hashes.next() {
                 Some((Ok(h), _)) => (Value::String(hex::encode(h)), true),
-                Some((Err(e), path)) => {
-                    if e.kind() == std::io::ErrorKind::NotFound {
-                        return Err(py(
-                            "FileNotFoundError",
-                            ManifestError::NoSuchFile {
-                                path: pypath::repr_str(&path.to_string_lossy()),
-                                errno: true,
-                            },
-                        ));
-                    }
-                    return Err(ManifestError::HashTrustedFile {
-                        path: path.clone(),
-                        source: e,
-                    }
-                    .into());
-                }
+                Some((Err(e), path)) => return Err(super::trusted::hash_error(version, path, e)),
                 None => return Err(Error::Internal("missing hash".into())),
             },
         };
@@ -357,15 +248,16 @@ pub fn expand_trusted(
 
 /// Reads, completes and expands a manifest as `gramine-sgx-sign` v1.0 to v1.3 does.
 pub fn expand(manifest_bytes: &[u8], opts: &Options, hasher: &mut FileHasher) -> Result<Expanded> {
-    if opts.chroot.is_some() {
+    let rules = opts.version.rules();
+    if opts.chroot.is_some() && !rules.trusted_files.chroot {
         return Err(ManifestError::ChrootUnsupported {
             version: opts.version,
         }
         .into());
     }
     let text = toml::decode_text(manifest_bytes)?;
-    let mut manifest = toml::parse_for(&text, Dialect::Toml0102)?;
-    construct(&mut manifest, opts.version, &opts.warnings)?;
+    let mut manifest = toml::parse_for(&text, rules.default_writer())?;
+    super::apply_defaults(&mut manifest, opts, hasher)?;
     let outcome = expand_trusted(&mut manifest, opts.version, hasher)?;
     Ok(Expanded {
         manifest,
@@ -377,7 +269,8 @@ pub fn expand(manifest_bytes: &[u8], opts: &Options, hasher: &mut FileHasher) ->
 /// What v1.0 to v1.3 measure: the written `.manifest.sgx` read back with `toml.loads` (no
 /// newline translation) and the `Manifest` constructor.
 pub fn reread(text: &str, version: GramineVersion, warnings: &Warnings) -> Result<Table> {
-    let mut manifest = toml::parse_for(text, Dialect::Toml0102)?;
-    construct(&mut manifest, version, warnings)?;
+    let rules = version.rules();
+    let mut manifest = toml::parse_for(text, rules.default_writer())?;
+    super::constructor::construct(&mut manifest, rules, warnings, None)?;
     Ok(manifest)
 }

@@ -1,5 +1,6 @@
-//! Python's `pathlib.PurePosixPath` string rules and `repr()`, which decide the URIs Gramine
-//! writes and the messages it prints.
+//! Python's `pathlib.PurePosixPath` string rules and `repr()` of TOML values, which decide the
+//! URIs Gramine writes and the messages it prints (`repr(str)` itself is
+//! `measure_core::python`'s).
 
 use crate::toml::{Table, Value};
 
@@ -72,33 +73,9 @@ pub fn join(parent: &str, name: &str) -> String {
     }
 }
 
-/// `repr(str)`.
+/// `repr(str)` (`measure_core::python::repr`).
 pub fn repr_str(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
+    measure_core::python::repr(s)
 }
 
 /// `repr()` of a TOML value as Python shows it in Gramine's error messages.

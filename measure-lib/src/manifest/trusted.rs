@@ -26,6 +26,7 @@ fn unknown_format(item: &Value) -> Error {
 /// Maps keyed by URI or path: seeded per process (no crafted collisions), faster than SipHash.
 type UriMap<V> = IndexMap<String, V, foldhash::fast::RandomState>;
 use measure_core::profile::GramineVersion;
+use measure_core::rules::{Expansion, MissingFile};
 use rayon::prelude::*;
 
 use super::{ManifestError, chroot, pypath};
@@ -213,6 +214,27 @@ impl Tf {
     }
 }
 
+/// The error for a trusted file that could not be hashed, as the version reports it.
+pub(super) fn hash_error(version: GramineVersion, path: &Path, e: std::io::Error) -> Error {
+    if e.kind() != std::io::ErrorKind::NotFound {
+        return ManifestError::HashTrustedFile {
+            path: path.to_path_buf(),
+            source: e,
+        }
+        .into();
+    }
+    let path = pypath::repr_str(&path.to_string_lossy());
+    match version.rules().trusted_files.missing {
+        MissingFile::MissingTrustedFile => ManifestError::MissingTrustedFile { path },
+        MissingFile::NoSuchFile => ManifestError::NoSuchFile { path, errno: false },
+        MissingFile::FileNotFoundError => ManifestError::python(
+            "FileNotFoundError",
+            ManifestError::NoSuchFile { path, errno: true },
+        ),
+    }
+    .into()
+}
+
 /// The hashes of `files`, reporting the first failure in list order the way the given Gramine
 /// version does.
 fn hash_in_order(
@@ -224,24 +246,7 @@ fn hash_in_order(
     for (path, r) in files.iter().zip(hasher.hash_all(files)) {
         match r {
             Ok(h) => out.push(hex::encode(h)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let shown = pypath::repr_str(&path.to_string_lossy());
-                if version >= GramineVersion::V1_8 {
-                    return Err(ManifestError::MissingTrustedFile { path: shown }.into());
-                }
-                return Err(ManifestError::NoSuchFile {
-                    path: shown,
-                    errno: false,
-                }
-                .into());
-            }
-            Err(source) => {
-                return Err(ManifestError::HashTrustedFile {
-                    path: path.clone(),
-                    source,
-                }
-                .into());
-            }
+            Err(e) => return Err(hash_error(version, path, e)),
         }
     }
     Ok(out)
@@ -278,7 +283,7 @@ pub struct Outcome {
     pub hashed_here: Vec<bool>,
 }
 
-/// Expands `sgx.trusted_files` in place (the list must already hold tables with a `uri`, as
+/// Expands `sgx.trusted_files` in place (the version's `Expansion::ByPath` or `ByUri`) (the list must already hold tables with a `uri`, as
 /// [`super::apply_defaults`] leaves it).
 pub fn expand(
     manifest: &mut Table,
@@ -293,13 +298,18 @@ pub fn expand(
         return Err(ManifestError::TrustedFilesNotList.into());
     };
     let items = std::mem::take(list);
-    let (new_list, outcome) = if version >= GramineVersion::V1_6 {
-        expand_v16(items, version, chroot_dir, hasher)?
-    } else {
-        if chroot_dir.is_some() {
-            return Err(ManifestError::ChrootUnsupported { version }.into());
+    let rules = version.rules();
+    if chroot_dir.is_some() && !rules.trusted_files.chroot {
+        return Err(ManifestError::ChrootUnsupported { version }.into());
+    }
+    let (new_list, outcome) = match rules.trusted_files.expansion {
+        Expansion::ByUri => expand_by_uri(items, version, chroot_dir, hasher)?,
+        Expansion::ByPath => expand_by_path(items, version, hasher)?,
+        Expansion::InOrder { .. } => {
+            return Err(Error::Internal(format!(
+                "Gramine {version} expands trusted files in order (see manifest::legacy)"
+            )));
         }
-        expand_v14(items, version, hasher)?
     };
     let Some(Value::Table(sgx)) = manifest.get_mut("sgx") else {
         return Err(ManifestError::NoSgxTable.into());
@@ -458,7 +468,7 @@ fn add_file(files: &mut UriMap<Tf>, mut tf: Tf) -> Result<()> {
     Ok(())
 }
 
-fn expand_v16(
+fn expand_by_uri(
     items: Vec<Value>,
     version: GramineVersion,
     chroot_dir: Option<&Path>,
@@ -567,7 +577,7 @@ pub(super) fn rglob_sorted(dir: &str) -> Result<Vec<String>> {
         .collect())
 }
 
-fn expand_v14(
+fn expand_by_path(
     items: Vec<Value>,
     version: GramineVersion,
     hasher: &mut FileHasher,

@@ -24,35 +24,24 @@ use std::fmt::Write as _;
 use super::pyfmt::{write_datetime, write_float_repr};
 use super::value::{Table, Value};
 
-/// Which writer's output to reproduce.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Dialect {
-    /// tomli_w 1.0.0, 1.1.0 and 1.2.0 (identical output for everything tomli produces).
-    TomliW1,
-    /// tomli_w 0.4.0 (RHEL/AlmaLinux 8 and 9 through EPEL, Python 3.6 pip installs).
-    TomliW04,
-    /// `toml.dumps` of the Python `toml` library 0.10.2 (Gramine v1.0 to v1.3); see
-    /// [`super::toml0102`].
-    Toml0102,
-}
+pub use measure_core::rules::TomlWriter;
 
 const ARRAY_INDENT: &str = "    ";
 const MAX_LINE_LENGTH: usize = 100;
 
 /// Serializes `table` as the given writer's `dump` would.
 ///
-/// toml 0.10.2 ([`Dialect::Toml0102`]) fails on some value trees (e.g. a string starting with a
+/// toml 0.10.2 ([`TomlWriter::Toml0102`]) fails on some value trees (e.g. a string starting with a
 /// control character); for those this returns an empty string: use [`try_emit`] with that
 /// dialect.
-pub fn emit(table: &Table, dialect: Dialect) -> String {
+pub fn emit(table: &Table, dialect: TomlWriter) -> String {
     try_emit(table, dialect).unwrap_or_default()
 }
 
 /// Serializes `table` as the given writer's `dump` would, or says why that writer fails on it
 /// (only toml 0.10.2 ever fails).
-pub fn try_emit(table: &Table, dialect: Dialect) -> Result<String, super::TomlError> {
-    if dialect == Dialect::Toml0102 {
+pub fn try_emit(table: &Table, dialect: TomlWriter) -> Result<String, super::TomlError> {
+    if dialect == TomlWriter::Toml0102 {
         return super::toml0102::dumps(table)
             .map_err(|e| super::TomlError::Unwritable { reason: e.0 });
     }
@@ -106,7 +95,7 @@ enum Sub<'a> {
     Aot(&'a str, &'a [Value]),
 }
 
-fn gen_table(out: &mut String, table: &Table, dialect: Dialect, name: &str, inside_aot: bool) {
+fn gen_table(out: &mut String, table: &Table, dialect: TomlWriter, name: &str, inside_aot: bool) {
     let mut literals: Vec<(&str, Literal<'_>)> = Vec::new();
     let mut subs: Vec<Sub<'_>> = Vec::new();
     for (k, v) in table.iter() {
@@ -228,7 +217,7 @@ fn is_aot(items: &[Value]) -> bool {
 const PARALLEL_MIN_ITEMS: usize = 2048;
 
 /// The inline renderings of the items if every item is suitable for inline writing.
-fn inline_aot(items: &[Value], dialect: Dialect) -> Option<InlineItems> {
+fn inline_aot(items: &[Value], dialect: TomlWriter) -> Option<InlineItems> {
     if items.len() < PARALLEL_MIN_ITEMS {
         return Some(InlineItems {
             parts: vec![inline_part(items, dialect)?],
@@ -243,14 +232,14 @@ fn inline_aot(items: &[Value], dialect: Dialect) -> Option<InlineItems> {
     Some(InlineItems { parts: parts? })
 }
 
-fn inline_part(items: &[Value], dialect: Dialect) -> Option<InlinePart> {
+fn inline_part(items: &[Value], dialect: TomlWriter) -> Option<InlinePart> {
     let mut rendered = InlinePart {
         text: String::new(),
         ends: Vec::with_capacity(items.len()),
     };
     for item in items {
         let Value::Table(t) = item else { return None };
-        if dialect == Dialect::TomliW04
+        if dialect == TomlWriter::TomliW04
             && t.iter()
                 .any(|(_, v)| matches!(v, Value::Array(_) | Value::Table(_)))
         {

@@ -34,8 +34,8 @@
 //!
 //! # Writing
 //!
-//! [`emit`] reproduces `tomli_w.dump` byte for byte in the [`Dialect`]s listed there; see
-//! [`emit`](mod@emit) for the rules. [`Dialect::Toml0102`] is `toml.dumps` of toml 0.10.2, which
+//! [`emit`] reproduces `tomli_w.dump` byte for byte in the [`TomlWriter`]s listed there; see
+//! [`emit`](mod@emit) for the rules. [`TomlWriter::Toml0102`] is `toml.dumps` of toml 0.10.2, which
 //! cannot write every value tree: use [`try_emit`] for it.
 
 pub mod emit;
@@ -44,7 +44,7 @@ pub mod pyfmt;
 pub mod toml0102;
 pub mod value;
 
-pub use emit::{Dialect, emit, try_emit};
+pub use emit::{TomlWriter, emit, try_emit};
 pub use value::{Date, Datetime, Table, Time, Value};
 
 use measure_core::profile::GramineVersion;
@@ -79,6 +79,14 @@ pub enum TomlError {
         /// Why (the exception toml 0.10.2 raises).
         reason: String,
     },
+    /// A TOML writer this Gramine version's signer does not use.
+    #[error("Gramine {version} does not write manifests with {writer:?}")]
+    WriterNotUsed {
+        /// The Gramine version.
+        version: GramineVersion,
+        /// The writer asked for.
+        writer: TomlWriter,
+    },
     /// `--tomli-w 0.4` with a Gramine version that did not write with tomli_w.
     #[error(
         "--tomli-w 0.4 does not apply to Gramine {version}: it wrote manifests with the Python `toml` 0.10.2 library, not tomli_w (leave --tomli-w out)"
@@ -112,31 +120,24 @@ impl std::fmt::Display for Position {
     }
 }
 
-/// The tomli_w release on the signing machine (Gramine v1.4 and later write the `.manifest.sgx`
-/// with tomli_w; its output changed between 0.4 and 1.0).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum TomliW {
-    /// tomli_w 1.0.0 to 1.2.0 (Debian, Ubuntu, pip on Python 3.8+).
-    #[default]
-    V1,
-    /// tomli_w 0.4.0 (RHEL/AlmaLinux 8 and 9 through EPEL).
-    V04,
-}
-
-/// The writer dialect Gramine `version` uses with `tomli_w`: tomli_w 1.x or 0.4 for v1.4 and
-/// later; toml 0.10.2 for v1.0 to v1.3, which did not use tomli_w (`TomliW::V1`, the default, is
-/// accepted and ignored there; `TomliW::V04` is refused).
-pub fn writer_dialect(version: GramineVersion, tomli_w: TomliW) -> Result<Dialect> {
-    if version <= GramineVersion::V1_3 {
-        if tomli_w == TomliW::V04 {
-            return Err(TomlError::TomliWNotUsed { version }.into());
+/// The TOML writer `gramine-sgx-sign` of `version` uses, given the one the signing machine has
+/// (`requested`; `None`: the version's default). v1.0 to v1.3 always wrote with toml 0.10.2
+/// (tomli_w 1.x, the command line's default, is accepted and ignored there; tomli_w 0.4 is
+/// refused); v1.4 and later with tomli_w 1.x or 0.4 (toml 0.10.2 is refused).
+pub fn writer_dialect(
+    version: GramineVersion,
+    requested: Option<TomlWriter>,
+) -> Result<TomlWriter> {
+    let rules = version.rules();
+    match requested {
+        None => Ok(rules.default_writer()),
+        Some(w) if rules.uses_writer(w) => Ok(w),
+        Some(TomlWriter::TomliW1) if rules.default_writer() == TomlWriter::Toml0102 => {
+            Ok(TomlWriter::Toml0102)
         }
-        return Ok(Dialect::Toml0102);
+        Some(TomlWriter::TomliW04) => Err(TomlError::TomliWNotUsed { version }.into()),
+        Some(writer) => Err(TomlError::WriterNotUsed { version, writer }.into()),
     }
-    Ok(match tomli_w {
-        TomliW::V1 => Dialect::TomliW1,
-        TomliW::V04 => Dialect::TomliW04,
-    })
 }
 
 /// Decodes manifest bytes the way `click.File('r', encoding='utf-8')` does before tomli sees
@@ -173,9 +174,9 @@ pub fn parse(text: &str) -> Result<Table> {
 }
 
 /// Parses TOML text as the reader paired with `dialect` does: tomli for the tomli_w dialects,
-/// `toml.loads` for [`Dialect::Toml0102`].
-pub fn parse_for(text: &str, dialect: Dialect) -> Result<Table> {
-    if dialect == Dialect::Toml0102 {
+/// `toml.loads` for [`TomlWriter::Toml0102`].
+pub fn parse_for(text: &str, dialect: TomlWriter) -> Result<Table> {
+    if dialect == TomlWriter::Toml0102 {
         return toml0102::loads(text).map_err(|e| Error::Toml(TomlError::Toml0102(e)));
     }
     parse(text)

@@ -3,11 +3,11 @@
 use super::*;
 
 fn w1(src: &str) -> String {
-    emit(&parse(src).unwrap(), Dialect::TomliW1)
+    emit(&parse(src).unwrap(), TomlWriter::TomliW1)
 }
 
 fn w04(src: &str) -> String {
-    emit(&parse(src).unwrap(), Dialect::TomliW04)
+    emit(&parse(src).unwrap(), TomlWriter::TomliW04)
 }
 
 fn keys(t: &Table) -> Vec<&str> {
@@ -415,7 +415,7 @@ fn long_arrays_of_tables_written_in_parallel() {
             want.push_str(&format!("    {{ uri = \"file:/d/{i}\" }},\n"));
         }
         want.push_str("]\n");
-        assert_eq!(emit(&doc, Dialect::TomliW1), want);
+        assert_eq!(emit(&doc, TomlWriter::TomliW1), want);
 
         // Long items: `[[list]]` sections.
         let long_uri = |i: usize| format!("file:/{}/{i}", "x".repeat(100));
@@ -435,7 +435,7 @@ fn long_arrays_of_tables_written_in_parallel() {
                 want.push_str(&format!("[[list]]\nuri = \"{}\"\n", long_uri(i)));
             }
             assert_eq!(
-                emit(&doc, Dialect::TomliW1),
+                emit(&doc, TomlWriter::TomliW1),
                 want,
                 "n={n} literal={with_literal}"
             );

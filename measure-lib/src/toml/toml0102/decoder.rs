@@ -7,7 +7,7 @@
 //! module performs the same steps in the same order; see the parent module for the resulting
 //! quirks and the documented divergences.
 
-use super::pystr::{self, IntResult, char_at, first, from_end, last, strip};
+use super::pystr::{self, char_at, first, from_end, last, strip};
 use crate::toml::value::{Date, Datetime, Table, Time, Value};
 
 /// How a decoding step failed, mirroring the Python exception that toml 0.10.2 raises.
@@ -940,8 +940,8 @@ fn load_value(v: &str, strictly_valid: bool) -> R<(Value, VType)> {
         unsupported(format!("integer {v} is outside the 64-bit signed range"));
         Ok((Value::Integer(0), VType::Int))
     };
-    match pystr::int0(&body) {
-        IntResult::Ok(i) => {
+    match pystr::int0(&body).map(pystr::PyInt::to_i64) {
+        Ok(Some(i)) => {
             if neg {
                 match 0i64.checked_sub(i) {
                     Some(n) => Ok((Value::Integer(n), VType::Int)),
@@ -951,8 +951,8 @@ fn load_value(v: &str, strictly_valid: bool) -> R<(Value, VType)> {
                 Ok((Value::Integer(i), VType::Int))
             }
         }
-        IntResult::OutOfRange => out_of_range(),
-        IntResult::Invalid => value_err(format!(
+        Ok(None) | Err(pystr::IntError::TooLarge) => out_of_range(),
+        Err(pystr::IntError::Empty | pystr::IntError::Invalid) => value_err(format!(
             "invalid literal for int() with base 0: {}",
             pystr::repr(&body)
         )),

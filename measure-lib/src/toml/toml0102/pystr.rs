@@ -1,37 +1,16 @@
 //! The Python string, number and date semantics that toml 0.10.2's decoder and encoder inherit:
-//! `str.isspace`/`str.strip`, `repr(str)`, `int()`/`float()` text forms, negative indexing.
+//! `int()`/`float()` text forms, negative indexing; `str.isspace`/`str.strip`, `int(s, 0)`,
+//! `str.isprintable` and `repr(str)` are `measure_core::python`'s (re-exported here).
 //!
 //! Where Python consults the Unicode database beyond what Rust's standard library offers, the
 //! approximation is documented on the function.
 
-/// `str.isspace()` of one character (Python's definition: bidirectional class WS, B or S, or
-/// category Zs), which unlike Rust's `char::is_whitespace` includes U+001C..U+001F.
-pub fn is_space(c: char) -> bool {
-    matches!(
-        c,
-        '\t'..='\r'
-            | '\u{1c}'..='\u{20}'
-            | '\u{85}'
-            | '\u{a0}'
-            | '\u{1680}'
-            | '\u{2000}'..='\u{200a}'
-            | '\u{2028}'
-            | '\u{2029}'
-            | '\u{202f}'
-            | '\u{205f}'
-            | '\u{3000}'
-    )
-}
+pub use measure_core::python::{IntError, PyInt, int0, is_printable, is_space, repr, strip};
 
 /// `str.isalnum()` of one character. Approximated by Rust's `char::is_alphanumeric`, which also
 /// counts the combining marks of the `Other_Alphabetic` property as letters (Python does not).
 pub fn is_alnum(c: char) -> bool {
     c.is_alphanumeric()
-}
-
-/// `str.strip()`.
-pub fn strip(s: &str) -> &str {
-    s.trim_matches(is_space)
 }
 
 /// `s[i]` with Python's indexing: negative indices count from the end; `None` is `IndexError`.
@@ -80,85 +59,6 @@ pub fn len(s: &str) -> usize {
     s.chars().count()
 }
 
-/// `str.isprintable()` of one character, as Python 3.11 (Unicode 14) answers for assigned code
-/// points: false for the categories Cc, Cf, Co, Zl, Zp and Zs other than the space. Unassigned
-/// code points (category Cn, also non-printable for Python) are treated as printable here.
-pub fn is_printable(c: char) -> bool {
-    const NON_PRINTABLE: &[(u32, u32)] = &[
-        (0x80, 0xa0),
-        (0xad, 0xad),
-        (0x600, 0x605),
-        (0x61c, 0x61c),
-        (0x6dd, 0x6dd),
-        (0x70f, 0x70f),
-        (0x890, 0x891),
-        (0x8e2, 0x8e2),
-        (0x1680, 0x1680),
-        (0x180e, 0x180e),
-        (0x2000, 0x200f),
-        (0x2028, 0x202f),
-        (0x205f, 0x2064),
-        (0x2066, 0x206f),
-        (0x3000, 0x3000),
-        (0xe000, 0xf8ff),
-        (0xfeff, 0xfeff),
-        (0xfff9, 0xfffb),
-        (0x110bd, 0x110bd),
-        (0x110cd, 0x110cd),
-        (0x13430, 0x13438),
-        (0x1bca0, 0x1bca3),
-        (0x1d173, 0x1d17a),
-        (0xe0001, 0xe0001),
-        (0xe0020, 0xe007f),
-        (0xf0000, 0xffffd),
-        (0x100000, 0x10fffd),
-    ];
-    let u = c as u32;
-    if u < 0x20 || u == 0x7f {
-        return false;
-    }
-    if u < 0x7f {
-        return true;
-    }
-    !NON_PRINTABLE.iter().any(|&(a, b)| (a..=b).contains(&u))
-}
-
-/// `repr(s)` of a Python `str`.
-pub fn repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if is_printable(c) => out.push(c),
-            c => {
-                let u = c as u32;
-                if u <= 0xff {
-                    out.push_str(&format!("\\x{u:02x}"));
-                } else if u <= 0xffff {
-                    out.push_str(&format!("\\u{u:04x}"));
-                } else {
-                    out.push_str(&format!("\\U{u:08x}"));
-                }
-            }
-        }
-    }
-    out.push(quote);
-    out
-}
-
 /// Digits (ASCII, of `radix`) with single underscores between them, as Python's `int()` and
 /// `float()` accept them. Returns the digits without underscores.
 fn digits_with_underscores(s: &str, radix: u32) -> Option<String> {
@@ -190,62 +90,6 @@ pub fn int10(s: &str) -> Option<i64> {
     let digits = digits_with_underscores(body, 10)?;
     let v: i64 = digits.parse().ok()?;
     Some(if neg { -v } else { v })
-}
-
-/// The result of `int(s, 0)`.
-#[derive(Debug, PartialEq)]
-pub enum IntResult {
-    /// A value in the `i64` range.
-    Ok(i64),
-    /// Valid for Python but outside the `i64` range.
-    OutOfRange,
-    /// `ValueError`.
-    Invalid,
-}
-
-/// Python's `int(s, 0)`: optional sign, `0x`/`0o`/`0b` prefixes (either case, an underscore may
-/// follow the prefix), decimal without leading zeros except for zero itself.
-pub fn int0(s: &str) -> IntResult {
-    let s = strip(s);
-    let (neg, body) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let lower = body.to_ascii_lowercase();
-    let (radix, rest) = if let Some(r) = lower.strip_prefix("0x") {
-        (16, r)
-    } else if let Some(r) = lower.strip_prefix("0o") {
-        (8, r)
-    } else if let Some(r) = lower.strip_prefix("0b") {
-        (2, r)
-    } else {
-        (10, lower.as_str())
-    };
-    let rest = if radix != 10 {
-        rest.strip_prefix('_').unwrap_or(rest)
-    } else {
-        rest
-    };
-    let Some(digits) = digits_with_underscores(rest, radix) else {
-        return IntResult::Invalid;
-    };
-    if radix == 10 && digits.starts_with('0') && digits.bytes().any(|b| b != b'0') {
-        return IntResult::Invalid;
-    }
-    let magnitude = match u64::from_str_radix(&digits, radix) {
-        Ok(m) => m,
-        Err(_) => return IntResult::OutOfRange,
-    };
-    if neg {
-        if magnitude <= i64::MAX as u64 + 1 {
-            IntResult::Ok((magnitude as i64).wrapping_neg())
-        } else {
-            IntResult::OutOfRange
-        }
-    } else {
-        i64::try_from(magnitude).map_or(IntResult::OutOfRange, IntResult::Ok)
-    }
 }
 
 /// Python's `float(s)`. ASCII digits only (Python also accepts other Unicode decimal digits).
@@ -313,11 +157,10 @@ mod tests {
         assert_eq!(repr("a'b"), "\"a'b\"");
         assert_eq!(repr("a'\"b"), "'a\\'\"b'");
         assert_eq!(repr("\u{1}\u{a0}\u{2028}é"), "'\\x01\\xa0\\u2028é'");
-        assert_eq!(int0("0x_1F"), IntResult::Ok(31));
-        assert_eq!(int0("007"), IntResult::Invalid);
-        assert_eq!(int0("000"), IntResult::Ok(0));
-        assert_eq!(int0("-5"), IntResult::Ok(-5));
-        assert_eq!(int0("99999999999999999999"), IntResult::OutOfRange);
+        assert_eq!(int0("0x_1F").ok().and_then(PyInt::to_i64), Some(31));
+        assert_eq!(int0("007"), Err(IntError::Invalid));
+        assert_eq!(int0("-5").ok().and_then(PyInt::to_i64), Some(-5));
+        assert_eq!(int0("99999999999999999999"), Err(IntError::TooLarge));
         assert_eq!(int10("1_00"), Some(100));
         assert_eq!(int10("1__0"), None);
         assert_eq!(float("1_0.5"), Some(10.5));
