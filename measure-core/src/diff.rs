@@ -30,136 +30,17 @@
 //!
 //! # Where a record lies
 //!
-//! [`areas`] lists the areas of a measurement in the order the engine walks them, with the
-//! number of records each contributes (the same sequence, addresses and flags as the
-//! [`AreaObserver`](crate::engine::AreaObserver) events), and [`AreaCursor`] maps increasing
-//! record indices onto them. This is computed from the layout, so it does not depend on when the
-//! engine reports an area.
+//! [`areas`] (the engine's own walk: `engine::measure` measures exactly these areas, in this
+//! order) lists the areas of a measurement with the number of records each contributes, and
+//! [`AreaCursor`] maps increasing record indices onto them.
 
-use crate::engine::{self, AreaKind, ManifestSource, MeasureError, PAGE, PalImage, segment_flags};
-use crate::layout::{Area, Layout};
+use crate::engine::{self, AreaKind, ManifestSource, MeasureError, PAGE, PalImage};
+use crate::layout::Layout;
 use crate::measure::{EEXTEND_CHUNK, MeasurementHasher, RecordSink};
-use crate::profile::{Profile, secinfo};
+use crate::profile::Profile;
 use crate::sha256::Midstate;
 
-/// Records contributed by one measured page: its EADD and 16 EEXTENDs.
-pub const RECORDS_PER_MEASURED_PAGE: u64 = 1 + (PAGE / EEXTEND_CHUNK) as u64;
-
-/// One area of a measurement, in walk order, with its number of records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AreaSpan {
-    /// What the area is.
-    pub kind: AreaKind,
-    /// The thread of a stack or signal stack, the PAL segment (program header order, counting
-    /// `PT_LOAD`s from 0) of code or data, the slot of a free area (0: gap below a pinned PAL,
-    /// 1: heap); 0 otherwise.
-    pub index: u64,
-    /// Start address.
-    pub addr: u64,
-    /// Size in bytes.
-    pub size: u64,
-    /// SECINFO flags of its pages.
-    pub flags: u64,
-    /// Whether its pages are EEXTENDed.
-    pub measured: bool,
-    /// Number of records it contributes.
-    pub records: u64,
-}
-
-impl AreaSpan {
-    fn new(kind: AreaKind, index: u64, area: Area, flags: u64, pages: u64, measured: bool) -> Self {
-        AreaSpan {
-            kind,
-            index,
-            addr: area.addr,
-            size: area.size,
-            flags,
-            measured,
-            records: if measured {
-                pages.saturating_mul(RECORDS_PER_MEASURED_PAGE)
-            } else {
-                pages
-            },
-        }
-    }
-}
-
-/// The areas of the measurement of `layout` with `pal`, in the order the engine walks them:
-/// manifest, SSA, TCS, TLS, each stack, each signal stack, each PAL segment, the free areas.
-/// Empty areas are included (as the engine reports them), with 0 records.
-pub fn areas<'a, P: PalImage + ?Sized>(
-    layout: &'a Layout,
-    pal: &'a P,
-) -> impl Iterator<Item = AreaSpan> + 'a {
-    let page = PAGE as u64;
-    let threads = layout.params.threads;
-    let pages = move |a: Area| a.size / page;
-    let fixed = [
-        AreaSpan::new(
-            AreaKind::Manifest,
-            0,
-            layout.manifest,
-            Layout::R_REG,
-            pages(layout.manifest),
-            true,
-        ),
-        AreaSpan::new(
-            AreaKind::Ssa,
-            0,
-            layout.ssa,
-            Layout::RW_REG,
-            pages(layout.ssa),
-            true,
-        ),
-        AreaSpan::new(AreaKind::Tcs, 0, layout.tcs, secinfo::TCS, threads, true),
-        AreaSpan::new(AreaKind::Tls, 0, layout.tls, Layout::RW_REG, threads, true),
-    ];
-    let stacks = (0..threads).map(move |t| {
-        let a = layout.stack(t);
-        AreaSpan::new(AreaKind::Stack, t, a, Layout::RW_REG, pages(a), true)
-    });
-    let sig_stacks = (0..threads).map(move |t| {
-        let a = layout.sig_stack(t);
-        AreaSpan::new(AreaKind::SigStack, t, a, Layout::RW_REG, pages(a), true)
-    });
-    let bias = layout.pal_load_bias();
-    let segments = pal.segments().enumerate().map(move |(i, seg)| {
-        let (flags, kind) = segment_flags(seg.flags);
-        let start = bias.wrapping_add(seg.vaddr);
-        let m_addr = start - start % page;
-        let m_end = start
-            .saturating_add(seg.memsz)
-            .div_ceil(page)
-            .saturating_mul(page);
-        let area = Area {
-            addr: m_addr,
-            size: m_end.saturating_sub(m_addr),
-        };
-        AreaSpan::new(kind, i as u64, area, flags, pages(area), true)
-    });
-    let free = layout
-        .free
-        .into_iter()
-        .enumerate()
-        .filter_map(move |(i, a)| {
-            a.map(|a| {
-                AreaSpan::new(
-                    AreaKind::Free,
-                    i as u64,
-                    a,
-                    Layout::RWX_REG,
-                    pages(a),
-                    false,
-                )
-            })
-        });
-    fixed
-        .into_iter()
-        .chain(stacks)
-        .chain(sig_stacks)
-        .chain(segments)
-        .chain(free)
-}
+pub use crate::engine::{AreaSpan, RECORDS_PER_MEASURED_PAGE, areas};
 
 /// Number of records of the measurement of `layout` with `pal` (ECREATE included).
 pub fn total_records<P: PalImage + ?Sized>(layout: &Layout, pal: &P) -> u64 {

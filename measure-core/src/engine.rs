@@ -373,11 +373,137 @@ pub fn segment_page(seg: &LoadSegment<'_>, page_index: u64, page: &mut [u8; PAGE
     }
 }
 
+/// Records contributed by one measured page: its EADD and 16 EEXTENDs.
+pub const RECORDS_PER_MEASURED_PAGE: u64 = 1 + (PAGE / EEXTEND_CHUNK) as u64;
+
+/// One area of a measurement, in walk order, with its number of records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AreaSpan {
+    /// What the area is.
+    pub kind: AreaKind,
+    /// The thread of a stack or signal stack, the PAL segment (program header order, counting
+    /// `PT_LOAD`s from 0) of code or data, the slot of a free area (0: gap below a pinned PAL,
+    /// 1: heap); 0 otherwise.
+    pub index: u64,
+    /// Start address.
+    pub addr: u64,
+    /// Size in bytes.
+    pub size: u64,
+    /// SECINFO flags of its pages.
+    pub flags: u64,
+    /// Whether its pages are EEXTENDed.
+    pub measured: bool,
+    /// Number of records it contributes.
+    pub records: u64,
+}
+
+impl AreaSpan {
+    /// The area's addresses.
+    pub fn area(&self) -> Area {
+        Area {
+            addr: self.addr,
+            size: self.size,
+        }
+    }
+
+    fn new(kind: AreaKind, index: u64, area: Area, flags: u64, pages: u64, measured: bool) -> Self {
+        AreaSpan {
+            kind,
+            index,
+            addr: area.addr,
+            size: area.size,
+            flags,
+            measured,
+            records: if measured {
+                pages.saturating_mul(RECORDS_PER_MEASURED_PAGE)
+            } else {
+                pages
+            },
+        }
+    }
+}
+
+/// The areas of the measurement of `layout` with `pal`, in the order Gramine measures them (the
+/// one walk [`measure`] follows): manifest, SSA, TCS, TLS, each stack, each signal stack, each
+/// PAL segment (a page shared by two segments is added twice, pages between segments are not
+/// added), the free areas. Empty areas are included, with 0 records.
+pub fn areas<'a, P: PalImage + ?Sized>(
+    layout: &'a Layout,
+    pal: &'a P,
+) -> impl Iterator<Item = AreaSpan> + 'a {
+    let page = PAGE as u64;
+    let threads = layout.params.threads;
+    let pages = move |a: Area| a.size / page;
+    let fixed = [
+        AreaSpan::new(
+            AreaKind::Manifest,
+            0,
+            layout.manifest,
+            Layout::R_REG,
+            pages(layout.manifest),
+            true,
+        ),
+        AreaSpan::new(
+            AreaKind::Ssa,
+            0,
+            layout.ssa,
+            Layout::RW_REG,
+            pages(layout.ssa),
+            true,
+        ),
+        AreaSpan::new(AreaKind::Tcs, 0, layout.tcs, secinfo::TCS, threads, true),
+        AreaSpan::new(AreaKind::Tls, 0, layout.tls, Layout::RW_REG, threads, true),
+    ];
+    let stacks = (0..threads).map(move |t| {
+        let a = layout.stack(t);
+        AreaSpan::new(AreaKind::Stack, t, a, Layout::RW_REG, pages(a), true)
+    });
+    let sig_stacks = (0..threads).map(move |t| {
+        let a = layout.sig_stack(t);
+        AreaSpan::new(AreaKind::SigStack, t, a, Layout::RW_REG, pages(a), true)
+    });
+    let bias = layout.pal_load_bias();
+    let segments = pal.segments().enumerate().map(move |(i, seg)| {
+        let (flags, kind) = segment_flags(seg.flags);
+        let start = bias.wrapping_add(seg.vaddr);
+        let m_addr = start - start % page;
+        let m_end = start
+            .saturating_add(seg.memsz)
+            .div_ceil(page)
+            .saturating_mul(page);
+        let area = Area {
+            addr: m_addr,
+            size: m_end.saturating_sub(m_addr),
+        };
+        AreaSpan::new(kind, i as u64, area, flags, pages(area), true)
+    });
+    let free = layout
+        .free
+        .into_iter()
+        .enumerate()
+        .filter_map(move |(i, a)| {
+            a.map(|a| {
+                AreaSpan::new(
+                    AreaKind::Free,
+                    i as u64,
+                    a,
+                    Layout::RWX_REG,
+                    pages(a),
+                    false,
+                )
+            })
+        });
+    fixed
+        .into_iter()
+        .chain(stacks)
+        .chain(sig_stacks)
+        .chain(segments)
+        .chain(free)
+}
+
 /// Streams the measurement of `layout` into `sink`, reporting the memory map to `observer`.
 ///
-/// The order is Gramine's: ECREATE; the manifest; SSA; TCS; TLS; each stack; each signal stack;
-/// each PAL segment (a page shared by two segments is added twice, pages between segments are
-/// not added); then the free areas.
+/// ECREATE, then the areas in [`areas`]' order (Gramine's).
 pub fn measure<M, P, S, O>(
     layout: &Layout,
     manifest: &mut M,
@@ -450,73 +576,42 @@ where
     }
     observe(AreaKind::Manifest, layout.manifest, Layout::R_REG, true);
 
-    w.zero_area(layout.ssa, Layout::RW_REG);
-    observe(AreaKind::Ssa, layout.ssa, Layout::RW_REG, true);
-
-    let threads = layout.params.threads;
-    for t in 0..threads {
-        w.measured_page(
-            layout.tcs.addr + t * p.tcs_size,
-            secinfo::TCS,
-            &tcs_page(layout, t),
-        );
-    }
-    observe(AreaKind::Tcs, layout.tcs, secinfo::TCS, true);
-
-    for t in 0..threads {
-        w.measured_page(
-            layout.tls.addr + t * page_len,
-            Layout::RW_REG,
-            &tls_page(layout, t),
-        );
-    }
-    observe(AreaKind::Tls, layout.tls, Layout::RW_REG, true);
-
-    for t in 0..threads {
-        let stack = layout.stack(t);
-        w.zero_area(stack, Layout::RW_REG);
-        observe(AreaKind::Stack, stack, Layout::RW_REG, true);
-    }
-    for t in 0..threads {
-        let sig_stack = layout.sig_stack(t);
-        w.zero_area(sig_stack, Layout::RW_REG);
-        observe(AreaKind::SigStack, sig_stack, Layout::RW_REG, true);
-    }
-
-    let bias = layout.pal_load_bias();
-    for seg in pal.segments() {
-        let (flags, kind) = segment_flags(seg.flags);
-        let start = bias + seg.vaddr;
-        let m_addr = start - start % page_len;
-        let end = start + seg.memsz;
-        let m_end = end.div_ceil(page_len) * page_len;
-        observe(
-            kind,
-            Area {
-                addr: m_addr,
-                size: m_end - m_addr,
-            },
-            flags,
-            true,
-        );
-        let mut addr = m_addr;
-        let mut index = 0;
-        while addr < m_end {
-            segment_page(&seg, index, &mut page);
-            w.measured_page(addr, flags, &page);
-            addr += page_len;
-            index += 1;
+    let mut segments = pal.segments();
+    for span in areas(layout, pal) {
+        let area = span.area();
+        match span.kind {
+            // Measured above, page by page as the source pushes it.
+            AreaKind::Manifest => continue,
+            AreaKind::Ssa | AreaKind::Stack | AreaKind::SigStack => w.zero_area(area, span.flags),
+            AreaKind::Tcs => {
+                for t in 0..layout.params.threads {
+                    w.measured_page(area.addr + t * p.tcs_size, span.flags, &tcs_page(layout, t));
+                }
+            }
+            AreaKind::Tls => {
+                for t in 0..layout.params.threads {
+                    w.measured_page(area.addr + t * page_len, span.flags, &tls_page(layout, t));
+                }
+            }
+            AreaKind::Code | AreaKind::Data => {
+                let Some(seg) = segments.next() else { break };
+                let mut addr = area.addr;
+                let mut index = 0;
+                while addr < area.end() {
+                    segment_page(&seg, index, &mut page);
+                    w.measured_page(addr, span.flags, &page);
+                    addr += page_len;
+                    index += 1;
+                }
+            }
+            AreaKind::Free => w.sink.eadd_unmeasured_range(
+                area.addr - layout.enclave_base,
+                area.size / page_len,
+                page_len,
+                span.flags,
+            ),
         }
-    }
-
-    for area in layout.free.iter().flatten() {
-        w.sink.eadd_unmeasured_range(
-            area.addr - layout.enclave_base,
-            area.size / page_len,
-            page_len,
-            Layout::RWX_REG,
-        );
-        observe(AreaKind::Free, *area, Layout::RWX_REG, false);
+        observe(span.kind, area, span.flags, span.measured);
     }
     Ok(())
 }
