@@ -20,7 +20,7 @@ use measure_lib::bundle::make;
 use measure_lib::hashing::FileHasher;
 use measure_lib::measure::measure_parsed;
 use measure_lib::pipeline::{self, Options};
-use measure_lib::toml::{self, TomlWriter, Table, TomliW, Value};
+use measure_lib::toml::{self, Table, TomlWriter, TomliW, Value};
 
 const PAL: &[u8] = include_bytes!("../../testdata/vectors/public/elf/pal-basic.so");
 const LIBOS_SHA256: &str = "4d67a948b7e9ed9a40f5c09c60901c848bd4d6983ce595ede25a440197e9bc62";

@@ -17,7 +17,7 @@ use measure_core::profile::GramineVersion;
 use measure_lib::hashing::FileHasher;
 use measure_lib::manifest::{self, pypath};
 use measure_lib::pipeline::Options;
-use measure_lib::toml::{self, TomlWriter, Table, Value};
+use measure_lib::toml::{self, Table, TomlWriter, Value};
 
 const LIBOS_SHA256: &str = "4d67a948b7e9ed9a40f5c09c60901c848bd4d6983ce595ede25a440197e9bc62";
 
@@ -161,11 +161,10 @@ fuzz_target!(|data: &[u8]| {
         };
         for &d in dialects {
             // toml 0.10.2 cannot write some trees (Gramine v1.0-v1.3 fail there too).
-            let Ok(out) = toml::try_emit(m, d) else {
+            let Ok(out) = toml::emit(m, d) else {
                 assert_eq!(d, TomlWriter::Toml0102, "tomli_w dialects always write");
                 continue;
             };
-            assert_eq!(toml::emit(m, d), out);
             // toml 0.10.2 (Gramine v1.0-v1.3) is not a faithful writer, and neither this
             // reproduction: it drops the backslash of `\xNN` escapes and loses empty tables in
             // arrays of tables (both checked against the Python library, which then also fails to

@@ -128,7 +128,7 @@ pub fn render(entries: &[(String, String)], format: EntryFormat) -> String {
             if entries.is_empty() {
                 String::new()
             } else {
-                toml::emit(&root, TomlWriter::TomliW1)
+                toml::emit_tomli_w(&root, TomlWriter::TomliW1)
             }
         }
         EntryFormat::Json => {

@@ -29,25 +29,31 @@ pub use measure_core::rules::TomlWriter;
 const ARRAY_INDENT: &str = "    ";
 const MAX_LINE_LENGTH: usize = 100;
 
-/// Serializes `table` as the given writer's `dump` would.
+/// Serializes `table` as the given writer's `dump` would, or says why that writer fails on it.
 ///
-/// toml 0.10.2 ([`TomlWriter::Toml0102`]) fails on some value trees (e.g. a string starting with a
-/// control character); for those this returns an empty string: use [`try_emit`] with that
-/// dialect.
-pub fn emit(table: &Table, dialect: TomlWriter) -> String {
-    try_emit(table, dialect).unwrap_or_default()
-}
-
-/// Serializes `table` as the given writer's `dump` would, or says why that writer fails on it
-/// (only toml 0.10.2 ever fails).
-pub fn try_emit(table: &Table, dialect: TomlWriter) -> Result<String, super::TomlError> {
+/// Only toml 0.10.2 ([`TomlWriter::Toml0102`]) ever fails (e.g. on a string that starts with a
+/// control character, where the Python library raises): the error is returned, never an empty
+/// or partial text in its place.
+pub fn emit(table: &Table, dialect: TomlWriter) -> Result<String, super::TomlError> {
     if dialect == TomlWriter::Toml0102 {
         return super::toml0102::dumps(table)
             .map_err(|e| super::TomlError::Unwritable { reason: e.0 });
     }
+    Ok(emit_tomli_w(table, dialect))
+}
+
+/// The same as [`emit`] (its earlier name).
+pub fn try_emit(table: &Table, dialect: TomlWriter) -> Result<String, super::TomlError> {
+    emit(table, dialect)
+}
+
+/// tomli_w's output, which always exists (`dialect` is one of tomli_w's; toml 0.10.2 is
+/// written by [`emit`] only).
+pub(crate) fn emit_tomli_w(table: &Table, dialect: TomlWriter) -> String {
+    debug_assert_ne!(dialect, TomlWriter::Toml0102);
     let mut out = String::new();
     gen_table(&mut out, table, dialect, "", false);
-    Ok(out)
+    out
 }
 
 enum Literal<'a> {

@@ -36,7 +36,7 @@
 //!
 //! [`emit`] reproduces `tomli_w.dump` byte for byte in the [`TomlWriter`]s listed there; see
 //! [`emit`](mod@emit) for the rules. [`TomlWriter::Toml0102`] is `toml.dumps` of toml 0.10.2, which
-//! cannot write every value tree: use [`try_emit`] for it.
+//! cannot write every value tree: [`emit`] then returns why, as an error.
 
 pub mod emit;
 pub mod parser;
@@ -44,6 +44,7 @@ pub mod pyfmt;
 pub mod toml0102;
 pub mod value;
 
+pub(crate) use emit::emit_tomli_w;
 pub use emit::{TomlWriter, emit, try_emit};
 pub use value::{Date, Datetime, Table, Time, Value};
 

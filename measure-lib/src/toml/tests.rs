@@ -3,11 +3,11 @@
 use super::*;
 
 fn w1(src: &str) -> String {
-    emit(&parse(src).unwrap(), TomlWriter::TomliW1)
+    emit(&parse(src).unwrap(), TomlWriter::TomliW1).unwrap()
 }
 
 fn w04(src: &str) -> String {
-    emit(&parse(src).unwrap(), TomlWriter::TomliW04)
+    emit(&parse(src).unwrap(), TomlWriter::TomliW04).unwrap()
 }
 
 fn keys(t: &Table) -> Vec<&str> {
@@ -415,7 +415,7 @@ fn long_arrays_of_tables_written_in_parallel() {
             want.push_str(&format!("    {{ uri = \"file:/d/{i}\" }},\n"));
         }
         want.push_str("]\n");
-        assert_eq!(emit(&doc, TomlWriter::TomliW1), want);
+        assert_eq!(emit(&doc, TomlWriter::TomliW1).unwrap(), want);
 
         // Long items: `[[list]]` sections.
         let long_uri = |i: usize| format!("file:/{}/{i}", "x".repeat(100));
@@ -435,10 +435,32 @@ fn long_arrays_of_tables_written_in_parallel() {
                 want.push_str(&format!("[[list]]\nuri = \"{}\"\n", long_uri(i)));
             }
             assert_eq!(
-                emit(&doc, TomlWriter::TomliW1),
+                emit(&doc, TomlWriter::TomliW1).unwrap(),
                 want,
                 "n={n} literal={with_literal}"
             );
         }
+    }
+}
+
+/// toml 0.10.2 cannot write a string that starts with a control character (the Python library
+/// raises IndexError): `emit` says so instead of returning an empty text (it used to return "").
+#[test]
+fn toml0102_writer_failure_is_an_error_not_an_empty_text() {
+    let mut doc = Table::new();
+    doc.insert(
+        "key",
+        Value::String("\u{1}starts with a control character".into()),
+    );
+    match emit(&doc, TomlWriter::Toml0102) {
+        Err(TomlError::Unwritable { reason }) => assert!(reason.contains("IndexError"), "{reason}"),
+        other => panic!("expected the writer's failure, got {other:?}"),
+    }
+    // The tomli_w dialects write it.
+    for dialect in [TomlWriter::TomliW1, TomlWriter::TomliW04] {
+        assert_eq!(
+            emit(&doc, dialect).unwrap(),
+            "key = \"\\u0001starts with a control character\"\n"
+        );
     }
 }
