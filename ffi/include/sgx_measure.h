@@ -50,6 +50,10 @@
 // A serialized hasher state has the wrong length.
 #define SGXM_ERR_BAD_STATE_LENGTH 2
 
+// An internal error: a state that the library's own checks rule out was reached (a bug; please
+// report it). No input is known to cause it.
+#define SGXM_ERR_INTERNAL 3
+
 // Not a bundle (bad magic).
 #define SGXM_ERR_BUNDLE_BAD_MAGIC 10
 
@@ -181,7 +185,8 @@
 // The v4/v5 signature data does not hold certification data of type 6.
 #define SGXM_ERR_QUOTE_UNEXPECTED_CERTIFICATION_TYPE 108
 
-// The evidence is malformed in another way.
+// The evidence is malformed in another way (not returned at present: every malformation the
+// parser finds has a code of its own above).
 #define SGXM_ERR_EVIDENCE_MALFORMED 109
 
 // Every field of the enclave's report body (REPORTBODY), reserved bytes aside, as read from
@@ -247,7 +252,7 @@ extern "C" {
 // `SGXM_ERR_QUOTE_UNSUPPORTED_VERSION`, `SGXM_ERR_QUOTE_UNSUPPORTED_KEY_TYPE`,
 // `SGXM_ERR_QUOTE_NOT_SGX` (e.g. a TDX quote), `SGXM_ERR_QUOTE_UNSUPPORTED_BODY_TYPE`,
 // `SGXM_ERR_QUOTE_BAD_BODY_SIZE`, `SGXM_ERR_QUOTE_UNEXPECTED_CERTIFICATION_TYPE`,
-// `SGXM_ERR_EVIDENCE_MALFORMED`; `sgxm_status_str` describes each.
+// `SGXM_ERR_EVIDENCE_MALFORMED`, `SGXM_ERR_INTERNAL` (a bug); `sgxm_status_str` describes each.
 //
 // Allocates nothing; uses about 2 KiB of stack.
 //

@@ -101,7 +101,9 @@ pub(crate) fn evidence_status(e: &EvidenceError) -> u32 {
         EvidenceError::UnexpectedCertificationDataType { .. } => {
             SGXM_ERR_QUOTE_UNEXPECTED_CERTIFICATION_TYPE
         }
-        _ => SGXM_ERR_EVIDENCE_MALFORMED,
+        // `Evidence::parse` reads 432 bytes as a REPORT and anything else as a quote, whose
+        // report body is cut at its exact size: a wrong size cannot come out of it.
+        EvidenceError::WrongSize { .. } => SGXM_ERR_INTERNAL,
     }
 }
 
@@ -119,7 +121,7 @@ pub(crate) fn evidence_status(e: &EvidenceError) -> u32 {
 /// `SGXM_ERR_QUOTE_UNSUPPORTED_VERSION`, `SGXM_ERR_QUOTE_UNSUPPORTED_KEY_TYPE`,
 /// `SGXM_ERR_QUOTE_NOT_SGX` (e.g. a TDX quote), `SGXM_ERR_QUOTE_UNSUPPORTED_BODY_TYPE`,
 /// `SGXM_ERR_QUOTE_BAD_BODY_SIZE`, `SGXM_ERR_QUOTE_UNEXPECTED_CERTIFICATION_TYPE`,
-/// `SGXM_ERR_EVIDENCE_MALFORMED`; `sgxm_status_str` describes each.
+/// `SGXM_ERR_EVIDENCE_MALFORMED`, `SGXM_ERR_INTERNAL` (a bug); `sgxm_status_str` describes each.
 ///
 /// Allocates nothing; uses about 2 KiB of stack.
 ///
@@ -322,6 +324,15 @@ mod tests {
                 assert_eq!(r.is_ok(), n == 432, "prefix {n}");
             }
         }
+        // Impossible from `Evidence::parse` (it cuts every part at its size): a bug, not a
+        // malformation.
+        assert_eq!(
+            evidence_status(&EvidenceError::WrongSize {
+                part: measure_core::evidence::Part::Report,
+                len: 1
+            }),
+            SGXM_ERR_INTERNAL
+        );
         for rc in [
             SGXM_ERR_EVIDENCE_TRUNCATED,
             SGXM_ERR_EVIDENCE_LENGTH_PAST_END,

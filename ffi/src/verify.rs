@@ -92,7 +92,13 @@ pub unsafe extern "C" fn sgxm_mrenclave_append_ex(
                     | EntriesError::Unescaped { line }
                     | EntriesError::EmptyUri { line },
                 ) => Some(*line),
-                _ => None,
+                AppendError::Entries(
+                    EntriesError::BadHeader
+                    | EntriesError::MissingFinalNewline
+                    | EntriesError::TooMany,
+                )
+                | AppendError::Bundle(_)
+                | AppendError::Measure(_) => None,
             };
             if let (Some(i), false) = (index, failing_entry_out.is_null()) {
                 // SAFETY: non-NULL and writable per the contract.

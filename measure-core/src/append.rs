@@ -29,8 +29,10 @@ use crate::measure::MeasurementHasher;
 use crate::sha256::Sha256;
 
 /// What rule an entry broke.
+///
+/// Not `#[non_exhaustive]`: the C ABI maps every variant to a status code of its own, and a new
+/// variant must fail to compile there until it has one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum PolicyKind {
     /// The bundle allows no appended entries (made without `--allow-prefix`).
     NothingMayBeAppended,
@@ -97,8 +99,10 @@ impl fmt::Display for PolicyViolation {
 }
 
 /// Why an append failed.
+///
+/// Not `#[non_exhaustive]`: the C ABI maps every variant to a status code of its own, and a new
+/// variant must fail to compile there until it has one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum AppendError {
     /// The bundle is malformed.
     Bundle(BundleError),

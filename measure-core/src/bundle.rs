@@ -74,8 +74,10 @@ pub mod tag {
 pub use crate::rules::TomlWriter as Dialect;
 
 /// Why a bundle was rejected.
+///
+/// Not `#[non_exhaustive]`: the C ABI maps every variant to a status code of its own, and a new
+/// variant must fail to compile there until it has one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum BundleError {
     /// Does not start with `SGXMBNDL`.
     BadMagic,

@@ -146,8 +146,10 @@ impl AreaObserver for () {
 }
 
 /// Why a measurement failed.
+///
+/// Not `#[non_exhaustive]`: the C ABI maps every variant to a status code of its own, and a new
+/// variant must fail to compile there until it has one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum MeasureError {
     /// The layout is impossible.
     Layout(LayoutError),

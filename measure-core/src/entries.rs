@@ -23,8 +23,10 @@ use core::fmt;
 pub const HEADER: &[u8] = b"sgx-measure entries v1\n";
 
 /// Why an entry list was rejected. `line` counts from 1 (the header is line 1).
+///
+/// Not `#[non_exhaustive]`: the C ABI maps every variant to a status code of its own, and a new
+/// variant must fail to compile there until it has one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum EntriesError {
     /// The list does not start with `sgx-measure entries v1\n`.
     BadHeader,

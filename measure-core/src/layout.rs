@@ -19,8 +19,10 @@ use crate::profile::{BaseRule, GramineVersion, Profile, secinfo};
 pub const MAX_ENCLAVE_SIZE: u64 = 1 << 47;
 
 /// Why a layout cannot be built, or a measurement cannot be computed.
+///
+/// Not `#[non_exhaustive]`: the C ABI maps every variant to a status code of its own, and a new
+/// variant must fail to compile there until it has one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum LayoutError {
     /// Gramine: "Enclave size is not large enough" (the manifest, thread areas and PAL do not fit
     /// between the heap minimum and the top of the enclave).

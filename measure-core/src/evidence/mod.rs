@@ -125,8 +125,10 @@ impl fmt::Display for Part {
 }
 
 /// Why bytes are not a REPORT or a supported quote.
+///
+/// Not `#[non_exhaustive]`: the C ABI maps every variant to a status code of its own, and a new
+/// variant must fail to compile there until it has one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum EvidenceError {
     /// The input ends inside a fixed-size part.
     Truncated {
