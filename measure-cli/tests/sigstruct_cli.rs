@@ -539,10 +539,34 @@ fn dates_and_sigfile_names() {
         parse_date("0000-00-00").expect("date").to_string(),
         "0000-00-00"
     );
-    assert_eq!(
-        parse_date("2026-19-39").expect("date").to_string(),
-        "2026-19-39"
-    );
+    for real in [
+        "2024-02-29",
+        "2000-02-29",
+        "0001-01-01",
+        "9999-12-31",
+        "2026-04-30",
+    ] {
+        assert_eq!(parse_date(real).expect("date").to_string(), real);
+    }
+    // Dates that do not exist are refused as Python's datetime.date refuses them (they used to be
+    // written into the SIGSTRUCT); 0000-00-00, Gramine's "no date", stays accepted.
+    for (impossible, why) in [
+        ("2026-13-01", "month must be between 1 and 12"),
+        ("2026-00-10", "month must be between 1 and 12"),
+        ("2026-02-30", "day must be between 1 and 28"),
+        ("2023-02-29", "day must be between 1 and 28"),
+        ("1900-02-29", "day must be between 1 and 28"),
+        ("2026-04-31", "day must be between 1 and 30"),
+        ("2026-01-00", "day must be between 1 and 31"),
+        ("2026-19-39", "month must be between 1 and 12"),
+        ("0000-01-01", "year must be between 1 and 9999"),
+    ] {
+        let e = parse_date(impossible).unwrap_err().to_string();
+        assert!(
+            e.contains(why) && e.contains(impossible),
+            "{impossible}: {e}"
+        );
+    }
     for ok in ["today", "TODAY", "Today"] {
         let d = parse_date(ok).expect("today");
         assert!(d.year >= 2025 && (1..=12).contains(&d.month), "{d}");

@@ -25,7 +25,7 @@
 //! * [`load_private_key`] / [`parse_private_key_pem`]: PEM keys (PKCS#1 `RSA PRIVATE KEY`,
 //!   PKCS#8 `PRIVATE KEY`, passphrase-protected PKCS#8 `ENCRYPTED PRIVATE KEY`) with Gramine's
 //!   checks (3072 bits, exponent 3).
-//! * [`parse_date`]: `--date`: `"today"` or `YYYY-MM-DD` (not necessarily a real date).
+//! * [`parse_date`]: `--date`: `"today"` or `YYYY-MM-DD` (a date that exists, or `0000-00-00`).
 //! * [`default_sigfile`]: Gramine's default `.sig` path for a manifest path.
 
 use std::path::{Path, PathBuf};
@@ -295,8 +295,12 @@ pub fn make_sigstruct(
 }
 
 /// Parses `--date`: `today` (any case; the local date, as `datetime.date.today()`) or
-/// `YYYY-MM-DD` with exactly 4, 2 and 2 digits, which need not be a real date (`0000-00-00` is
-/// accepted), as Gramine's `BCDDateParamType`.
+/// `YYYY-MM-DD` with exactly 4, 2 and 2 digits (Gramine's `BCDDateParamType` pattern) naming a
+/// date that exists, as Python's `datetime.date` requires: year 1 to 9999, month 1 to 12, day
+/// within the month (leap years as in the Gregorian calendar). A date that does not exist
+/// (2026-13-01, 2026-02-30, 0000-01-01) is refused rather than written into the SIGSTRUCT: it
+/// is almost always a typo. The one exception is `0000-00-00`, the "no date" value Gramine
+/// v1.6+ accepts on purpose.
 pub fn parse_date(s: &str) -> Result<SigDate> {
     if s.eq_ignore_ascii_case("today") {
         use chrono::Datelike;
@@ -307,11 +311,45 @@ pub fn parse_date(s: &str) -> Result<SigDate> {
         return date
             .ok_or_else(|| Error::Invalid(format!("the current date {today} is out of range")));
     }
-    SigDate::parse(s).ok_or_else(|| {
+    let date = SigDate::parse(s).ok_or_else(|| {
         Error::Invalid(format!(
             "invalid date {s:?}: expecting \"today\" or YYYY-MM-DD"
         ))
-    })
+    })?;
+    if date
+        == (SigDate {
+            year: 0,
+            month: 0,
+            day: 0,
+        })
+    {
+        return Ok(date);
+    }
+    if let Some(problem) = calendar_problem(date) {
+        return Err(Error::Invalid(format!(
+            "invalid date {s:?}: {problem} (Python's datetime.date refuses it; 0000-00-00 is the only date accepted that does not exist)"
+        )));
+    }
+    Ok(date)
+}
+
+/// Why `datetime.date(year, month, day)` would raise `ValueError`, if it would.
+fn calendar_problem(d: SigDate) -> Option<String> {
+    if !(1..=9999).contains(&d.year) {
+        return Some("year must be between 1 and 9999".into());
+    }
+    if !(1..=12).contains(&d.month) {
+        return Some("month must be between 1 and 12".into());
+    }
+    let leap =
+        d.year.is_multiple_of(4) && (!d.year.is_multiple_of(100) || d.year.is_multiple_of(400));
+    let days = match d.month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    (d.day < 1 || d.day > days).then(|| format!("day must be between 1 and {days} in that month"))
 }
 
 /// Gramine's default `.sig` path: the manifest path with a final `.manifest` replaced by `.sig`,
