@@ -384,3 +384,84 @@ fn depfile_lists_expanded_files_libpal_and_key() {
     // Gramine's default .sig name.
     assert!(t.path().join("app.sig").exists());
 }
+
+/// Trusted files whose names hold a space, `#` and `$` are listed in the depfile so that GNU Make
+/// reads those very names (they used to be written unescaped: Make read `data/a` and `b.bin`,
+/// a comment, and a variable reference): after the build, touching any of them makes the
+/// `.manifest.sgx` out of date, and nothing else is missing.
+#[test]
+fn depfile_names_read_back_by_make() {
+    if Command::new("make").arg("--version").output().is_err() {
+        eprintln!("GNU make is not installed: depfile checked by the library's unit test only");
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("data set");
+    std::fs::create_dir_all(&dir).unwrap();
+    let names = ["a b.bin", "x#y.bin", "cost$5.bin", "tab\there.bin"];
+    for n in names {
+        std::fs::write(dir.join(n), n).unwrap();
+    }
+    let key =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/vectors/test-signing-key.pem");
+    std::fs::write(
+        t.path().join("app.manifest"),
+        "[sgx]\ntrusted_files = [\"file:data set/\"]\n",
+    )
+    .unwrap();
+    let pal = pal();
+    let o = sgx_measure(
+        t.path(),
+        &[
+            "sign",
+            "-m",
+            "app.manifest",
+            "-o",
+            "app.manifest.sgx",
+            "-l",
+            &pal,
+            "-k",
+            key.to_str().unwrap(),
+            "--depfile",
+            "app.d",
+            "-q",
+            "--libos-sha256",
+            &"0".repeat(64),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::write(
+        t.path().join("Makefile"),
+        "include app.d\napp.manifest.sgx:\n\t@echo remake\n",
+    )
+    .unwrap();
+    let set_mtime = |p: &Path, secs: u64| {
+        let f = std::fs::File::options().write(true).open(p).unwrap();
+        f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+            .unwrap();
+    };
+    let make_q = || {
+        Command::new("make")
+            .args(["-q", "app.manifest.sgx"])
+            .current_dir(t.path())
+            .output()
+            .unwrap()
+    };
+    for n in names {
+        set_mtime(&dir.join(n), 1_000_000);
+    }
+    // Later than every other dependency (the PAL and the key of the source tree too).
+    set_mtime(&t.path().join("app.manifest.sgx"), 4_000_000_000);
+    let up_to_date = make_q();
+    assert_eq!(
+        up_to_date.status.code(),
+        Some(0),
+        "make: {}",
+        String::from_utf8_lossy(&up_to_date.stderr)
+    );
+    for n in names {
+        set_mtime(&dir.join(n), 4_100_000_000);
+        assert_eq!(make_q().status.code(), Some(1), "{n:?} not a dependency");
+        set_mtime(&dir.join(n), 1_000_000);
+    }
+}

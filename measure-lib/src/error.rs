@@ -142,6 +142,14 @@ pub enum Error {
         /// 1-based line.
         line: usize,
     },
+    /// A name that a depfile (`--depfile`) cannot carry.
+    #[error("cannot write {} into a depfile: {problem}", path.display())]
+    Depfile {
+        /// The file name.
+        path: PathBuf,
+        /// Why.
+        problem: &'static str,
+    },
     /// TOML that cannot be read or written.
     #[error(transparent)]
     Toml(#[from] TomlError),

@@ -31,7 +31,7 @@ use std::sync::Arc;
 
 use measure_core::profile::GramineVersion;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::hashing::FileHasher;
 use crate::manifest::{self, legacy};
 use crate::toml::{self, Table, TomlWriter};
@@ -197,12 +197,90 @@ pub fn parse_source(bytes: &[u8], version: GramineVersion) -> Result<Table> {
     toml::parse_for(&toml::decode_text(bytes)?, version.rules().default_writer())
 }
 
-/// The Gramine depfile (`--depfile`): `OUTPUT:` then one dependency per continued line.
-pub fn depfile(output: &Path, deps: &[PathBuf]) -> String {
-    let mut s = format!("{}:", output.display());
+/// The Gramine depfile (`--depfile`): `OUTPUT:` then one dependency per continued line, each
+/// name escaped as GCC writes depfiles (what both Make and Ninja read): a space or TAB as
+/// `\ ` (backslashes just before it doubled), `#` as `\#`, `$` as `$$`. Names that no depfile
+/// can carry are refused rather than written so that a build tool would read another name: a
+/// newline or carriage return, a backslash before `#` or at the end of the name (Make and Ninja
+/// read those differently), and names that are not UTF-8.
+pub fn depfile(output: &Path, deps: &[PathBuf]) -> Result<String> {
+    let mut s = String::new();
+    escape_depfile_name(output, &mut s)?;
+    s.push(':');
     for d in deps {
-        s.push_str(&format!(" \\\n\t{}", d.display()));
+        s.push_str(" \\\n\t");
+        escape_depfile_name(d, &mut s)?;
     }
     s.push('\n');
-    s
+    Ok(s)
+}
+
+/// Appends `path` escaped for a depfile (see [`depfile`]).
+fn escape_depfile_name(path: &Path, out: &mut String) -> Result<()> {
+    let refuse = |problem: &'static str| Error::Depfile {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let name = path
+        .to_str()
+        .ok_or_else(|| refuse("the name is not valid UTF-8"))?;
+    let mut backslashes = 0usize;
+    for c in name.chars() {
+        match c {
+            '\n' | '\r' => return Err(refuse("a depfile cannot hold a line break in a name")),
+            '#' if backslashes > 0 => {
+                return Err(refuse(
+                    "a backslash before '#' is read differently by Make and Ninja",
+                ));
+            }
+            ' ' | '\t' => {
+                // 2N+1 backslashes before a blank stand for N backslashes and the blank.
+                out.extend(std::iter::repeat_n('\\', backslashes));
+                out.push('\\');
+            }
+            '#' => out.push('\\'),
+            '$' => out.push('$'),
+            _ => {}
+        }
+        out.push(c);
+        backslashes = if c == '\\' { backslashes + 1 } else { 0 };
+    }
+    if backslashes > 0 {
+        return Err(refuse(
+            "a name ending with a backslash is read differently by Make and Ninja",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Spaces, TABs, `#` and `$` are escaped as GCC writes depfiles (they used to be written as
+    /// is, so Make and Ninja read other names); names no depfile can carry are refused.
+    #[test]
+    fn depfile_names_escaped_as_make_and_ninja_read_them() {
+        let deps: Vec<PathBuf> = [
+            "a b.bin",
+            "c\td",
+            "x#y",
+            "cost$5",
+            "back\\slash",
+            "two\\ sp",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        assert_eq!(
+            depfile(Path::new("out dir/app.manifest.sgx"), &deps).unwrap(),
+            "out\\ dir/app.manifest.sgx: \\\n\ta\\ b.bin \\\n\tc\\\td \\\n\tx\\#y \\\n\tcost$$5 \\\n\tback\\slash \\\n\ttwo\\\\\\ sp\n"
+        );
+        for bad in ["line\nbreak", "cr\rname", "ends\\", "bs\\#hash"] {
+            let e = depfile(Path::new("o"), &[PathBuf::from(bad)]).unwrap_err();
+            assert!(matches!(e, Error::Depfile { .. }), "{bad:?}: {e}");
+        }
+        let e = depfile(Path::new("o\nx"), &[]).unwrap_err();
+        assert!(e.to_string().contains("line break"), "{e}");
+    }
 }

@@ -186,7 +186,7 @@ pub fn run(args: &SignArgs) -> Result<()> {
                 deps.push(key_path.clone());
             }
             staged.push(
-                fsutil::stage(depfile_path, depfile(&args.output, &deps).as_bytes())
+                fsutil::stage(depfile_path, depfile(&args.output, &deps)?.as_bytes())
                     .context("writing the depfile")?,
             );
         }
