@@ -11,6 +11,8 @@ use sgx_measure_cli::cmd;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // First, before any other thread starts (they inherit the blocked signals).
+    sgx_measure_cli::signals::install();
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Mrenclave(a) => cmd::mrenclave::run(a),

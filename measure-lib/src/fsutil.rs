@@ -1,8 +1,12 @@
 //! File helpers: reading with context, and atomic writes (a temporary file in the same directory,
 //! then a rename), so that no output is ever half-written and a failed command leaves none.
+//!
+//! Outputs get the permissions `gramine-sgx-sign` gives them: a new file 0666 less the umask, a
+//! replaced file the permissions it had. (Private keys are written 0600 by `gen-key`, not here.)
 
 use std::fs;
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -22,14 +26,25 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// An output written to a temporary file beside its destination, not yet in place: [`commit`]
-/// renames it over the destination; dropping it removes the temporary file. Commands that write
-/// several outputs stage them all before committing any, so a failure leaves none of them.
+/// renames it over the destination; dropping it removes the temporary file, and so does an
+/// interruption by a signal (see [`crate::outputs::remove_pending_on_signal`]). Outputs that
+/// belong together are written with [`crate::outputs::OutputSet`] instead.
 ///
 /// [`commit`]: Staged::commit
 #[derive(Debug)]
 pub struct Staged {
-    tmp: tempfile::NamedTempFile,
+    tmp: Option<tempfile::NamedTempFile>,
     path: std::path::PathBuf,
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if let Some(tmp) = self.tmp.take() {
+            let tmp_path = tmp.path().to_path_buf();
+            drop(tmp);
+            crate::outputs::forget_pending(&tmp_path);
+        }
+    }
 }
 
 /// Writes `bytes` to a temporary file in `path`'s directory (see [`Staged`]).
@@ -38,15 +53,34 @@ pub fn stage(path: &Path, bytes: &[u8]) -> Result<Staged> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    // Created as `open(path, "w")` creates a file (what gramine-sgx-sign does): mode 0666 less
+    // the umask, applied by the kernel at creation (tempfile's own default is 0600).
+    // Created under the lock of the interruption handler: once it has run, no file is created.
+    let mut pending = crate::outputs::pending_lock();
     let mut tmp = tempfile::Builder::new()
         .prefix(".sgx-measure-")
         .suffix(".tmp")
+        .permissions(fs::Permissions::from_mode(0o666))
         .tempfile_in(dir)
         .map_err(|source| Error::CreateIn {
             what: "a temporary file",
             dir: dir.to_path_buf(),
             source,
         })?;
+    pending.insert(tmp.path().to_path_buf());
+    drop(pending);
+    // A file that is replaced keeps its permissions, as when Gramine truncates and rewrites it.
+    if let Ok(old) = fs::metadata(path)
+        && old.is_file()
+    {
+        let mode = old.permissions().mode() & 0o777;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(mode))
+            .map_err(|source| Error::Write {
+                path: path.to_path_buf(),
+                source,
+            })?;
+    }
     // No fsync: the rename makes the replacement atomic (readers see the old or the new file,
     // never a partial one), which is what a failed or interrupted command must guarantee.
     tmp.write_all(bytes).map_err(|source| Error::Write {
@@ -55,7 +89,7 @@ pub fn stage(path: &Path, bytes: &[u8]) -> Result<Staged> {
     })?;
     start_writeback(tmp.as_file());
     Ok(Staged {
-        tmp,
+        tmp: Some(tmp),
         path: path.to_path_buf(),
     })
 }
@@ -64,7 +98,7 @@ pub fn stage(path: &Path, bytes: &[u8]) -> Result<Staged> {
 /// rename replaces an existing file (so that a crash cannot leave it empty), at the rename and
 /// on the caller's time: done here, it happens while a command is still busy (`sign` stages the
 /// manifest on another core while measuring and signing). Purely a hint: errors are ignored.
-fn start_writeback(file: &fs::File) {
+pub(crate) fn start_writeback(file: &fs::File) {
     #[cfg(target_os = "linux")]
     {
         use std::os::fd::AsRawFd;
@@ -80,10 +114,18 @@ fn start_writeback(file: &fs::File) {
 
 impl Staged {
     /// Puts the file in place (a rename).
-    pub fn commit(self) -> Result<()> {
-        let Staged { tmp, path } = self;
-        tmp.persist(&path).map_err(|e| Error::Write {
-            path,
+    pub fn commit(mut self) -> Result<()> {
+        let Some(tmp) = self.tmp.take() else {
+            return Ok(());
+        };
+        let tmp_path = tmp.path().to_path_buf();
+        // An interruption waits for the rename (the signal handler takes the same lock).
+        let mut pending = crate::outputs::pending_lock();
+        let placed = tmp.persist(&self.path);
+        pending.remove(&tmp_path);
+        drop(pending);
+        placed.map_err(|e| Error::Write {
+            path: self.path.clone(),
             source: e.error,
         })?;
         Ok(())
@@ -135,6 +177,77 @@ pub fn write_private(path: &Path, bytes: &[u8], overwrite: bool) -> Result<()> {
                 write_error(e.error)
             }
         })?;
+    }
+    Ok(())
+}
+
+/// What an input or output is, and its path, for [`check_distinct`].
+pub type Named<'a> = (&'a str, &'a Path);
+
+/// The identity of a file: device and inode of what the path resolves to if it exists, else
+/// its absolute path with the directory's symlinks resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum FileId {
+    Inode(u64, u64),
+    Path(std::path::PathBuf),
+}
+
+fn file_id(p: &Path) -> FileId {
+    use std::os::unix::fs::MetadataExt;
+    if let Ok(m) = fs::metadata(p) {
+        return FileId::Inode(m.dev(), m.ino());
+    }
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let resolved = match (abs.parent(), abs.file_name()) {
+        (Some(dir), Some(name)) => fs::canonicalize(dir)
+            .map(|d| d.join(name))
+            .unwrap_or_else(|_| abs.clone()),
+        _ => abs.clone(),
+    };
+    FileId::Path(resolved)
+}
+
+/// Whether two paths name the same file (see [`check_distinct`]).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    file_id(a) == file_id(b)
+}
+
+/// Refuses outputs that are the same file as another output or as an input (symlinks resolved;
+/// by device and inode where the file exists): writing one would destroy the other, or leave
+/// only one of two outputs. `input_ids` are the (device, inode) of further inputs already
+/// opened (trusted files that were hashed).
+pub fn check_distinct(
+    outputs: &[Named<'_>],
+    inputs: &[Named<'_>],
+    input_ids: &std::collections::HashSet<(u64, u64)>,
+) -> Result<()> {
+    let outs: Vec<(&str, &Path, FileId)> =
+        outputs.iter().map(|&(w, p)| (w, p, file_id(p))).collect();
+    for (i, (what, path, id)) in outs.iter().enumerate() {
+        if let Some((other, other_path, _)) = outs.iter().take(i).find(|(_, _, o)| o == id) {
+            return Err(Error::Invalid(format!(
+                "the {what} {} and the {other} {} are the same file: each output needs its own path",
+                path.display(),
+                other_path.display()
+            )));
+        }
+        for &(input, input_path) in inputs {
+            if file_id(input_path) == *id {
+                return Err(Error::Invalid(format!(
+                    "the {what} {} is the {input} {}: writing it would overwrite an input",
+                    path.display(),
+                    input_path.display()
+                )));
+            }
+        }
+        if let FileId::Inode(dev, ino) = id
+            && input_ids.contains(&(*dev, *ino))
+        {
+            return Err(Error::Invalid(format!(
+                "the {what} {} is one of the trusted files: writing it would change a file the manifest measures",
+                path.display()
+            )));
+        }
     }
     Ok(())
 }

@@ -146,6 +146,8 @@ pub struct FileHasher {
     pub bytes_hashed: u64,
     /// Files served from the cache.
     pub cache_hits: usize,
+    /// (device, inode) of every file looked at, so that callers can refuse to write over one.
+    opened: std::collections::HashSet<(u64, u64)>,
 }
 
 fn absolute(p: &Path) -> PathBuf {
@@ -209,6 +211,7 @@ impl FileHasher {
             progress: None,
             bytes_hashed: 0,
             cache_hits: 0,
+            opened: Default::default(),
         })
     }
 
@@ -229,6 +232,9 @@ impl FileHasher {
         let mut total = 0u64;
         for p in paths {
             let meta = std::fs::metadata(p);
+            if let Ok(m) = &meta {
+                self.opened.insert((m.dev(), m.ino()));
+            }
             let key = meta.as_ref().ok().map(|m| (absolute(p), FileKey::of(m)));
             let hit = match (&self.cache, &key) {
                 (Some(c), Some((abs, k))) => c
@@ -277,6 +283,11 @@ impl FileHasher {
             .into_iter()
             .map(|r| r.unwrap_or_else(|| Err(io::Error::other("not hashed"))))
             .collect()
+    }
+
+    /// (device, inode) of every file given to [`hash_all`](Self::hash_all) that exists.
+    pub fn opened_files(&self) -> &std::collections::HashSet<(u64, u64)> {
+        &self.opened
     }
 
     /// Writes the cache back (atomically) if it changed.

@@ -13,6 +13,7 @@ pub mod fsutil;
 pub mod hashing;
 pub mod manifest;
 pub mod measure;
+pub mod outputs;
 pub mod pipeline;
 pub mod report;
 pub mod signer;

@@ -47,6 +47,8 @@ pub struct MrenclaveArgs {
 
 /// Runs the command.
 pub fn run(args: &MrenclaveArgs) -> Result<()> {
+    // A sign killed while putting this manifest in place: finish (or undo) it first.
+    measure_lib::outputs::settle(&args.manifest)?;
     let manifest = fsutil::read(&args.manifest, "manifest")?;
     let libpal = fsutil::read(&args.libpal, "libpal")?;
     let table = read_final(&manifest, args.gramine, &stderr_warnings())?;

@@ -8,11 +8,11 @@ use clap::Args;
 use sha2::{Digest, Sha256};
 
 use super::pipeline::PipelineArgs;
-use measure_lib::fsutil;
 use measure_lib::pipeline::depfile;
 use measure_lib::report::verbose_report;
 use measure_lib::signer::Signer;
 use measure_lib::sigstruct::{default_key_path, default_sigfile, load_private_key, parse_date};
+use measure_lib::{fsutil, outputs};
 use rsa::PrivateKey;
 
 /// Gramine's default PAL (Debian/Ubuntu packages).
@@ -101,7 +101,8 @@ fn joined<T>(job: std::thread::ScopedJoinHandle<'_, Result<T>>, what: &str) -> R
         .unwrap_or_else(|_| Err(anyhow!("{what} failed unexpectedly")))
 }
 
-/// Runs the command. Nothing is written unless everything succeeds.
+/// Runs the command. Nothing is written unless everything succeeds, and the outputs are put in
+/// place together (`measure_lib::outputs`): a kill at any point leaves the old ones or the new.
 ///
 /// Two cores share the work: the key is read and checked while the manifest is expanded, and
 /// the final manifest is written to its temporary file while it is measured.
@@ -109,7 +110,45 @@ pub fn run(args: &SignArgs) -> Result<()> {
     let opts = args.pipeline.options()?;
     opts.dialect()?;
     let date = parse_date(&args.date)?;
-    std::thread::scope(|scope| {
+    let key_path = match (&args.key, &args.signing_data) {
+        (_, Some(_)) => None,
+        (Some(k), None) => Some(k.clone()),
+        (None, None) => default_key_path(),
+    };
+    let sig_path = match &args.signing_data {
+        Some(p) => p.clone(),
+        None => args
+            .sigfile
+            .clone()
+            .unwrap_or_else(|| default_sigfile(&args.manifest)),
+    };
+    let sig_what = if args.signing_data.is_some() {
+        "signing data"
+    } else {
+        ".sig"
+    };
+    let mut outputs: Vec<fsutil::Named<'_>> =
+        vec![("output manifest", &args.output), (sig_what, &sig_path)];
+    if let Some(d) = &args.depfile {
+        outputs.push(("depfile", d));
+    }
+    let mut inputs: Vec<fsutil::Named<'_>> = vec![("libpal", &args.libpal)];
+    if let Some(k) = &key_path {
+        inputs.push(("signing key", k));
+    }
+    if let Some(c) = &args.pipeline.hash_cache {
+        inputs.push(("hash cache", c));
+    }
+    let no_ids = Default::default();
+    fsutil::check_distinct(&outputs, &inputs, &no_ids)?;
+    // The input manifest may be the output manifest only when signing a final manifest in place
+    // (checked once it is rendered); never another output.
+    fsutil::check_distinct(&outputs[1..], &[("manifest", &args.manifest)], &no_ids)?;
+    let in_place = fsutil::same_file(&args.output, &args.manifest);
+    let dests: Vec<&std::path::Path> = outputs.iter().map(|(_, p)| *p).collect();
+    let output_set = outputs::OutputSet::begin(&dests)?;
+    let set = &output_set;
+    let (hasher, report) = std::thread::scope(|scope| -> Result<_> {
         // Started on another thread when the system gives one, read in place otherwise.
         let key_job = std::thread::Builder::new()
             .spawn_scoped(scope, || load_key(args))
@@ -122,11 +161,19 @@ pub fn run(args: &SignArgs) -> Result<()> {
             let mut hasher =
                 crate::progress::file_hasher(args.pipeline.hash_cache.as_deref(), args.quiet)?;
             let fin = signer.expand(&input, &mut hasher)?;
+            // An output that is one of the trusted files just hashed would change it.
+            fsutil::check_distinct(&outputs, &[], hasher.opened_files())?;
+            if in_place && fin.text.as_bytes() != input.as_slice() {
+                bail!(
+                    "the output manifest {} is the input manifest, which signing changes (it is not a final manifest): writing it would overwrite the source manifest; give another -o",
+                    args.output.display()
+                );
+            }
             let text = std::sync::Arc::new(fin.text.clone());
             let staged_manifest = std::thread::Builder::new()
                 .spawn_scoped(scope, {
                     let text = std::sync::Arc::clone(&text);
-                    move || Ok(fsutil::stage(&args.output, text.as_bytes())?)
+                    move || Ok(set.write(0, text.as_bytes())?)
                 })
                 .ok();
             let unsigned = signer.measure(fin)?;
@@ -145,56 +192,43 @@ pub fn run(args: &SignArgs) -> Result<()> {
         } else {
             verbose_report(version, &unsigned.measured)
         };
-        let (deps, sig_output) = match (&key, &args.signing_data) {
-            (Some((key, _)), _) => {
+        let (deps, sig_bytes) = match &key {
+            Some((key, _)) => {
                 let signed = unsigned.sign(key)?;
-                let path = args
-                    .sigfile
-                    .clone()
-                    .unwrap_or_else(|| default_sigfile(&args.manifest));
-                (
-                    signed.deps,
-                    Some((path, signed.sigstruct.to_bytes().to_vec())),
-                )
+                (signed.deps, signed.sigstruct.to_bytes().to_vec())
             }
-            (None, Some(path)) => {
+            None => {
                 let data = unsigned.signing_data();
                 if !args.quiet {
                     report.push_str(&format!(
                         "Signing data written to {}; sign its SHA-256 with the enclave key:\n    {}\n",
-                        path.display(),
+                        sig_path.display(),
                         hex::encode(Sha256::digest(data))
                     ));
                 }
-                (unsigned.deps, Some((path.clone(), data.to_vec())))
+                (unsigned.deps, data.to_vec())
             }
-            (None, None) => (unsigned.deps, None),
         };
 
-        // Every output is staged before any is put in place.
-        let mut staged = vec![match staged_manifest {
+        // Every output is written before any is put in place.
+        match staged_manifest {
             Some(job) => joined(job, "writing the manifest")?,
-            None => fsutil::stage(&args.output, text.as_bytes())?,
-        }];
-        if let Some((path, bytes)) = &sig_output {
-            staged.push(fsutil::stage(path, bytes)?);
+            None => set.write(0, text.as_bytes())?,
         }
+        set.write(1, &sig_bytes)?;
         if let Some(depfile_path) = &args.depfile {
             let mut deps = deps;
             deps.push(args.libpal.clone());
             if let Some((_, key_path)) = &key {
                 deps.push(key_path.clone());
             }
-            staged.push(
-                fsutil::stage(depfile_path, depfile(&args.output, &deps)?.as_bytes())
-                    .context("writing the depfile")?,
-            );
+            set.write(2, depfile(&args.output, &deps)?.as_bytes())
+                .with_context(|| format!("writing the depfile {}", depfile_path.display()))?;
         }
-        for file in staged {
-            file.commit()?;
-        }
-        hasher.save_cache()?;
-        std::io::stdout().lock().write_all(report.as_bytes())?;
-        Ok(())
-    })
+        Ok((hasher, report))
+    })?;
+    output_set.commit()?;
+    hasher.save_cache()?;
+    std::io::stdout().lock().write_all(report.as_bytes())?;
+    Ok(())
 }

@@ -143,6 +143,10 @@ fn run_view(args: &ViewArgs) -> Result<()> {
 }
 
 fn run_verify(args: &VerifyArgs) -> Result<()> {
+    // A sign killed while putting this pair in place: finish (or undo) it first.
+    if let Some(m) = &args.manifest {
+        measure_lib::outputs::settle(m)?;
+    }
     let sig = read_sigstruct(&args.file)?;
     let mut out = String::new();
     let v = verify(&sig);
