@@ -101,7 +101,7 @@ pub enum Error {
     /// Reading standard input, or writing standard output, failed.
     #[error("{what}")]
     Stdio {
-        /// `standard input` or `standard output`.
+        /// What failed (`cannot read standard input`).
         what: &'static str,
         /// Why.
         #[source]
@@ -195,6 +195,9 @@ pub enum Error {
     /// A canonical entry list that cannot be used.
     #[error(transparent)]
     EntryList(#[from] ListError),
+    /// Replaying two measurements to find where they part failed.
+    #[error(transparent)]
+    Diff(#[from] measure_core::diff::DiffError),
     /// Appending entries to a bundle failed.
     #[error(transparent)]
     Append(#[from] AppendError),

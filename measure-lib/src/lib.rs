@@ -6,6 +6,7 @@ pub mod append;
 pub mod attrs;
 pub mod bundle;
 pub mod dataset;
+pub mod diff;
 pub mod entries;
 pub mod error;
 pub mod evidence;

@@ -39,6 +39,9 @@ use crate::pipeline::{self, Final, Options, Warnings};
 use crate::sigstruct::{self, Sigstruct, attach_signature, make_sigstruct};
 use crate::toml::TomlWriter;
 
+/// Gramine's default PAL (Debian/Ubuntu packages).
+pub const DEFAULT_LIBPAL: &str = "/usr/lib/x86_64-linux-gnu/gramine/sgx/libpal.so";
+
 /// How the SIGSTRUCT gets its signature.
 #[derive(Clone, Debug, Default)]
 pub enum SigningKey {

@@ -96,13 +96,18 @@ pub struct ConvertArgs {
 }
 
 /// Reads an entries file, `-` meaning standard input.
-pub fn read_input(path: &std::path::Path) -> Result<Vec<u8>> {
+pub fn read_input(path: &std::path::Path) -> measure_lib::Result<Vec<u8>> {
     if path.as_os_str() == "-" {
         let mut v = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut v)?;
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut v).map_err(|source| {
+            measure_lib::Error::Stdio {
+                what: "cannot read standard input",
+                source,
+            }
+        })?;
         Ok(v)
     } else {
-        Ok(fsutil::read(path, "entries")?)
+        fsutil::read(path, "entries")
     }
 }
 

@@ -15,8 +15,7 @@ use measure_lib::sigstruct::{default_key_path, default_sigfile, load_private_key
 use measure_lib::{fsutil, outputs};
 use rsa::PrivateKey;
 
-/// Gramine's default PAL (Debian/Ubuntu packages).
-pub const DEFAULT_LIBPAL: &str = "/usr/lib/x86_64-linux-gnu/gramine/sgx/libpal.so";
+pub use measure_lib::signer::DEFAULT_LIBPAL;
 
 /// Sign an enclave as gramine-sgx-sign does: write the .manifest.sgx and the .sig (SIGSTRUCT),
 /// byte-identical to Gramine's for the same inputs, key and date.
