@@ -138,6 +138,16 @@ for t in report_parse quote_parse; do
   fi
 done
 
+# dcap_verify: [quote length u32 LE][quote][collateral JSON]; the real sample with its collateral,
+# and the other quotes with the same collateral.
+if want dcap_verify; then
+  mkdir -p "$corpus/dcap_verify"
+  for e in testdata/evidence/*.bin testdata/evidence/synthetic/quote-*.bin; do
+    { le32 "$(stat -c %s "$e")"; cat "$e" testdata/evidence/dcap-qvl-sgx-v3.collateral.json; } \
+      >"$corpus/dcap_verify/$(basename "$e")"
+  done
+fi
+
 for d in "$corpus"/*/; do
   printf '%-18s %5d seeds\n' "$(basename "$d")" "$(find "$d" -type f | wc -l)"
 done

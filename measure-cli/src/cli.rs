@@ -36,6 +36,7 @@ pub enum Command {
     Sigstruct(cmd::sigstruct::SigstructArgs),
     GenKey(cmd::gen_key::GenKeyArgs),
     Quote(cmd::quote::QuoteArgs),
+    Collateral(cmd::collateral::CollateralArgs),
     Completions(cmd::completions::CompletionsArgs),
     Man(cmd::man::ManArgs),
 }

@@ -23,10 +23,14 @@ fn main() -> ExitCode {
         Command::Bundle(a) => cmd::bundle::run(a),
         Command::Append(a) => cmd::append::run(a),
         Command::Configid(a) => cmd::configid::run(a),
+        // verify: 0 every check passed, 1 a check failed, 2 unusable input.
         Command::Verify(a) => match cmd::verify::run(a) {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::FAILURE,
-            Err(e) => Err(e),
+            Err(e) => {
+                eprintln!("sgx-measure: error: {e:#}");
+                return ExitCode::from(2);
+            }
         },
         // diff: 0 same MRENCLAVE, 1 different, 2 unusable input.
         Command::Diff(a) => match cmd::diff::run(a) {
@@ -40,6 +44,7 @@ fn main() -> ExitCode {
         Command::Sigstruct(a) => cmd::sigstruct::run(a),
         Command::GenKey(a) => cmd::gen_key::run(a),
         Command::Quote(a) => cmd::quote::run(a),
+        Command::Collateral(a) => cmd::collateral::run(a),
         Command::Completions(a) => cmd::completions::run(a),
         Command::Man(a) => cmd::man::run(a),
     };

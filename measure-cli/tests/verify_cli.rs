@@ -112,6 +112,12 @@ fn evidence_files(f: &Fixture) -> Vec<(PathBuf, &'static str, usize)> {
 }
 
 fn verify(f: &Fixture, flag: &str, file: &Path) -> Output {
+    // The synthetic quotes carry placeholder signatures: their chain is covered by dcap_cli.rs.
+    let skip: &[&str] = if flag == "--quote" {
+        &["--skip-quote-signature"]
+    } else {
+        &[]
+    };
     exe()
         .args(["verify", "--bundle"])
         .arg(&f.bundle)
@@ -119,6 +125,7 @@ fn verify(f: &Fixture, flag: &str, file: &Path) -> Output {
         .arg(&f.entries)
         .arg(flag)
         .arg(file)
+        .args(skip)
         .args([
             "--mrsigner",
             MRSIGNER,

@@ -1,20 +1,28 @@
-//! Does this evidence come from the enclave we expect? The checks `sgx-measure verify` prints: the
-//! bundle's append policy on the entries, MRENCLAVE (the bundle plus the entries), and whatever
-//! the relying party expects of MRSIGNER, ISVPRODID, ISVSVN, DEBUG and CONFIGID, each with what was
-//! expected and what was found.
+//! Does this evidence come from the enclave we expect? The library entry points under
+//! `sgx-measure verify`, on the shared result model ([`crate::check`]) and expected identity
+//! ([`crate::identity`]):
+//!
+//! - [`Found`]: the identity some evidence shows (a quote, a REPORT, a `.sig`, a bare MRENCLAVE),
+//!   the checks of the evidence itself (a `.sig`'s signature) and what it could not prove;
+//! - [`verify`]: checks it against the enclave a base bundle plus a data owner's entries describe
+//!   and the relying party's expectations.
+//!
+//! A quote's signature chain is verified by [`crate::dcap`] (with collateral); [`Found`] of a quote
+//! file says in its notes that this function alone does not.
 //!
 //! ```no_run
 //! use measure_lib::entries::Entries;
-//! use measure_lib::verify::{Expected, Found, verify};
+//! use measure_lib::identity::ExpectedIdentity;
+//! use measure_lib::verify::{Found, verify};
 //! use measure_core::bundle::Bundle;
 //!
 //! let bytes = std::fs::read("base.bundle").expect("bundle");
 //! let bundle = Bundle::parse(&bytes)?;
 //! let entries = Entries::load("owner1.toml".as_ref(), None, None)?;
 //! let found = Found::from_evidence_file("quote.bin".as_ref(), false)?;
-//! let verdict = verify(&bundle, &entries, &found, &Expected::default())?;
+//! let verdict = verify(&bundle, &entries, &found, &ExpectedIdentity::default())?;
 //! for check in &verdict.checks {
-//!     println!("{}: {}", check.name, if check.pass { "pass" } else { "FAIL" });
+//!     println!("{}: {}", check.name, check.status.label());
 //! }
 //! # Ok::<(), measure_lib::Error>(())
 //! ```
@@ -26,63 +34,22 @@ use measure_core::bundle::Bundle;
 use measure_core::sigstruct::Sigstruct;
 use sha2::{Digest, Sha256};
 
+pub use crate::check::Check;
+use crate::check::{Group, Status};
 use crate::entries::Entries;
 use crate::error::{Error, Result};
 use crate::evidence::{self, EvidenceFileError, EvidenceKind};
+use crate::identity::{ExpectedIdentity, ExpectedMrenclave, FoundIdentity};
 use crate::{fsutil, sigstruct};
 
-/// One check: what is checked, whether it passed, what was expected and found, and a note.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Check {
-    /// What is checked (`MRENCLAVE`, `MRSIGNER`, ...).
-    pub name: &'static str,
-    /// Passed?
-    pub pass: bool,
-    /// The expected value.
-    pub expected: String,
-    /// The value found.
-    pub found: String,
-    /// A note.
-    pub detail: String,
-}
-
-impl Check {
-    /// A check that passes when `expected == found`.
-    pub fn equal(
-        name: &'static str,
-        expected: impl Into<String>,
-        found: impl Into<String>,
-        detail: impl Into<String>,
-    ) -> Check {
-        let (expected, found) = (expected.into(), found.into());
-        Check {
-            name,
-            pass: expected == found,
-            expected,
-            found,
-            detail: detail.into(),
-        }
-    }
-}
-
-/// The enclave identity read from the evidence given (a quote, a report, a `.sig` or a bare
-/// MRENCLAVE), and what that evidence could not prove.
+/// The enclave identity read from the evidence given, the checks of the evidence itself, and
+/// what that evidence could not prove.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Found {
     /// What the evidence is (`quote v4 quote.bin (base64)`).
     pub what: String,
-    /// MRENCLAVE (a `.sig`'s ENCLAVEHASH).
-    pub mrenclave: [u8; 32],
-    /// MRSIGNER, if the evidence has it.
-    pub mrsigner: Option<[u8; 32]>,
-    /// ISVPRODID, if the evidence has it.
-    pub isvprodid: Option<u16>,
-    /// ISVSVN, if the evidence has it.
-    pub isvsvn: Option<u16>,
-    /// The DEBUG attribute, if the evidence has it.
-    pub debug: Option<bool>,
-    /// CONFIGID, if the evidence has it (reports and quotes).
-    pub configid: Option<[u8; 64]>,
+    /// The identity fields it shows.
+    pub identity: FoundIdentity,
     /// What was not verified.
     pub notes: Vec<String>,
     /// Checks of the evidence itself (a `.sig`'s signature).
@@ -91,8 +58,7 @@ pub struct Found {
 
 impl Found {
     /// A quote (`report == false`) or a REPORT (`report == true`) read from a file (raw, hex or
-    /// base64). Its signature, QE report and certificate chain (or a report's MAC) are not
-    /// verified: the notes say so.
+    /// base64). Its signature chain (or a report's MAC) is not verified here: the notes say so.
     pub fn from_evidence_file(path: &Path, report: bool) -> Result<Found> {
         let ev = evidence::load(path)?;
         if report != matches!(ev.kind, EvidenceKind::Report) {
@@ -103,20 +69,14 @@ impl Found {
             }
             .into());
         }
-        let id = &ev.identity;
         let note = if report {
             "report MAC NOT verified (only the target enclave can)"
         } else {
-            "quote signature, QE report and PCK certificate chain NOT verified by this command"
+            "quote signature, QE report and PCK certificate chain NOT verified by this function (measure_lib::dcap does it with collateral)"
         };
         Ok(Found {
             what: format!("{} {} ({})", ev.kind, path.display(), ev.encoding),
-            mrenclave: id.mr_enclave,
-            mrsigner: Some(id.mr_signer),
-            isvprodid: Some(id.isv_prod_id),
-            isvsvn: Some(id.isv_svn),
-            debug: Some(id.attributes.debug()),
-            configid: Some(id.config_id),
+            identity: FoundIdentity::from_report_body(&ev.identity),
             notes: vec![note.to_string()],
             extra: vec![],
         })
@@ -135,25 +95,30 @@ impl Found {
     pub fn from_sigstruct(sig: &Sigstruct, name: &str) -> Found {
         let v = sigstruct::verify(sig);
         let valid = "valid RSA-3072 signature, Q1, Q2";
-        let extra = vec![Check {
-            name: "SIGNATURE",
-            pass: v.ok(),
-            expected: valid.into(),
-            found: if v.ok() {
-                valid.into()
+        let extra = vec![Check::new(
+            "sigstruct_signature",
+            "SIGNATURE",
+            Group::Evidence,
+            if v.ok() { Status::Pass } else { Status::Fail },
+            valid,
+            if v.ok() {
+                valid.to_string()
             } else {
                 format!("invalid: {}", v.failed().join(", "))
             },
-            detail: String::new(),
-        }];
+            "",
+        )];
         Found {
             what: format!("SIGSTRUCT {name}"),
-            mrenclave: sig.enclave_hash,
-            mrsigner: Some(sig.mrsigner()),
-            isvprodid: Some(sig.isv_prod_id),
-            isvsvn: Some(sig.isv_svn),
-            debug: Some(sig.is_debug()),
-            configid: None,
+            identity: FoundIdentity {
+                mrenclave: sig.enclave_hash,
+                mrsigner: Some(sig.mrsigner()),
+                isvprodid: Some(sig.isv_prod_id),
+                isvsvn: Some(sig.isv_svn),
+                debug: Some(sig.is_debug()),
+                configid: None,
+                report_data: None,
+            },
             notes: vec![],
             extra,
         }
@@ -163,48 +128,23 @@ impl Found {
     pub fn from_mrenclave(mrenclave: [u8; 32]) -> Found {
         Found {
             what: "an MRENCLAVE value".into(),
-            mrenclave,
-            mrsigner: None,
-            isvprodid: None,
-            isvsvn: None,
-            debug: None,
-            configid: None,
+            identity: FoundIdentity {
+                mrenclave,
+                ..FoundIdentity::default()
+            },
             notes: vec![],
             extra: vec![],
         }
     }
 }
 
-/// Expected CONFIGID.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExpectedConfigid {
-    /// The entries' own CONFIGID (`sgx-measure configid`).
-    Auto,
-    /// This value.
-    Value([u8; 64]),
-}
-
-/// What the relying party expects besides MRENCLAVE.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Expected {
-    /// MRSIGNER.
-    pub mrsigner: Option<[u8; 32]>,
-    /// CONFIGID.
-    pub configid: Option<ExpectedConfigid>,
-    /// ISVPRODID.
-    pub isvprodid: Option<u16>,
-    /// Minimum ISVSVN.
-    pub min_isvsvn: Option<u16>,
-    /// Accept a debug enclave (by default the DEBUG attribute must be clear).
-    pub allow_debug: bool,
-}
-
 /// The outcome of [`verify`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verdict {
-    /// Whether every check passed.
+    /// Whether no check failed.
     pub ok: bool,
-    /// The checks, in order.
+    /// The checks, in order: the append policy and MRENCLAVE, the evidence's own checks, the
+    /// rest of the identity, the bindings.
     pub checks: Vec<Check>,
     /// The entries' CONFIGID.
     pub entries_configid: [u8; 64],
@@ -215,31 +155,34 @@ impl Verdict {
     pub fn failed(&self) -> Vec<&'static str> {
         self.checks
             .iter()
-            .filter(|c| !c.pass)
+            .filter(|c| c.failed())
             .map(|c| c.name)
             .collect()
     }
 }
 
-const ABSENT: &str = "(not in the evidence)";
-
-/// Checks `found` against the enclave `bundle` plus `entries` describes and the expectations.
-pub fn verify(
+/// The expected identity of `bundle` plus `entries` (append policy enforced as a check), with
+/// the options of `options` (its MRENCLAVE and source checks are replaced).
+pub fn expected_from_bundle(
     bundle: &Bundle<'_>,
     entries: &Entries,
-    found: &Found,
-    expected: &Expected,
-) -> Result<Verdict> {
+    options: &ExpectedIdentity,
+) -> Result<ExpectedIdentity> {
     let list = entries.entry_list()?;
-    let mut checks = Vec::new();
     let policy = check_policy(bundle, &list, &Sha256::digest(&entries.list).into());
     let allowed = "every entry allowed";
-    checks.push(Check {
-        name: "append policy",
-        pass: policy.is_ok(),
-        expected: allowed.into(),
-        found: match &policy {
-            Ok(()) => allowed.into(),
+    let policy_check = Check::new(
+        "append_policy",
+        "append policy",
+        Group::Identity,
+        if policy.is_ok() {
+            Status::Pass
+        } else {
+            Status::Fail
+        },
+        allowed,
+        match &policy {
+            Ok(()) => allowed.to_string(),
             Err(v) => format!(
                 "{v} ({})",
                 entries
@@ -249,83 +192,52 @@ pub fn verify(
                     .unwrap_or("?")
             ),
         },
-        detail: format!("{} entries", entries.len()),
-    });
-    let expected_mrenclave = mrenclave_unchecked(bundle, list)?;
-    checks.push(Check::equal(
-        "MRENCLAVE",
-        hex::encode(expected_mrenclave),
-        hex::encode(found.mrenclave),
-        "base bundle + entries",
-    ));
-    checks.extend(found.extra.iter().cloned());
-    if let Some(want) = expected.mrsigner {
-        checks.push(Check::equal(
-            "MRSIGNER",
-            hex::encode(want),
-            found
-                .mrsigner
-                .map(hex::encode)
-                .unwrap_or_else(|| ABSENT.into()),
-            "",
-        ));
-    }
-    if let Some(want) = expected.isvprodid {
-        checks.push(Check::equal(
-            "ISVPRODID",
-            want.to_string(),
-            found
-                .isvprodid
-                .map(|v| v.to_string())
-                .unwrap_or_else(|| ABSENT.into()),
-            "",
-        ));
-    }
-    if let Some(min) = expected.min_isvsvn {
-        let f = found.isvsvn;
-        checks.push(Check {
-            name: "ISVSVN",
-            pass: f.is_some_and(|v| v >= min),
-            expected: format!(">= {min}"),
-            found: f.map(|v| v.to_string()).unwrap_or_else(|| ABSENT.into()),
-            detail: String::new(),
-        });
-    }
-    if let Some(debug) = found.debug {
-        checks.push(Check {
-            name: "DEBUG",
-            pass: expected.allow_debug || !debug,
-            expected: if expected.allow_debug {
-                "any (--allow-debug)".into()
-            } else {
-                "0 (production enclave)".into()
-            },
-            found: if debug {
-                "1 (debug enclave: its memory can be read by the host)".into()
-            } else {
-                "0".into()
-            },
-            detail: String::new(),
-        });
-    }
-    let entries_configid = entries.configid()?;
-    if let Some(want) = expected.configid {
-        let (want, detail) = match want {
-            ExpectedConfigid::Auto => (
-                entries_configid,
-                "SHA-256 of the canonical entry list, 32 zero bytes",
-            ),
-            ExpectedConfigid::Value(v) => (v, ""),
-        };
-        let f = match found.configid {
-            Some(c) => hex::encode(c),
-            None => "(not in this evidence: CONFIGID is only in reports and quotes)".into(),
-        };
-        checks.push(Check::equal("CONFIGID", hex::encode(want), f, detail));
-    }
+        format!("{} entries", entries.len()),
+    );
+    let value = mrenclave_unchecked(bundle, list)?;
+    Ok(ExpectedIdentity {
+        mrenclave: Some(ExpectedMrenclave {
+            value,
+            source: "base bundle + entries".into(),
+        }),
+        source_checks: vec![policy_check],
+        ..options.clone()
+    })
+}
+
+/// Orders checks as `sgx-measure verify` prints them: which enclave (the source's checks and
+/// MRENCLAVE), whether the evidence is genuine, the rest of the identity, the bindings.
+pub fn ordered(identity: Vec<Check>, evidence: Vec<Check>, binding: Vec<Check>) -> Vec<Check> {
+    let (head, rest): (Vec<Check>, Vec<Check>) = identity
+        .into_iter()
+        .partition(|c| matches!(c.id, "append_policy" | "mrenclave"));
+    let (ident, bind): (Vec<Check>, Vec<Check>) =
+        rest.into_iter().partition(|c| c.group == Group::Identity);
+    head.into_iter()
+        .chain(evidence)
+        .chain(ident)
+        .chain(binding)
+        .chain(bind)
+        .collect()
+}
+
+/// Checks `found` against the enclave `bundle` plus `entries` describe and the expectations of
+/// `options` (MRSIGNER, ISVPRODID, minimum ISVSVN, CONFIGID, debug, REPORTDATA).
+pub fn verify(
+    bundle: &Bundle<'_>,
+    entries: &Entries,
+    found: &Found,
+    options: &ExpectedIdentity,
+) -> Result<Verdict> {
+    let expected = expected_from_bundle(bundle, entries, options)?;
+    let checks = ordered(
+        expected.checks(&found.identity),
+        found.extra.clone(),
+        Vec::new(),
+    );
     Ok(Verdict {
-        ok: checks.iter().all(|c| c.pass),
+        ok: !checks.iter().any(Check::failed),
         checks,
-        entries_configid,
+        entries_configid: entries.configid()?,
     })
 }

@@ -2,6 +2,7 @@
 
 pub mod append;
 pub mod bundle;
+pub mod collateral;
 pub mod completions;
 pub mod configid;
 pub mod diff;
