@@ -134,6 +134,12 @@
 // before `x`), or its hash is empty.
 #define SGXM_ERR_POLICY_NOT_WRITABLE_BY_TOML0102 46
 
+// An entry's URI holds NUL, CR or LF.
+#define SGXM_ERR_POLICY_LINE_BREAK_OR_NUL_IN_URI 47
+
+// An entry's hash is not exactly 64 hexadecimal digits.
+#define SGXM_ERR_POLICY_NOT_A_SHA256 48
+
 // The enclave size cannot hold the manifest, threads and PAL.
 #define SGXM_ERR_ENCLAVE_TOO_SMALL 50
 

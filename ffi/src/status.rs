@@ -69,6 +69,10 @@ pub const SGXM_ERR_POLICY_DUPLICATE: u32 = 45;
 /// toml 0.10.2 writes incorrectly (a control character, U+0080-U+00A0, U+00AD, or a backslash
 /// before `x`), or its hash is empty.
 pub const SGXM_ERR_POLICY_NOT_WRITABLE_BY_TOML0102: u32 = 46;
+/// An entry's URI holds NUL, CR or LF.
+pub const SGXM_ERR_POLICY_LINE_BREAK_OR_NUL_IN_URI: u32 = 47;
+/// An entry's hash is not exactly 64 hexadecimal digits.
+pub const SGXM_ERR_POLICY_NOT_A_SHA256: u32 = 48;
 
 // 50-59: the enclave cannot be measured.
 /// The enclave size cannot hold the manifest, threads and PAL.
@@ -155,6 +159,12 @@ pub extern "C" fn sgxm_status_str(status: u32) -> *const core::ffi::c_char {
         SGXM_ERR_POLICY_NOT_WRITABLE_BY_TOML0102 => {
             c"append policy: URI or hash that toml 0.10.2 (Gramine v1.0-v1.3) writes incorrectly, or empty hash"
         }
+        SGXM_ERR_POLICY_LINE_BREAK_OR_NUL_IN_URI => {
+            c"append policy: URI holds a NUL, CR or LF character"
+        }
+        SGXM_ERR_POLICY_NOT_A_SHA256 => {
+            c"append policy: hash is not exactly 64 hexadecimal digits"
+        }
         SGXM_ERR_ENCLAVE_TOO_SMALL => c"enclave size is not large enough",
         SGXM_ERR_ENCLAVE_TOO_LARGE => c"enclave size is above 128 TiB",
         SGXM_ERR_AREA_IN_HEAP_RANGE => {
@@ -233,6 +243,8 @@ pub(crate) fn policy_status(kind: PolicyKind) -> u32 {
         PolicyKind::RepeatsBaseUri => SGXM_ERR_POLICY_REPEATS_BASE_URI,
         PolicyKind::Duplicate => SGXM_ERR_POLICY_DUPLICATE,
         PolicyKind::NotWritableByToml0102 => SGXM_ERR_POLICY_NOT_WRITABLE_BY_TOML0102,
+        PolicyKind::LineBreakOrNulInUri => SGXM_ERR_POLICY_LINE_BREAK_OR_NUL_IN_URI,
+        PolicyKind::NotASha256 => SGXM_ERR_POLICY_NOT_A_SHA256,
     }
 }
 
@@ -391,6 +403,11 @@ mod tests {
                 policy(PolicyKind::NotWritableByToml0102),
                 SGXM_ERR_POLICY_NOT_WRITABLE_BY_TOML0102,
             ),
+            (
+                policy(PolicyKind::LineBreakOrNulInUri),
+                SGXM_ERR_POLICY_LINE_BREAK_OR_NUL_IN_URI,
+            ),
+            (policy(PolicyKind::NotASha256), SGXM_ERR_POLICY_NOT_A_SHA256),
             (
                 AppendError::Measure(MeasureError::Layout(LayoutError::EnclaveTooSmall)),
                 SGXM_ERR_ENCLAVE_TOO_SMALL,

@@ -138,6 +138,8 @@ fn expected_status(e: &AppendError) -> (u32, Option<u32>) {
                 PolicyKind::RepeatsBaseUri => SGXM_ERR_POLICY_REPEATS_BASE_URI,
                 PolicyKind::Duplicate => SGXM_ERR_POLICY_DUPLICATE,
                 PolicyKind::NotWritableByToml0102 => SGXM_ERR_POLICY_NOT_WRITABLE_BY_TOML0102,
+                PolicyKind::LineBreakOrNulInUri => SGXM_ERR_POLICY_LINE_BREAK_OR_NUL_IN_URI,
+                PolicyKind::NotASha256 => SGXM_ERR_POLICY_NOT_A_SHA256,
             },
             Some(p.index),
         ),

@@ -134,3 +134,84 @@ fn every_append_case() {
         "{checked} {refused} {unsafe_ok}"
     );
 }
+
+/// The core's append policy (what the C ABI runs) refuses URIs holding NUL, CR or LF and hashes
+/// that are not exactly 64 hex digits, naming the entry: a URI `...config.json\0` beside a base
+/// `...config.json`, or `a` beside `a\0`, used to be accepted as other files (Gramine reads URIs
+/// as C strings: they are the same file). TAB and other controls stay accepted.
+#[test]
+fn policy_refuses_nul_line_breaks_and_malformed_hashes() {
+    use measure_core::append::{AppendError, PolicyKind, mrenclave_append};
+    let t = tempfile::tempdir().unwrap();
+    let pal = common::vectors_dir().join("elf/pal-basic.so");
+    std::fs::write(
+        t.path().join("base.manifest"),
+        format!(
+            "sgx.enclave_size = \"64M\"\nsgx.trusted_files = [{{ uri = \"file:/data/config.json\", sha256 = \"{}\" }}]\n",
+            "1".repeat(64)
+        ),
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_sgx-measure"))
+        .current_dir(t.path())
+        .args(["bundle", "-q", "-m", "base.manifest", "-l"])
+        .arg(&pal)
+        .args([
+            "--libos-sha256",
+            &"0".repeat(64),
+            "--allow-prefix",
+            "file:/data/",
+            "-o",
+            "base.bundle",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bundle = std::fs::read(t.path().join("base.bundle")).unwrap();
+    let good = "a".repeat(64);
+    let long = format!("{good}00");
+    let nonhex = "g".repeat(64);
+    type Case<'a> = (&'a [(&'a str, &'a str)], Option<(PolicyKind, u32)>);
+    let cases: [Case<'_>; 9] = [
+        (
+            &[("file:/data/config.json\0", &good)],
+            Some((PolicyKind::LineBreakOrNulInUri, 0)),
+        ),
+        (
+            &[("file:/data/a", &good), ("file:/data/a\0", &good)],
+            Some((PolicyKind::LineBreakOrNulInUri, 1)),
+        ),
+        (
+            &[("file:/data/a\r", &good)],
+            Some((PolicyKind::LineBreakOrNulInUri, 0)),
+        ),
+        (
+            &[("file:/data/a\nb", &good)],
+            Some((PolicyKind::LineBreakOrNulInUri, 0)),
+        ),
+        (
+            &[("file:/data/a", "abc123")],
+            Some((PolicyKind::NotASha256, 0)),
+        ),
+        (
+            &[("file:/data/a", &good), ("file:/data/b", &long)],
+            Some((PolicyKind::NotASha256, 1)),
+        ),
+        (
+            &[("file:/data/a", &nonhex)],
+            Some((PolicyKind::NotASha256, 0)),
+        ),
+        (&[("file:/data/a\tb\u{1}c", &good)], None),
+        (&[("file:/data/a", &"AbCdEf01".repeat(8))], None),
+    ];
+    for (entries, want) in cases {
+        let list = measure_core::entries::encode(entries.iter().copied());
+        match (mrenclave_append(&bundle, &list), want) {
+            (Err(AppendError::Policy(p)), Some((kind, index))) => {
+                assert_eq!((p.kind, p.index), (kind, index), "{entries:?}")
+            }
+            (Ok(_), None) => {}
+            (got, _) => panic!("{entries:?}: {got:?}, expected {want:?}"),
+        }
+    }
+}

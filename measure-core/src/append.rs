@@ -11,6 +11,10 @@
 //! - each URI must start with one of the bundle's prefixes and with `file:`;
 //! - the path after `file:` (one leading `/` aside) must consist of non-empty segments other than
 //!   `.` and `..` (so no directory URI, no `//`, no trailing `/`);
+//! - no URI may hold NUL (Gramine reads URIs as C strings: `a` and `a\0` would be one file), CR
+//!   or LF (a line-ending artifact, or a break the line formats cannot carry); other control
+//!   characters, such as TAB, are legal in Linux file names and measured as they are;
+//! - each hash must be exactly 64 hexadecimal digits (either case: Gramine copies it verbatim);
 //! - no URI may equal a URI of the fully expanded base list, even with the same hash;
 //! - no URI may appear twice among the entries;
 //! - for Gramine v1.0 to v1.3 (bundles of the toml 0.10.2 dialect): no URI or hash may hold a
@@ -49,6 +53,10 @@ pub enum PolicyKind {
     /// The URI or hash cannot be written faithfully by toml 0.10.2 (Gramine v1.0 to v1.3), or
     /// the hash is empty.
     NotWritableByToml0102,
+    /// The URI holds NUL, CR or LF.
+    LineBreakOrNulInUri,
+    /// The hash is not exactly 64 hexadecimal digits.
+    NotASha256,
 }
 
 /// A policy violation by entry `index` (0-based).
@@ -90,6 +98,14 @@ impl fmt::Display for PolicyViolation {
                 "entry {i}: URI is already a trusted file of the base enclave (an appended entry may not shadow or repeat it)"
             ),
             PolicyKind::Duplicate => write!(f, "entry {i}: URI repeats entry {}", self.other),
+            PolicyKind::LineBreakOrNulInUri => write!(
+                f,
+                "entry {i}: URI holds a NUL, CR or LF character (Gramine reads URIs as C strings, and a line break is not part of a file name the line formats can carry)"
+            ),
+            PolicyKind::NotASha256 => write!(
+                f,
+                "entry {i}: the hash is not a SHA-256 (exactly 64 hexadecimal digits)"
+            ),
             PolicyKind::NotWritableByToml0102 => write!(
                 f,
                 "entry {i}: the URI or hash holds a character that toml 0.10.2 (Gramine v1.0-v1.3) writes incorrectly (a control character, U+0080-U+00A0, U+00AD, or a backslash before 'x'), or the hash is empty"
@@ -254,6 +270,18 @@ impl SeenUris {
     }
 }
 
+/// Whether a field is exactly 64 hexadecimal digits.
+fn is_sha256_hex(f: &Field<'_>) -> bool {
+    let mut n = 0usize;
+    for b in f.bytes() {
+        if !b.is_ascii_hexdigit() {
+            return false;
+        }
+        n = n.saturating_add(1);
+    }
+    n == 64
+}
+
 /// Checks every entry against the bundle's append policy. `list_digest` is the SHA-256 of the
 /// entry list's bytes (its CONFIGID half), used to key the duplicate filter.
 pub fn check_policy(
@@ -286,6 +314,12 @@ pub fn check_policy(
                 || e.sha256.bytes().next().is_none())
         {
             return Err(violation(PolicyKind::NotWritableByToml0102, i, 0));
+        }
+        if e.uri.bytes().any(|b| matches!(b, 0 | b'\r' | b'\n')) {
+            return Err(violation(PolicyKind::LineBreakOrNulInUri, i, 0));
+        }
+        if !is_sha256_hex(&e.sha256) {
+            return Err(violation(PolicyKind::NotASha256, i, 0));
         }
         let h = field_sha256(&e.uri);
         if bundle.has_base_uri_hash(&h) {

@@ -98,6 +98,20 @@ pub enum EntryProblem {
         /// Where the bytes stop being UTF-8.
         detail: String,
     },
+    /// A hash that is not exactly 64 hexadecimal digits.
+    #[error("the hash {hash:?} is not a SHA-256 (exactly 64 hexadecimal digits)")]
+    NotASha256 {
+        /// The hash as given (printed escaped).
+        hash: String,
+    },
+    /// A URI holding NUL, CR or LF.
+    #[error(
+        "the URI {uri:?} holds a NUL, CR or LF character (Gramine reads URIs as C strings, and a line break is not part of a file name the line formats can carry)"
+    )]
+    LineBreakOrNulInUri {
+        /// The URI as given (printed escaped).
+        uri: String,
+    },
 }
 
 fn entry_error(index: usize, problem: EntryProblem) -> Error {
@@ -284,6 +298,8 @@ fn from_sha256sum(bytes: &[u8], prefix: &str) -> Result<Vec<EntryRec>> {
     let mut out = Vec::new();
     for (n, raw) in text.split('\n').enumerate() {
         let line = n + 1;
+        // CRLF line endings: the CR is not part of the name (sha256sum -c reads such files).
+        let raw = raw.strip_suffix('\r').unwrap_or(raw);
         if raw.is_empty() {
             continue;
         }
@@ -352,17 +368,40 @@ fn from_list(bytes: &[u8]) -> Result<Vec<EntryRec>> {
 }
 
 /// Parses entries; `from = None` detects the format. `uri_prefix` applies to sha256sum lines.
+///
+/// In every format: a UTF-8 byte-order mark at the start is skipped (editors on Windows write
+/// one), CRLF line endings are read as LF, and each entry must have a SHA-256 of exactly 64
+/// hexadecimal digits (either case, kept as given) and a URI without NUL, CR or LF; other
+/// control characters (TAB...) are legal in file names and kept.
 pub fn parse(bytes: &[u8], from: Option<From>, uri_prefix: Option<&str>) -> Result<Vec<EntryRec>> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let from = from.unwrap_or_else(|| detect(bytes));
     if uri_prefix.is_some() && from != From::Sha256sum {
         return Err(EntriesError::UriPrefixNotApplicable.into());
     }
-    match from {
+    let records = match from {
         From::Toml => from_toml(bytes),
         From::Json => from_json(bytes),
         From::Sha256sum => from_sha256sum(bytes, uri_prefix.unwrap_or("file:")),
         From::List => from_list(bytes),
+    }?;
+    for (i, e) in records.iter().enumerate() {
+        if e.uri.contains(['\0', '\r', '\n']) {
+            return Err(entry_error(
+                i,
+                EntryProblem::LineBreakOrNulInUri { uri: e.uri.clone() },
+            ));
+        }
+        if e.sha256.len() != 64 || !e.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(entry_error(
+                i,
+                EntryProblem::NotASha256 {
+                    hash: e.sha256.clone(),
+                },
+            ));
+        }
     }
+    Ok(records)
 }
 
 /// A data owner's entries: the records as given, and their canonical entry list (what
@@ -453,27 +492,138 @@ pub fn render_as(entries: &[EntryRec], to: To) -> Vec<u8> {
 mod tests {
     use super::*;
 
+    fn h(c: char) -> String {
+        c.to_string().repeat(64)
+    }
+
     #[test]
     fn sha256sum_lines_like_coreutils() {
-        let text = "ABCD  /data/a b.csv\n\\ef01  /data/back\\\\slash\\n.txt\n0123 */data/bin\nSHA256 (/data/x (1)) = 4567\n";
+        let (a, b, c, d) = (h('A'), h('e'), h('0'), h('4'));
+        let text = format!(
+            "{a}  /data/a b.csv\n\\{b}  /data/back\\\\slash.txt\n{c} */data/bin\nSHA256 (/data/x (1)) = {d}\n"
+        );
         let e = parse(text.as_bytes(), Some(From::Sha256sum), Some("file:")).unwrap();
         assert_eq!(
             e[0],
             EntryRec {
                 uri: "file:/data/a b.csv".into(),
-                sha256: "ABCD".into()
+                sha256: a.clone()
             }
         );
-        assert_eq!(e[1].uri, "file:/data/back\\slash\n.txt");
+        assert_eq!(e[1].uri, "file:/data/back\\slash.txt");
         assert_eq!(e[2].uri, "file:/data/bin");
         assert_eq!(
             e[3],
             EntryRec {
                 uri: "file:/data/x (1)".into(),
-                sha256: "4567".into()
+                sha256: d
             }
         );
-        assert!(parse(b"ABCD /one-space\n", Some(From::Sha256sum), None).is_err());
+        assert!(
+            parse(
+                format!("{a} /one-space\n").as_bytes(),
+                Some(From::Sha256sum),
+                None
+            )
+            .is_err()
+        );
+    }
+
+    /// CRLF line endings and a byte-order mark change nothing (they used to end up in every URI
+    /// and in the first hash, changing CONFIGID and MRENCLAVE with exit 0), in every format.
+    #[test]
+    fn crlf_and_bom_are_not_part_of_entries() {
+        let (a, b) = (h('a'), h('B'));
+        let want = vec![
+            EntryRec {
+                uri: "file:/data/one.csv".into(),
+                sha256: a.clone(),
+            },
+            EntryRec {
+                uri: "file:/data/t\ttwo".into(),
+                sha256: b.clone(),
+            },
+        ];
+        let sums = format!("{a}  /data/one.csv\r\n{b}  /data/t\ttwo\r\n");
+        let json = format!(
+            "[\r\n  {{\"uri\": \"file:/data/one.csv\", \"sha256\": \"{a}\"}},\r\n  {{\"uri\": \"file:/data/t\\ttwo\", \"sha256\": \"{b}\"}}\r\n]\r\n"
+        );
+        let toml = format!(
+            "[[sgx.trusted_files]]\r\nuri = \"file:/data/one.csv\"\r\nsha256 = \"{a}\"\r\n\r\n[[sgx.trusted_files]]\r\nuri = \"file:/data/t\\ttwo\"\r\nsha256 = \"{b}\"\r\n"
+        );
+        for (text, from) in [
+            (sums, From::Sha256sum),
+            (json, From::Json),
+            (toml, From::Toml),
+        ] {
+            for bom in ["", "\u{feff}"] {
+                let bytes = format!("{bom}{text}");
+                assert_eq!(
+                    parse(bytes.as_bytes(), None, None).unwrap(),
+                    want,
+                    "{from:?} {bom:?}"
+                );
+                assert_eq!(
+                    parse(bytes.as_bytes(), Some(from), None).unwrap(),
+                    want,
+                    "{from:?} {bom:?}"
+                );
+            }
+        }
+    }
+
+    /// Hashes that are not exactly 64 hexadecimal digits, and URIs holding NUL, CR or LF, are
+    /// refused in every format, naming the entry (they were accepted); TAB is kept, and printed
+    /// escaped in messages.
+    #[test]
+    fn malformed_hashes_and_uris_are_refused_naming_the_entry() {
+        let good = h('c');
+        for bad in [
+            "abc123".to_string(),
+            format!("{good}00"),
+            h('g'),
+            String::new(),
+        ] {
+            let entries = vec![
+                EntryRec {
+                    uri: "file:/d/ok".into(),
+                    sha256: good.clone(),
+                },
+                EntryRec {
+                    uri: "file:/d/x\ty".into(),
+                    sha256: bad.clone(),
+                },
+            ];
+            for to in [To::List, To::Toml, To::Json] {
+                let e = parse(&render_as(&entries, to), None, None).unwrap_err();
+                let msg = e.to_string();
+                assert!(
+                    msg.starts_with("entry 1: the hash") && msg.contains("not a SHA-256"),
+                    "{to:?} {bad:?}: {msg}"
+                );
+            }
+        }
+        for uri in ["file:/d/a\0", "file:/d/a\r", "file:/d/a\nb"] {
+            let entries = vec![EntryRec {
+                uri: uri.into(),
+                sha256: good.clone(),
+            }];
+            for to in [To::List, To::Toml, To::Json] {
+                let msg = parse(&render_as(&entries, to), None, None)
+                    .unwrap_err()
+                    .to_string();
+                assert!(
+                    msg.starts_with("entry 0: the URI \""),
+                    "{to:?} {uri:?}: {msg}"
+                );
+                assert!(
+                    !msg.contains(['\0', '\r', '\n']),
+                    "printed escaped: {msg:?}"
+                );
+            }
+        }
+        let sums = format!("\\{good}  /d/line\\nbreak\n");
+        assert!(parse(sums.as_bytes(), Some(From::Sha256sum), None).is_err());
     }
 
     #[test]
@@ -481,11 +631,11 @@ mod tests {
         let entries = vec![
             EntryRec {
                 uri: "file:/d/a\tb\"c\\".into(),
-                sha256: "AbC".into(),
+                sha256: h('A') + "",
             },
             EntryRec {
                 uri: "file:/d/é 🙂".into(),
-                sha256: "00".into(),
+                sha256: h('0'),
             },
         ];
         for to in [To::List, To::Toml, To::Json] {
