@@ -29,10 +29,11 @@ impl Case {
     }
 }
 
-/// Runs `mrenclave` and returns stderr, asserting a clean failure.
+/// Runs `mrenclave` and returns stderr, asserting a clean failure. (`--as-is`: the manifests
+/// here are made up to reach the engine's checks; they are not final manifests.)
 fn fails(manifest: &Path, libpal: &Path, extra: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_sgx-measure"))
-        .args(["mrenclave", "-q", "--manifest"])
+        .args(["mrenclave", "-q", "--as-is", "--manifest"])
         .arg(manifest)
         .arg("--libpal")
         .arg(libpal)
@@ -215,4 +216,60 @@ fn hostile_overlapping_segments_are_refused_quickly() {
     let m = c.file("m.toml", MANIFEST.as_bytes());
     let e = fails(&m, &c.file("overlap.so", &f), &[]);
     assert!(e.contains("overlap"), "{e}");
+}
+
+/// A source manifest (`app.manifest`: trusted files without hashes, keys the signer writes
+/// missing) given where a final one is measured is refused with a hint to run `sign` or
+/// `expand`: `mrenclave` used to print an MRENCLAVE that no enclave has, and `sigstruct verify`
+/// to fail without saying why. `--as-is` measures it anyway.
+#[test]
+fn source_manifests_are_refused_where_a_final_one_is_measured() {
+    let case = common::vectors_dir().join("p01-defaults-empty");
+    let pal = common::vectors_dir().join("elf/pal-basic.so");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_sgx-measure"))
+            .current_dir(&case)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let pal = pal.to_str().unwrap();
+    let o = run(&["mrenclave", "-q", "-m", "input.manifest", "-l", pal]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("input.manifest is not a final manifest") && err.contains("sgx-measure sign"),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty());
+    let o = run(&[
+        "mrenclave",
+        "-q",
+        "--as-is",
+        "-m",
+        "input.manifest",
+        "-l",
+        pal,
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let expected = case.join("expected/v1.9_tomliw-1.2.0");
+    let sig = expected.join("out.sig");
+    let o = run(&[
+        "sigstruct",
+        "verify",
+        sig.to_str().unwrap(),
+        "-m",
+        "input.manifest",
+        "-l",
+        pal,
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("is not a final manifest"),
+        "{err}"
+    );
+    // The final manifest is measured as before.
+    let m = expected.join("out.manifest.sgx");
+    let o = run(&["mrenclave", "-q", "-m", m.to_str().unwrap(), "-l", pal]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }

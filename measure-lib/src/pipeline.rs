@@ -190,6 +190,90 @@ pub fn read_final(bytes: &[u8], version: GramineVersion, warnings: &Warnings) ->
     }
 }
 
+/// Why `bytes` is not a final manifest (what `gramine-sgx-sign` writes, the `.manifest.sgx`),
+/// or `None` if it is one as far as can be told without the files: every trusted file a table
+/// with a `uri` (not a directory) and a `sha256`, `loader.entrypoint` complete (v1.8+), and every
+/// key the signer always writes present (the `Manifest` constructor adds nothing). Measuring a
+/// source manifest as it is gives an MRENCLAVE that no enclave has.
+pub fn why_not_final(bytes: &[u8], version: GramineVersion) -> Result<Option<String>> {
+    let given = parse_source(bytes, version)?;
+    match given.get_path(&["sgx", "trusted_files"]) {
+        None => {}
+        Some(toml::Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                let Some(t) = item.as_table() else {
+                    return Ok(Some(format!(
+                        "sgx.trusted_files[{i}] is not a table with a uri and a sha256 (the signer writes every trusted file as one)"
+                    )));
+                };
+                let uri = t.get("uri").and_then(toml::Value::as_str).unwrap_or("");
+                // (A URI ending with `/` and holding a hash is a file: v1.0-v1.3 wrote those.)
+                if !t.contains_key("sha256") {
+                    return Ok(Some(if uri.ends_with('/') {
+                        format!(
+                            "sgx.trusted_files[{i}] is the directory {uri:?} (the signer lists the files it holds, with their hashes)"
+                        )
+                    } else {
+                        format!("the trusted file {uri:?} has no sha256 (the signer hashes it)")
+                    }));
+                }
+            }
+        }
+        Some(_) => return Ok(Some("sgx.trusted_files is not a list".into())),
+    }
+    let rules = version.rules();
+    if rules.completes_entrypoint()
+        && !given
+            .get_path(&["loader", "entrypoint"])
+            .and_then(toml::Value::as_table)
+            .is_some_and(|t| t.contains_key("uri") && t.contains_key("sha256"))
+    {
+        return Ok(Some(
+            "loader.entrypoint has no uri and sha256 (the signer completes it)".into(),
+        ));
+    }
+    // The constructor only adds keys (`setdefault`; trusted files are tables already): compared
+    // by the keys it adds, not by value (a NaN is not equal to itself).
+    let mut completed = given.clone();
+    manifest::apply_defaults_only(&mut completed, &Options::new(version))?;
+    let mut missing = Vec::new();
+    missing_keys(&completed, &given, "", &mut missing);
+    if !missing.is_empty() {
+        return Ok(Some(format!(
+            "it lacks {} (the signer always writes {})",
+            missing.join(", "),
+            if missing.len() == 1 { "it" } else { "them" }
+        )));
+    }
+    Ok(None)
+}
+
+/// Refuses a manifest that is not final ([`why_not_final`]) where a final one is measured,
+/// saying what to run instead.
+pub fn require_final(bytes: &[u8], version: GramineVersion, path: &Path) -> Result<()> {
+    match why_not_final(bytes, version)? {
+        None => Ok(()),
+        Some(why) => Err(Error::Invalid(format!(
+            "{} is not a final manifest: {why}; its MRENCLAVE would be that of no enclave. Measure the .manifest.sgx that `sgx-measure sign` (or `sgx-measure expand`) writes from it, or give --as-is to measure these bytes as they are",
+            path.display()
+        ))),
+    }
+}
+
+/// Dotted names of the keys of `full` that `given` lacks.
+fn missing_keys(full: &Table, given: &Table, prefix: &str, out: &mut Vec<String>) {
+    for (k, v) in full.iter() {
+        let name = format!("{prefix}{k}");
+        match (v, given.get(k)) {
+            (toml::Value::Table(f), Some(toml::Value::Table(g))) => {
+                missing_keys(f, g, &format!("{name}."), out)
+            }
+            (_, None) => out.push(name),
+            _ => {}
+        }
+    }
+}
+
 /// Parses a source manifest as Gramine `version`'s reader does, before the `Manifest`
 /// constructor adds anything: tomli, or for v1.0 to v1.3 `toml.loads` (after universal newline
 /// decoding in both cases).

@@ -43,6 +43,10 @@ pub struct MrenclaveArgs {
     /// Print the layout and the result as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Measure the manifest as it is even if it is not final (a source manifest, whose trusted
+    /// files have no hashes or which lacks keys the signer writes, is refused otherwise).
+    #[arg(long)]
+    pub as_is: bool,
 }
 
 /// Runs the command.
@@ -50,6 +54,9 @@ pub fn run(args: &MrenclaveArgs) -> Result<()> {
     // A sign killed while putting this manifest in place: finish (or undo) it first.
     measure_lib::outputs::settle(&args.manifest)?;
     let manifest = fsutil::read(&args.manifest, "manifest")?;
+    if !args.as_is {
+        measure_lib::pipeline::require_final(&manifest, args.gramine, &args.manifest)?;
+    }
     let libpal = fsutil::read(&args.libpal, "libpal")?;
     let table = read_final(&manifest, args.gramine, &stderr_warnings())?;
     let m = measure_parsed(

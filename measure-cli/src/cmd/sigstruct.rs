@@ -85,6 +85,10 @@ pub struct VerifyArgs {
     /// Gramine version whose rules apply (layout, attributes, date encoding).
     #[arg(long, value_name = "V", default_value = "1.9", value_parser = parse_version)]
     pub gramine: GramineVersion,
+    /// With --manifest: measure it as it is even if it is not final (a source manifest is
+    /// refused otherwise).
+    #[arg(long, requires = "manifest")]
+    pub as_is: bool,
 }
 
 /// Assemble a .sig from the signing data (`sgx-measure sign --signing-data`) and an RSA signature
@@ -162,6 +166,9 @@ fn run_verify(args: &VerifyArgs) -> Result<()> {
 
     if let (Some(manifest_path), Some(libpal_path)) = (&args.manifest, &args.libpal) {
         let manifest = fsutil::read(manifest_path, "manifest")?;
+        if !args.as_is {
+            measure_lib::pipeline::require_final(&manifest, args.gramine, manifest_path)?;
+        }
         let libpal = fsutil::read(libpal_path, "libpal")?;
         let m = measure_manifest(
             &manifest,

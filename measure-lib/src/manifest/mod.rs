@@ -37,6 +37,12 @@ pub fn apply_defaults(manifest: &mut Table, opts: &Options, hasher: &mut FileHas
     )
 }
 
+/// The `Manifest` constructor without completing `loader.entrypoint` (nothing is hashed): the
+/// defaults and table forms a final manifest already holds.
+pub(crate) fn apply_defaults_only(manifest: &mut Table, opts: &Options) -> Result<()> {
+    constructor::construct(manifest, opts.version.rules(), &opts.warnings, None)
+}
+
 /// What the pipeline produced.
 pub struct Expanded {
     /// The final manifest (render it with [`toml::emit`]).
