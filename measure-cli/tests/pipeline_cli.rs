@@ -468,3 +468,60 @@ fn depfile_names_read_back_by_make() {
         set_mtime(&dir.join(n), 1_000_000);
     }
 }
+
+/// `hash-files --uri-prefix` refuses prefixes that give URIs nobody meant, and two files giving
+/// one URI: a prefix without the final `/` glued names (`file:/data/owner1README`), one without
+/// `file:` gave scheme-less URIs, and two directories holding the same name gave two entries
+/// with one URI and different hashes (all with exit 0).
+#[test]
+fn hash_files_uri_prefix_mistakes_are_refused() {
+    let t = tempfile::tempdir().unwrap();
+    for dir in ["one", "two"] {
+        std::fs::create_dir_all(t.path().join(dir)).unwrap();
+        std::fs::write(t.path().join(dir).join("README"), dir).unwrap();
+    }
+    let fails = |args: &[&str], want: &str| {
+        let o = sgx_measure(t.path(), args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success() && err.contains(want) && o.stdout.is_empty(),
+            "{args:?}: {err}"
+        );
+    };
+    fails(
+        &[
+            "hash-files",
+            "one",
+            "--uri-prefix",
+            "file:/data/owner1",
+            "-q",
+        ],
+        "does not end with '/'",
+    );
+    fails(
+        &["hash-files", "one", "--uri-prefix", "/data/", "-q"],
+        "does not start with \"file:\"",
+    );
+    fails(
+        &[
+            "hash-files",
+            "one",
+            "two",
+            "--uri-prefix",
+            "file:/data/",
+            "-q",
+        ],
+        "both give the URI \"file:/data/README\"",
+    );
+    fails(&["hash-files", "one", "one", "-q"], "both give the URI");
+    // What stays accepted: a prefix ending with '/', and "file:" alone (relative URIs).
+    for pre in ["file:/data/", "file:"] {
+        let o = sgx_measure(t.path(), &["hash-files", "one", "--uri-prefix", pre, "-q"]);
+        assert!(
+            o.status.success(),
+            "{pre}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(String::from_utf8_lossy(&o.stdout).contains(&format!("uri = \"{pre}README\"")));
+    }
+}

@@ -73,8 +73,54 @@ fn walk(dir: &Path, rel: &str, out: &mut Vec<(PathBuf, String)>) -> Result<()> {
     Ok(())
 }
 
-/// The (file to read, URI) pairs for the arguments.
+/// Refuses a `--uri-prefix` that would give URIs Gramine does not mean: one that does not start
+/// with `file:`, or that neither is `file:` nor ends with `/` (names would be glued to it:
+/// `file:/data/owner1README`).
+pub fn check_uri_prefix(prefix: &str) -> Result<()> {
+    if !prefix.starts_with("file:") {
+        return Err(Error::Invalid(format!(
+            "--uri-prefix {prefix:?} does not start with \"file:\": trusted files are file: URIs (e.g. file:/data/)"
+        )));
+    }
+    if prefix != "file:" && !prefix.ends_with('/') {
+        return Err(Error::Invalid(format!(
+            "--uri-prefix {prefix:?} does not end with '/': the file names would be glued to it ({prefix}README); write {prefix}/"
+        )));
+    }
+    Ok(())
+}
+
+/// The (file to read, URI) pairs for the arguments. Two files giving the same URI (the same name
+/// under two directories given with one `--uri-prefix`, or an argument given twice) are refused:
+/// the entries would contradict each other.
 pub fn collect(paths: &[PathBuf], uri_prefix: Option<&str>) -> Result<Vec<(PathBuf, String)>> {
+    if let Some(pre) = uri_prefix {
+        check_uri_prefix(pre)?;
+    }
+    let out = collect_unchecked(paths, uri_prefix)?;
+    let mut seen: std::collections::HashMap<&str, &Path> =
+        std::collections::HashMap::with_capacity(out.len());
+    for (p, uri) in &out {
+        if let Some(first) = seen.insert(uri.as_str(), p.as_path()) {
+            return Err(Error::Invalid(format!(
+                "{} and {} both give the URI {uri:?}{}",
+                first.display(),
+                p.display(),
+                if uri_prefix.is_some() {
+                    ": with --uri-prefix, the names of every argument start at the prefix; hash each directory with a prefix of its own, or give their parent directory"
+                } else {
+                    ": give each file once"
+                }
+            )));
+        }
+    }
+    Ok(out)
+}
+
+fn collect_unchecked(
+    paths: &[PathBuf],
+    uri_prefix: Option<&str>,
+) -> Result<Vec<(PathBuf, String)>> {
     let mut out = Vec::new();
     for arg in paths {
         let meta = std::fs::metadata(arg).map_err(|source| Error::Stat {
