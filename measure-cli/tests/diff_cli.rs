@@ -705,3 +705,33 @@ fn docs_example_runs_as_shown() {
         "docs/diff.md shows:\n{want}\nthe command prints:\n{got}"
     );
 }
+
+/// `--tomli-w 0.4` with Gramine v1.0-v1.3 (which wrote with toml 0.10.2) is refused as `sign`
+/// refuses it (exit 2, an unusable input). It used to be taken for a pipeline failure, both
+/// manifests read as final, and "MRENCLAVE differs" reported for a source manifest and its own
+/// signed manifest.
+#[test]
+fn tomli_w_04_with_legacy_versions_is_refused() {
+    let case_dir = vectors().join("p01-defaults-empty");
+    for v in ["1.0", "1.1", "1.2", "1.3"] {
+        let out = Path::new("expected")
+            .join(format!("v{v}_toml-0.10.2"))
+            .join("out.manifest.sgx");
+        let o = diff(
+            &[
+                &"input.manifest",
+                &out,
+                &"--gramine",
+                &v,
+                &"--tomli-w",
+                &"0.4",
+                &"-l",
+                &"../elf/pal-basic.so",
+            ],
+            Some(&case_dir),
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(code(&o), 2, "{v}: {}{err}", text(&o));
+        assert!(err.contains("--tomli-w 0.4 does not apply"), "{v}: {err}");
+    }
+}

@@ -316,6 +316,9 @@ fn load_manifest(
         version,
         ..opts.pipeline.clone()
     };
+    // A TOML writer this version never used (`--tomli-w 0.4` with v1.0-v1.3) is refused as
+    // `sign` refuses it, not taken for a pipeline failure of a final manifest.
+    pipeline_opts.dialect().with_context(ctx)?;
     let mut hasher = FileHasher::new(None)?;
     let mut notes = vec![];
     let (kind, measured_bytes, table, reading) = match pipeline::run(
