@@ -242,12 +242,23 @@ impl<'a> BundlePal<'a> {
         for i in 0..count {
             let d = pal.desc(i).ok_or(bad)?;
             let seg_err = BundleError::BadPalSegment(i);
+            // The page walk reads the segment's pages from the file offset rounded down to a
+            // page, for as many pages as its memory spans: that file range must end within
+            // 2^64 too (an offset near 2^64 overflowed in `engine::segment_page`).
+            let pages = (d.vaddr % 0x1000)
+                .checked_add(d.memsz)
+                .and_then(|n| n.checked_add(0xfff))
+                .map(|n| n / 0x1000);
+            let file_span_end = pages
+                .and_then(|n| n.checked_mul(0x1000))
+                .and_then(|n| n.checked_add(d.offset - d.offset % 0x1000));
             if d.filesz > d.memsz
                 || d.vaddr
                     .checked_add(d.memsz)
                     .and_then(|e| e.checked_add(0xfff))
                     .is_none()
                 || d.offset.checked_add(d.filesz).is_none()
+                || file_span_end.is_none()
             {
                 return Err(seg_err);
             }

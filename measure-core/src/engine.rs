@@ -358,10 +358,21 @@ pub fn segment_flags(p_flags: u32) -> (u64, AreaKind) {
 pub fn segment_page(seg: &LoadSegment<'_>, page_index: u64, page: &mut [u8; PAGE]) {
     let p = PAGE as u64;
     page.fill(0);
-    let file_start = seg.offset - seg.offset % p + page_index * p; // file position of byte 0
-    let file_end = file_start + p;
+    // Parsers refuse segments whose page range ends past 2^64 (bundle.rs, elf.rs); should one
+    // get here anyway, the page stays zero rather than the arithmetic overflowing.
+    let Some(file_start) = page_index
+        .checked_mul(p)
+        .and_then(|o| o.checked_add(seg.offset - seg.offset % p))
+    else {
+        return;
+    }; // file position of byte 0
+    let Some(file_end) = file_start.checked_add(p) else {
+        return;
+    };
     let data_start = seg.offset;
-    let data_end = seg.offset + seg.filesz;
+    let Some(data_end) = seg.offset.checked_add(seg.filesz) else {
+        return;
+    };
     let lo = file_start.max(data_start);
     let hi = file_end.min(data_end);
     if lo < hi {
