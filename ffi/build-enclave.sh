@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Builds the C ABI for linking into an SGX enclave: target/enclave/libsgx_measure.a.
+# Builds the C ABI for linking into an SGX enclave: target/enclave/libsgx_measure.a, and its
+# pkg-config file target/enclave/sgx_measure.pc (PKG_CONFIG_PATH=target/enclave pkg-config
+# --cflags --libs sgx_measure gives the header's directory and the archive).
 #
 # - no std, no allocator (nothing in the library allocates; a path that did would fail to link),
 #   panic = abort with a trapping panic handler;
@@ -45,4 +47,6 @@ objcopy --remove-section=.llvmbc --remove-section=.llvmcmd --strip-debug \
   --wildcard --keep-global-symbol='sgxm_*' "$tmp/sgx_measure.o"
 rm -f "$out/libsgx_measure.a"
 ar rcs "$out/libsgx_measure.a" "$tmp/sgx_measure.o"
-echo "$out/libsgx_measure.a (SHA-256 backend: $backend)"
+ffi/pkgconfig.sh "$out/sgx_measure.pc" "$(pwd)/$out" '${prefix}' "$(pwd)/ffi/include" \
+  "Gramine SGX measurement (MRENCLAVE) for enclaves: no std, no allocator, SHA-256 $backend" ""
+echo "$out/libsgx_measure.a, $out/sgx_measure.pc (SHA-256 backend: $backend)"

@@ -38,6 +38,12 @@
 // ATTRIBUTES.FLAGS bit AEXNOTIFY.
 #define SGXM_ATTRIBUTE_AEX_NOTIFY 1024
 
+// `sizeof(sgxm_hasher)`: allocate this many bytes (or the struct itself).
+#define SGXM_HASHER_SIZE 40
+
+// `_Alignof(sgxm_hasher)`: a hasher must be allocated at an address aligned to this.
+#define SGXM_HASHER_ALIGN 8
+
 // Length of the serialized state written by `sgxm_hasher_save`.
 #define SGXM_HASHER_STATE_LEN 40
 
@@ -53,6 +59,13 @@
 // An internal error: a state that the library's own checks rule out was reached (a bug; please
 // report it). No input is known to cause it.
 #define SGXM_ERR_INTERNAL 3
+
+// The caller's `sgxm_hasher` has another size or alignment than this library's (a header from
+// another version).
+#define SGXM_ERR_HASHER_LAYOUT 4
+
+// A pointer argument is not aligned for its type.
+#define SGXM_ERR_MISALIGNED_ARGUMENT 5
 
 // Not a bundle (bad magic).
 #define SGXM_ERR_BUNDLE_BAD_MAGIC 10
@@ -232,7 +245,10 @@ typedef struct sgxm_identity {
 } sgxm_identity;
 
 // MRENCLAVE hasher state: 8 SHA-256 state words and the number of 64-byte blocks hashed.
-// Allocate it anywhere (stack, static); initialise it with `sgxm_hasher_init`.
+// Allocate it anywhere (stack, static; `SGXM_HASHER_SIZE` bytes aligned to
+// `SGXM_HASHER_ALIGN`), check the header matches the library once with
+// `sgxm_hasher_check_layout`, initialise it with `sgxm_hasher_init`. A misaligned pointer is
+// refused with `SGXM_ERR_MISALIGNED_ARGUMENT`.
 typedef struct sgxm_hasher {
   // SHA-256 chaining words.
   uint32_t state[8];
@@ -243,6 +259,10 @@ typedef struct sgxm_hasher {
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+// The library's version, `MAJOR.MINOR.PATCH`, as a static NUL-terminated string (what
+// `pkg-config --modversion sgx_measure` prints for the installed library).
+const char *sgxm_version(void);
 
 // Reads the enclave identity from SGX evidence: a 432-byte REPORT (`sgx_report_t`), or an Intel
 // DCAP quote of version 3, 4 or 5 with attestation key type ECDSA-256-with-P-256 and TEE type
@@ -268,6 +288,11 @@ extern "C" {
 uint32_t sgxm_identity_from_evidence(const uint8_t *evidence,
                                      size_t evidence_len,
                                      struct sgxm_identity *out);
+
+// Checks that the `sgxm_hasher` the caller allocates (from its copy of the header) has this
+// library's size and alignment: pass `sizeof(sgxm_hasher)` and `_Alignof(sgxm_hasher)`.
+// `SGXM_ERR_HASHER_LAYOUT` means the header and the library come from different versions.
+uint32_t sgxm_hasher_check_layout(size_t size, size_t align);
 
 // Resets `hasher` to the state before ECREATE.
 //

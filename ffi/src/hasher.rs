@@ -6,7 +6,10 @@ use measure_core::sha256::Midstate;
 use crate::status::*;
 
 /// MRENCLAVE hasher state: 8 SHA-256 state words and the number of 64-byte blocks hashed.
-/// Allocate it anywhere (stack, static); initialise it with `sgxm_hasher_init`.
+/// Allocate it anywhere (stack, static; `SGXM_HASHER_SIZE` bytes aligned to
+/// `SGXM_HASHER_ALIGN`), check the header matches the library once with
+/// `sgxm_hasher_check_layout`, initialise it with `sgxm_hasher_init`. A misaligned pointer is
+/// refused with `SGXM_ERR_MISALIGNED_ARGUMENT`.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct sgxm_hasher {
@@ -29,6 +32,49 @@ impl sgxm_hasher {
     }
 }
 
+/// `sizeof(sgxm_hasher)`: allocate this many bytes (or the struct itself).
+pub const SGXM_HASHER_SIZE: usize = 40;
+/// `_Alignof(sgxm_hasher)`: a hasher must be allocated at an address aligned to this.
+pub const SGXM_HASHER_ALIGN: usize = 8;
+const _: () = assert!(core::mem::size_of::<sgxm_hasher>() == SGXM_HASHER_SIZE);
+const _: () = assert!(core::mem::align_of::<sgxm_hasher>() == SGXM_HASHER_ALIGN);
+
+/// Checks that the `sgxm_hasher` the caller allocates (from its copy of the header) has this
+/// library's size and alignment: pass `sizeof(sgxm_hasher)` and `_Alignof(sgxm_hasher)`.
+/// `SGXM_ERR_HASHER_LAYOUT` means the header and the library come from different versions.
+#[unsafe(no_mangle)]
+pub extern "C" fn sgxm_hasher_check_layout(size: usize, align: usize) -> u32 {
+    if size == SGXM_HASHER_SIZE && align == SGXM_HASHER_ALIGN {
+        SGXM_OK
+    } else {
+        SGXM_ERR_HASHER_LAYOUT
+    }
+}
+
+/// The hasher behind `hasher`: `Err` with the status for a NULL or misaligned pointer.
+///
+/// # Safety
+/// `hasher` must be NULL or valid for reads and writes of `sgxm_hasher` (if aligned).
+unsafe fn hasher_mut<'a>(hasher: *mut sgxm_hasher) -> Result<&'a mut sgxm_hasher, u32> {
+    if !hasher.is_aligned() {
+        return Err(SGXM_ERR_MISALIGNED_ARGUMENT);
+    }
+    // SAFETY: aligned, and NULL or valid per the contract; NULL is checked.
+    unsafe { hasher.as_mut() }.ok_or(SGXM_ERR_NULL_ARGUMENT)
+}
+
+/// The hasher behind `hasher`, read-only (see [`hasher_mut`]).
+///
+/// # Safety
+/// `hasher` must be NULL or valid for reads of `sgxm_hasher` (if aligned).
+unsafe fn hasher_ref<'a>(hasher: *const sgxm_hasher) -> Result<&'a sgxm_hasher, u32> {
+    if !hasher.is_aligned() {
+        return Err(SGXM_ERR_MISALIGNED_ARGUMENT);
+    }
+    // SAFETY: aligned, and NULL or valid per the contract; NULL is checked.
+    unsafe { hasher.as_ref() }.ok_or(SGXM_ERR_NULL_ARGUMENT)
+}
+
 /// Length of the serialized state written by `sgxm_hasher_save`.
 pub const SGXM_HASHER_STATE_LEN: usize = 40;
 const _: () = assert!(SGXM_HASHER_STATE_LEN == Midstate::SERIALIZED_LEN);
@@ -39,18 +85,22 @@ const _: () = assert!(SGXM_HASHER_STATE_LEN == Midstate::SERIALIZED_LEN);
 /// `hasher` must be NULL or valid for writes of `sgxm_hasher`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sgxm_hasher_init(hasher: *mut sgxm_hasher) -> u32 {
-    // SAFETY: the caller guarantees validity; NULL is checked.
-    let Some(h) = (unsafe { hasher.as_mut() }) else {
-        return SGXM_ERR_NULL_ARGUMENT;
-    };
-    h.set(Midstate::INITIAL);
-    SGXM_OK
+    // SAFETY: the caller guarantees validity; NULL and alignment are checked.
+    match unsafe { hasher_mut(hasher) } {
+        Ok(h) => {
+            h.set(Midstate::INITIAL);
+            SGXM_OK
+        }
+        Err(status) => status,
+    }
 }
 
 fn with_hasher(hasher: *mut sgxm_hasher, f: impl FnOnce(&mut Midstate)) -> u32 {
-    // SAFETY: every public caller documents that `hasher` is NULL or valid; NULL is checked.
-    let Some(h) = (unsafe { hasher.as_mut() }) else {
-        return SGXM_ERR_NULL_ARGUMENT;
+    // SAFETY: every public caller documents that `hasher` is NULL or valid; NULL and alignment
+    // are checked.
+    let h = match unsafe { hasher_mut(hasher) } {
+        Ok(h) => h,
+        Err(status) => return status,
     };
     let mut m = h.mid();
     f(&mut m);
@@ -116,9 +166,10 @@ pub unsafe extern "C" fn sgxm_hasher_eextend(
 /// for writes of 40 bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sgxm_hasher_save(hasher: *const sgxm_hasher, out: *mut u8) -> u32 {
-    // SAFETY: the caller guarantees validity; NULL is checked.
-    let Some(h) = (unsafe { hasher.as_ref() }) else {
-        return SGXM_ERR_NULL_ARGUMENT;
+    // SAFETY: the caller guarantees validity; NULL and alignment are checked.
+    let h = match unsafe { hasher_ref(hasher) } {
+        Ok(h) => h,
+        Err(status) => return status,
     };
     if out.is_null() {
         return SGXM_ERR_NULL_ARGUMENT;
@@ -143,6 +194,9 @@ pub unsafe extern "C" fn sgxm_hasher_restore(
     if hasher.is_null() || state.is_null() {
         return SGXM_ERR_NULL_ARGUMENT;
     }
+    if !hasher.is_aligned() {
+        return SGXM_ERR_MISALIGNED_ARGUMENT;
+    }
     if state_len != SGXM_HASHER_STATE_LEN {
         return SGXM_ERR_BAD_STATE_LENGTH;
     }
@@ -158,9 +212,10 @@ pub unsafe extern "C" fn sgxm_hasher_restore(
 /// for writes of 32 bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sgxm_hasher_finish(hasher: *const sgxm_hasher, out: *mut u8) -> u32 {
-    // SAFETY: the caller guarantees validity; NULL is checked.
-    let Some(h) = (unsafe { hasher.as_ref() }) else {
-        return SGXM_ERR_NULL_ARGUMENT;
+    // SAFETY: the caller guarantees validity; NULL and alignment are checked.
+    let h = match unsafe { hasher_ref(hasher) } {
+        Ok(h) => h,
+        Err(status) => return status,
     };
     if out.is_null() {
         return SGXM_ERR_NULL_ARGUMENT;

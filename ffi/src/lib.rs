@@ -17,6 +17,21 @@
 #[cfg(not(sgxm_enclave))]
 extern crate std;
 
+/// The library's version, `MAJOR.MINOR.PATCH` (also in `sgx_measure.pc`).
+const VERSION: &core::ffi::CStr =
+    match core::ffi::CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes())
+    {
+        Ok(v) => v,
+        Err(_) => c"unknown",
+    };
+
+/// The library's version, `MAJOR.MINOR.PATCH`, as a static NUL-terminated string (what
+/// `pkg-config --modversion sgx_measure` prints for the installed library).
+#[unsafe(no_mangle)]
+pub extern "C" fn sgxm_version() -> *const core::ffi::c_char {
+    VERSION.as_ptr()
+}
+
 pub mod evidence;
 pub mod hasher;
 pub mod status;

@@ -9,6 +9,11 @@ pub const SGXM_ERR_BAD_STATE_LENGTH: u32 = 2;
 /// An internal error: a state that the library's own checks rule out was reached (a bug; please
 /// report it). No input is known to cause it.
 pub const SGXM_ERR_INTERNAL: u32 = 3;
+/// The caller's `sgxm_hasher` has another size or alignment than this library's (a header from
+/// another version).
+pub const SGXM_ERR_HASHER_LAYOUT: u32 = 4;
+/// A pointer argument is not aligned for its type.
+pub const SGXM_ERR_MISALIGNED_ARGUMENT: u32 = 5;
 
 // 10-29: the bundle is malformed.
 /// Not a bundle (bad magic).
@@ -123,6 +128,10 @@ pub extern "C" fn sgxm_status_str(status: u32) -> *const core::ffi::c_char {
         SGXM_ERR_NULL_ARGUMENT => c"a required pointer argument is NULL",
         SGXM_ERR_BAD_STATE_LENGTH => c"serialized hasher state must be exactly 40 bytes",
         SGXM_ERR_INTERNAL => c"internal error (a state the library's checks rule out; a bug)",
+        SGXM_ERR_HASHER_LAYOUT => {
+            c"sgxm_hasher size or alignment differs from the library's (header from another version)"
+        }
+        SGXM_ERR_MISALIGNED_ARGUMENT => c"a pointer argument is not aligned for its type",
         SGXM_ERR_BUNDLE_BAD_MAGIC => c"not an sgx-measure bundle (bad magic)",
         SGXM_ERR_BUNDLE_UNSUPPORTED_VERSION => c"bundle format version not supported",
         SGXM_ERR_BUNDLE_TRUNCATED => c"bundle is truncated",

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# C ABI checks: the enclave build's symbols and instructions, the committed header, and the C tests
-# (plain, AddressSanitizer + UBSan, valgrind) against bundles made from the oracle's append cases.
+# C ABI checks: the enclave build's symbols and instructions, the committed header, the pkg-config
+# files (enclave build and ffi/install.sh), and the C tests (plain, AddressSanitizer + UBSan,
+# installed shared library, valgrind) against bundles made from the oracle's append cases. Every
+# tool it needs must be installed: a missing one fails the checks.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
@@ -21,14 +23,21 @@ if nm -C "$lib" | grep -E ' (std|alloc)::' >/dev/null; then echo "std or alloc s
 if objdump -d "$lib" | grep -qw cpuid; then echo "cpuid instruction in $lib" >&2; exit 1; fi
 echo "no std or alloc symbols, no cpuid: ok"
 
+need() { command -v "$1" >/dev/null || { echo "$1 is required by the C ABI checks and is not installed" >&2; exit 1; }; }
+for tool in cbindgen pkg-config valgrind nm objdump objcopy ld ar "${CC:-cc}"; do need "$tool"; done
+
 say "header"
-if command -v cbindgen >/dev/null; then
-  cbindgen --quiet --config ffi/cbindgen.toml --crate sgx-measure-ffi --output "$tmp/sgx_measure.h" ffi
-  diff -u ffi/include/sgx_measure.h "$tmp/sgx_measure.h" || { echo "ffi/include/sgx_measure.h is stale: regenerate it with cbindgen" >&2; exit 1; }
-  echo "ffi/include/sgx_measure.h is up to date"
-else
-  echo "cbindgen not installed: header not regenerated (CI installs it)"
-fi
+cbindgen --quiet --config ffi/cbindgen.toml --crate sgx-measure-ffi --output "$tmp/sgx_measure.h" ffi
+diff -u ffi/include/sgx_measure.h "$tmp/sgx_measure.h" || { echo "ffi/include/sgx_measure.h is stale: regenerate it with cbindgen" >&2; exit 1; }
+echo "ffi/include/sgx_measure.h is up to date"
+
+say "pkg-config files"
+export SGXM_EXPECTED_VERSION
+SGXM_EXPECTED_VERSION=$(PKG_CONFIG_PATH=target/enclave pkg-config --modversion sgx_measure)
+echo "target/enclave/sgx_measure.pc: version $SGXM_EXPECTED_VERSION, $(PKG_CONFIG_PATH=target/enclave pkg-config --cflags --libs sgx_measure)"
+./ffi/install.sh "$tmp/prefix" >/dev/null
+test "$(PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig" pkg-config --modversion sgx_measure)" = "$SGXM_EXPECTED_VERSION"
+echo "ffi/install.sh: $(PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig" pkg-config --cflags --libs sgx_measure)"
 
 say "bundles from the append vectors"
 cargo build --quiet --release --bin sgx-measure
@@ -79,9 +88,11 @@ bench_want=$(cd "$tmp/bench256" && "$exe" bundle -q -m base.manifest -l ../elf/p
 add_case "$tmp/bench256" 1 file: "$bench_want"
 echo "$(wc -l < "$cases") cases"
 
-say "C tests (enclave build: no std, no allocator)"
+say "C tests (enclave build: no std, no allocator; compiled with its pkg-config flags)"
 cc=${CC:-cc}
-$cc -std=c11 -O2 -Wall -Wextra -Werror -Iffi/include ffi/tests/c/test_sgx_measure.c "$lib" -lpthread -o "$tmp/test_enclave"
+enclave_pc=$(PKG_CONFIG_PATH=target/enclave pkg-config --cflags --libs sgx_measure)
+# shellcheck disable=SC2086
+$cc -std=c11 -O2 -Wall -Wextra -Werror ffi/tests/c/test_sgx_measure.c $enclave_pc -lpthread -o "$tmp/test_enclave"
 "$tmp/test_enclave" "$cases"
 
 say "C tests under AddressSanitizer and UndefinedBehaviorSanitizer"
@@ -90,21 +101,18 @@ $cc -std=c11 -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -Iffi/i
 SGXM_NO_TIMING=1 ASAN_OPTIONS=detect_leaks=1 "$tmp/test_asan" "$cases" > /dev/null
 echo "clean"
 
-say "C tests against the host shared library"
-cargo build --quiet --release -p sgx-measure-ffi
-$cc -std=c11 -O2 -Iffi/include ffi/tests/c/test_sgx_measure.c -Ltarget/release -lsgx_measure -lpthread \
-  -Wl,-rpath,"$root/target/release" -o "$tmp/test_host"
+say "C tests against the installed host shared library (ffi/install.sh, its pkg-config flags)"
+host_pc=$(PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig" pkg-config --cflags --libs sgx_measure)
+# shellcheck disable=SC2086
+$cc -std=c11 -O2 ffi/tests/c/test_sgx_measure.c $host_pc -lpthread \
+  -Wl,-rpath,"$tmp/prefix/lib" -o "$tmp/test_host"
 SGXM_NO_TIMING=1 "$tmp/test_host" "$cases" > /dev/null
 echo "passed"
 
-if command -v valgrind >/dev/null; then
-  say "C tests under valgrind"
-  head -n 2 "$cases" > "$tmp/cases-valgrind.txt"
-  SGXM_NO_STACK_PROBE=1 SGXM_CORRUPTIONS=48 valgrind --quiet --error-exitcode=1 --leak-check=full \
-    "$tmp/test_enclave" "$tmp/cases-valgrind.txt" > /dev/null
-  echo "clean"
-else
-  echo "valgrind not installed: skipped"
-fi
+say "C tests under valgrind"
+head -n 2 "$cases" > "$tmp/cases-valgrind.txt"
+SGXM_NO_STACK_PROBE=1 SGXM_CORRUPTIONS=48 valgrind --quiet --error-exitcode=1 --leak-check=full \
+  "$tmp/test_enclave" "$tmp/cases-valgrind.txt" > /dev/null
+echo "clean"
 echo
 echo "C ABI checks passed"

@@ -111,8 +111,9 @@ impl Options {
 /// What the pipeline produced: the `.manifest.sgx` and what Gramine measures of it.
 #[derive(Clone, Debug)]
 pub struct Final {
-    /// The final manifest, as `gramine-sgx-sign` writes it (the `.manifest.sgx`).
-    pub text: String,
+    /// The final manifest, as `gramine-sgx-sign` writes it (the `.manifest.sgx`; shared, so
+    /// that it can be written out while it is measured).
+    pub text: Arc<String>,
     /// The expanded manifest the text was written from.
     pub expanded: Table,
     /// Files the result depends on (expanded trusted files), for `--depfile`.
@@ -147,7 +148,7 @@ impl Final {
     }
 
     /// The text and the table Gramine measures.
-    pub fn into_measured(self) -> Result<(String, Table)> {
+    pub fn into_measured(self) -> Result<(Arc<String>, Table)> {
         if self.rereads() {
             let table = read_final(self.text.as_bytes(), self.version, &self.warnings)?;
             Ok((self.text, table))
@@ -165,7 +166,7 @@ pub fn run(manifest: &[u8], opts: &Options, hasher: &mut FileHasher) -> Result<F
         deps,
         hashed_here,
     } = manifest::expand(manifest, opts, hasher)?;
-    let text = toml::try_emit(&expanded, dialect)?;
+    let text = Arc::new(toml::try_emit(&expanded, dialect)?);
     Ok(Final {
         text,
         expanded,

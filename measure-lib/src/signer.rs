@@ -15,7 +15,7 @@
 //!     .key(load_private_key("enclave-key.pem".as_ref(), None)?)
 //!     .date(parse_date("2026-01-01")?)
 //!     .sign(&std::fs::read("app.manifest").expect("manifest"))?;
-//! std::fs::write("app.manifest.sgx", &signed.manifest).expect("write");
+//! std::fs::write("app.manifest.sgx", signed.manifest.as_bytes()).expect("write");
 //! std::fs::write("app.sig", signed.sigstruct.to_bytes()).expect("write");
 //! println!("mrenclave {}", hex::encode(signed.mrenclave()));
 //! # Ok::<(), measure_lib::Error>(())
@@ -26,6 +26,7 @@
 //! [`Unsigned::attach`] then takes the signature.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use measure_core::profile::GramineVersion;
 use measure_core::sigstruct::SigDate;
@@ -210,7 +211,7 @@ impl Signer {
 #[derive(Debug)]
 pub struct Unsigned {
     /// The final manifest (`.manifest.sgx`).
-    pub manifest: String,
+    pub manifest: Arc<String>,
     /// Its measurement (layout, memory map, MRENCLAVE).
     pub measured: Measured,
     /// The to-be-signed SIGSTRUCT (signature fields zero).
@@ -270,7 +271,7 @@ impl Unsigned {
 #[derive(Debug)]
 pub struct Signed {
     /// The final manifest (`.manifest.sgx`).
-    pub manifest: String,
+    pub manifest: Arc<String>,
     /// Its measurement (layout, memory map, MRENCLAVE).
     pub measured: Measured,
     /// The signed SIGSTRUCT (`.sig`: [`Sigstruct::to_bytes`]).

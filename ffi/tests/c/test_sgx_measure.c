@@ -4,6 +4,7 @@
  *
  * usage: test_sgx_measure [CASE_FILE]
  *   CASE_FILE lines: "<bundle path> <entries path> <expected: 64 hex digits | status code> <configid hex>"
+ *   SGXM_EXPECTED_VERSION: the version sgxm_version() must return (pkg-config --modversion).
  *
  * Every function is called, with NULL pointers, truncated and corrupted bundles, hostile entries;
  * outputs must be written only on success. Stack use of sgxm_mrenclave_append is measured on a
@@ -90,6 +91,42 @@ static void test_hasher(void) {
     memset(out, SENTINEL, sizeof out);
     CHECK(sgxm_hasher_finish(NULL, out) == SGXM_ERR_NULL_ARGUMENT && untouched(out, 32), "finish NULL");
     CHECK(sgxm_hasher_finish(&h, NULL) == SGXM_ERR_NULL_ARGUMENT, "finish NULL out");
+}
+
+/* The hasher's layout as the header declares it is the library's. */
+_Static_assert(sizeof(sgxm_hasher) == SGXM_HASHER_SIZE, "sgxm_hasher size");
+_Static_assert(_Alignof(sgxm_hasher) == SGXM_HASHER_ALIGN, "sgxm_hasher alignment");
+
+/* sgxm_version, the layout check, and misaligned hashers refused with nothing written. */
+static void test_version_and_layout(void) {
+    const char *v = sgxm_version();
+    CHECK(v != NULL && v[0] >= '0' && v[0] <= '9' && strchr(v, '.') != NULL, "version %s", v ? v : "(null)");
+    const char *want = getenv("SGXM_EXPECTED_VERSION");
+    if (want != NULL) CHECK(v != NULL && strcmp(v, want) == 0, "version %s, expected %s", v, want);
+    CHECK(sgxm_version() == v, "version is one static string");
+
+    CHECK(sgxm_hasher_check_layout(sizeof(sgxm_hasher), _Alignof(sgxm_hasher)) == SGXM_OK, "layout");
+    CHECK(sgxm_hasher_check_layout(sizeof(sgxm_hasher) + 8, _Alignof(sgxm_hasher)) == SGXM_ERR_HASHER_LAYOUT, "size");
+    CHECK(sgxm_hasher_check_layout(32, _Alignof(sgxm_hasher)) == SGXM_ERR_HASHER_LAYOUT, "old size");
+    CHECK(sgxm_hasher_check_layout(sizeof(sgxm_hasher), 4) == SGXM_ERR_HASHER_LAYOUT, "alignment");
+
+    /* A hasher at an address that is not 8-byte aligned (e.g. inside a byte buffer). */
+    _Alignas(8) uint8_t buf[SGXM_HASHER_SIZE + 8];
+    sgxm_hasher *odd = (sgxm_hasher *)(void *)(buf + 4);
+    uint8_t state[SGXM_HASHER_STATE_LEN], out[32];
+    memset(buf, SENTINEL, sizeof buf);
+    CHECK(sgxm_hasher_init(odd) == SGXM_ERR_MISALIGNED_ARGUMENT && untouched(buf, sizeof buf), "init misaligned");
+    CHECK(sgxm_hasher_ecreate(odd, 4, 1) == SGXM_ERR_MISALIGNED_ARGUMENT && untouched(buf, sizeof buf), "ecreate misaligned");
+    CHECK(sgxm_hasher_eadd(odd, 0, 0) == SGXM_ERR_MISALIGNED_ARGUMENT, "eadd misaligned");
+    memset(state, SENTINEL, sizeof state);
+    CHECK(sgxm_hasher_save(odd, state) == SGXM_ERR_MISALIGNED_ARGUMENT && untouched(state, sizeof state), "save misaligned");
+    CHECK(sgxm_hasher_restore(odd, state, sizeof state) == SGXM_ERR_MISALIGNED_ARGUMENT && untouched(buf, sizeof buf), "restore misaligned");
+    memset(out, SENTINEL, sizeof out);
+    CHECK(sgxm_hasher_finish(odd, out) == SGXM_ERR_MISALIGNED_ARGUMENT && untouched(out, sizeof out), "finish misaligned");
+    /* The aligned start of the same buffer works. */
+    CHECK(sgxm_hasher_init((sgxm_hasher *)(void *)buf) == SGXM_OK, "init aligned");
+    CHECK(strstr(sgxm_status_str(SGXM_ERR_MISALIGNED_ARGUMENT), "aligned") != NULL, "misaligned text");
+    CHECK(strstr(sgxm_status_str(SGXM_ERR_HASHER_LAYOUT), "alignment") != NULL, "layout text");
 }
 
 static void test_status_strings(void) {
@@ -252,6 +289,7 @@ static void run_cases(const char *case_file) {
 }
 
 int main(int argc, char **argv) {
+    test_version_and_layout();
     test_hasher();
     test_status_strings();
     if (argc > 1) run_cases(argv[1]);

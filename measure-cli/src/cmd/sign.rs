@@ -168,7 +168,7 @@ pub fn run(args: &SignArgs) -> Result<()> {
                     args.output.display()
                 );
             }
-            let text = std::sync::Arc::new(fin.text.clone());
+            let text = std::sync::Arc::clone(&fin.text);
             let staged_manifest = std::thread::Builder::new()
                 .spawn_scoped(scope, {
                     let text = std::sync::Arc::clone(&text);

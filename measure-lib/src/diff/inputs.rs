@@ -350,7 +350,7 @@ fn load_manifest(
                 let n = out.len();
                 (
                     InputKind::SourceManifest,
-                    out.into_bytes(),
+                    std::sync::Arc::unwrap_or_clone(out).into_bytes(),
                     measured,
                     format!(
                         "source manifest: run through Gramine {version}'s manifest pipeline (as `sgx-measure expand`); the {n} bytes it writes are measured"

@@ -255,22 +255,32 @@ fn hash_in_order(
 /// A list entry `{uri, sha256}` as Gramine writes it back, in the allocations of an input
 /// entry when there is one.
 fn entry(uri: String, sha256: Value, shell: Option<Box<Shell>>) -> Value {
-    let Shell {
-        mut entries,
-        uri_key,
-        sha256_key,
-    } = shell.map_or_else(
-        || Shell {
-            entries: Vec::with_capacity(2),
-            uri_key: "uri".to_string(),
-            sha256_key: "sha256".to_string(),
-        },
-        |shell| *shell,
-    );
-    entries.clear();
-    entries.push((uri_key, Value::String(uri)));
-    entries.push((sha256_key, sha256));
-    Value::Table(Table::from_unique_entries(entries))
+    let (mut table, uri_key, sha256_key) = match shell.map(|s| *s) {
+        Some(Shell::Reuse(mut table)) => {
+            let mut set = |i, v| {
+                if let Some((_, slot)) = table.get_index_mut(i) {
+                    *slot = v;
+                }
+            };
+            set(0, Value::String(uri));
+            set(1, sha256);
+            return Value::Table(table);
+        }
+        Some(Shell::Refill {
+            table,
+            uri_key,
+            sha256_key,
+        }) => (table, uri_key, sha256_key),
+        None => (
+            Table::with_capacity(2),
+            "uri".to_string(),
+            "sha256".to_string(),
+        ),
+    };
+    table.clear();
+    table.insert_new(uri_key, Value::String(uri));
+    table.insert_new(sha256_key, sha256);
+    Value::Table(table)
 }
 
 /// What the expansion produced besides the new list.
@@ -335,34 +345,59 @@ struct Prepared {
 /// The allocations of an input entry `{uri, sha256}`, reused for the output entry: a list of
 /// tens of thousands of precomputed hashes then allocates nothing per entry.
 #[derive(Debug)]
-struct Shell {
-    entries: Vec<(String, Value)>,
-    uri_key: String,
-    sha256_key: String,
+enum Shell {
+    /// A table `{uri, sha256}` (in this order) whose two values are to be set.
+    Reuse(Table),
+    /// An emptied table and its two keys, to be inserted again.
+    Refill {
+        table: Table,
+        uri_key: String,
+        sha256_key: String,
+    },
 }
 
 /// `TrustedFile.from_manifest`: `uri` and `sha256` popped (a missing `uri` is an empty string),
 /// nothing else may be left, and the URI must be a `file:` string.
 fn prepare(item: Value, outside_chroot: bool) -> Result<Prepared> {
-    let Value::Table(t) = item else {
+    let Value::Table(mut table) = item else {
         return Err(unknown_format(&item));
     };
-    let mut entries = t.into_entries();
-    let (mut uri, mut sha256, mut leftover) = (None, None, Table::new());
-    let (mut uri_key, mut sha256_key) = (None, None);
-    for (key, value) in entries.drain(..) {
-        match key.as_str() {
-            "uri" => (uri, uri_key) = (Some(value), Some(key)),
-            "sha256" => (sha256, sha256_key) = (Some(value), Some(key)),
-            _ => leftover.insert_new(key, value),
-        }
+    // The common entry `{uri, sha256}` in that order: its values are taken out and the table is
+    // kept, keys and all, for the output entry (no hashing, no allocation).
+    if table.len() == 2 && table.key_at(0) == Some("uri") && table.key_at(1) == Some("sha256") {
+        let mut take = |i| {
+            table
+                .get_index_mut(i)
+                .map(|(_, v)| std::mem::replace(v, Value::Boolean(false)))
+        };
+        let (uri, sha256) = (take(0), take(1));
+        return finish_prepare(uri, sha256, outside_chroot, Some(Shell::Reuse(table)));
     }
-    if !leftover.is_empty() {
+    let (uri_key, uri) = table.remove_entry("uri").unzip();
+    let (sha256_key, sha256) = table.remove_entry("sha256").unzip();
+    if !table.is_empty() {
         return Err(ManifestError::LeftoverItems {
-            items: pypath::repr_table(&leftover),
+            items: pypath::repr_table(&table),
         }
         .into());
     }
+    let shell = match (uri_key, sha256_key) {
+        (Some(uri_key), Some(sha256_key)) => Some(Shell::Refill {
+            table,
+            uri_key,
+            sha256_key,
+        }),
+        _ => None,
+    };
+    finish_prepare(uri, sha256, outside_chroot, shell)
+}
+
+fn finish_prepare(
+    uri: Option<Value>,
+    sha256: Option<Value>,
+    outside_chroot: bool,
+    shell: Option<Shell>,
+) -> Result<Prepared> {
     let uri = match uri.unwrap_or(Value::String(String::new())) {
         Value::String(s) if s.starts_with("file:") => s,
         other => {
@@ -378,19 +413,11 @@ fn prepare(item: Value, outside_chroot: bool) -> Result<Prepared> {
         .strip_prefix("file:")
         .filter(|_| outside_chroot && !uri.ends_with('/'))
         .map(pypath::normalize);
-    let shell = match (uri_key, sha256_key) {
-        (Some(uri_key), Some(sha256_key)) => Some(Box::new(Shell {
-            entries,
-            uri_key,
-            sha256_key,
-        })),
-        _ => None,
-    };
     Ok(Prepared {
         uri,
         sha256,
         path,
-        shell,
+        shell: shell.map(Box::new),
     })
 }
 

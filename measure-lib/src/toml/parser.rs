@@ -194,48 +194,15 @@ fn get_or_create_nest<'t>(
 struct Parser<'a> {
     src: &'a str,
     b: &'a [u8],
-    /// Whether a large array may be parsed on two cores (see [`Parser::parse_array`]): once per
-    /// parser, and never by the parser of the second half itself.
-    may_split: std::cell::Cell<bool>,
-    /// [`SPLIT_MIN_BYTES`], smaller in tests.
-    split_min: usize,
 }
-
-/// Arrays with at least this many bytes of document left at their start are split across two
-/// cores (a manifest listing tens of thousands of trusted files is one such array).
-const SPLIT_MIN_BYTES: usize = 256 * 1024;
 
 /// Parses a whole document (already CRLF-normalised).
 pub fn parse_document(src: &str) -> PResult<Table> {
-    parse_document_split(src, Some(SPLIT_MIN_BYTES))
-}
-
-/// [`parse_document`], splitting an array across two threads when at least `split_min` bytes
-/// are left at its start (never with `None`). For tests and fuzzing, which check that it makes
-/// no difference.
-pub fn parse_document_split(src: &str, split_min: Option<usize>) -> PResult<Table> {
     let p = Parser {
         src,
         b: src.as_bytes(),
-        may_split: std::cell::Cell::new(split_min.is_some()),
-        split_min: split_min.unwrap_or(usize::MAX),
     };
     p.document()
-}
-
-/// How many arrays were parsed by two threads that met (tests check that they happen).
-#[cfg(test)]
-pub(crate) static SPLITS_JOINED: std::sync::atomic::AtomicUsize =
-    std::sync::atomic::AtomicUsize::new(0);
-
-/// How [`Parser::array_items`] ended.
-enum ItemsEnd {
-    /// At the closing bracket; the position after it.
-    Closed(usize),
-    /// At the position where the second thread started (first thread only).
-    ReachedSplit,
-    /// Told to stop (second thread only).
-    Stopped,
 }
 
 impl<'a> Parser<'a> {
@@ -606,129 +573,26 @@ impl<'a> Parser<'a> {
         if self.at(pos) == Some(b']') {
             return Ok((pos + 1, Value::Array(Vec::new())));
         }
-        if let Some(second_half) = self.split_point(pos) {
-            return self.parse_array_split(pos, depth, second_half);
-        }
         let mut items = Vec::new();
-        let end = self.array_items(pos, depth, &mut items, None, None)?;
-        let end = self.closed(end, pos)?;
+        let end = self.array_items(pos, depth, &mut items)?;
         Ok((end, Value::Array(items)))
     }
 
-    /// Where a second thread may start parsing the items of a large array that starts at `pos`:
-    /// the first token of the line at the middle of what is left of the document. A guess: the
-    /// first thread takes the second thread's result only if it reaches exactly that position
-    /// right after a comma of the same array, where parsing depends on nothing but the position
-    /// and the depth, so the result is the one it would have computed itself.
-    fn split_point(&self, pos: usize) -> Option<usize> {
-        let left = self.b.len().checked_sub(pos)?;
-        if left < self.split_min || !self.may_split.get() {
-            return None;
-        }
-        let middle = pos + left / 2;
-        let newline = middle + self.b.get(middle..)?.iter().position(|&b| b == b'\n')?;
-        let token = self.skip_comments_and_array_ws(newline + 1).ok()?;
-        (token < self.b.len() && self.at(token) != Some(b']')).then_some(token)
-    }
-
-    fn parse_array_split(
-        &self,
-        pos: usize,
-        depth: usize,
-        second_half: usize,
-    ) -> PResult<(usize, Value)> {
-        use std::sync::atomic::{AtomicBool, Ordering};
-        self.may_split.set(false);
-        let stop = AtomicBool::new(false);
-        let (src, split_min, stop_ref) = (self.src, self.split_min, &stop);
-        std::thread::scope(|scope| {
-            let second_thread = std::thread::Builder::new().spawn_scoped(scope, move || {
-                let second = Parser {
-                    src,
-                    b: src.as_bytes(),
-                    may_split: std::cell::Cell::new(false),
-                    split_min,
-                };
-                let mut items = Vec::new();
-                second
-                    .array_items(second_half, depth, &mut items, None, Some(stop_ref))
-                    .map(|end| (end, items))
-            });
-            let mut items = Vec::new();
-            let Ok(tail) = second_thread else {
-                // No thread to be had: one thread parses it all.
-                let end = self.array_items(pos, depth, &mut items, None, None);
-                return end
-                    .and_then(|end| self.closed(end, pos))
-                    .map(|end| (end, Value::Array(items)));
-            };
-            let first = self.array_items(pos, depth, &mut items, Some(second_half), None);
-            let end = match first {
-                Ok(ItemsEnd::ReachedSplit) => match tail.join() {
-                    Ok(Ok((ItemsEnd::Closed(end), rest))) => {
-                        #[cfg(test)]
-                        SPLITS_JOINED.fetch_add(1, Ordering::Relaxed);
-                        items.extend(rest);
-                        Ok(end)
-                    }
-                    Ok(Err(e)) => {
-                        #[cfg(test)]
-                        SPLITS_JOINED.fetch_add(1, Ordering::Relaxed);
-                        Err(e)
-                    }
-                    // Not expected (the second thread was not told to stop, and it has no split
-                    // position of its own): parse the rest here.
-                    _ => self
-                        .array_items(second_half, depth, &mut items, None, None)
-                        .and_then(|end| self.closed(end, second_half)),
-                },
-                other => {
-                    // The guess was wrong (the array ended first) or parsing failed before it.
-                    stop.store(true, Ordering::Relaxed);
-                    other.and_then(|end| self.closed(end, pos))
-                }
-            };
-            end.map(|end| (end, Value::Array(items)))
-        })
-    }
-
-    /// The end position of an array whose items were parsed without a split.
-    fn closed(&self, end: ItemsEnd, pos: usize) -> PResult<usize> {
-        match end {
-            ItemsEnd::Closed(end) => Ok(end),
-            _ => err(pos, "internal error: array parsing stopped early"),
-        }
-    }
-
-    /// The items of an array from `pos` (a value) to its closing bracket, appended to `items`.
-    /// With `join_at`, stops on reaching that position right after a comma; with `stop`, stops
-    /// between items once it is set.
-    fn array_items(
-        &self,
-        mut pos: usize,
-        depth: usize,
-        items: &mut Vec<Value>,
-        join_at: Option<usize>,
-        stop: Option<&std::sync::atomic::AtomicBool>,
-    ) -> PResult<ItemsEnd> {
+    /// The items of an array from `pos` (a value) to its closing bracket, appended to `items`;
+    /// the position after the bracket.
+    fn array_items(&self, mut pos: usize, depth: usize, items: &mut Vec<Value>) -> PResult<usize> {
         loop {
-            if stop.is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed)) {
-                return Ok(ItemsEnd::Stopped);
-            }
             let (p, v) = self.parse_value(pos, depth)?;
             items.push(v);
             pos = self.skip_comments_and_array_ws(p)?;
             match self.at(pos) {
-                Some(b']') => return Ok(ItemsEnd::Closed(pos + 1)),
+                Some(b']') => return Ok(pos + 1),
                 Some(b',') => {}
                 _ => return err(pos, "unclosed array: expected ',' or ']'"),
             }
             pos = self.skip_comments_and_array_ws(pos + 1)?;
             if self.at(pos) == Some(b']') {
-                return Ok(ItemsEnd::Closed(pos + 1));
-            }
-            if join_at == Some(pos) {
-                return Ok(ItemsEnd::ReachedSplit);
+                return Ok(pos + 1);
             }
         }
     }
@@ -764,14 +628,13 @@ impl<'a> Parser<'a> {
                     ),
                 );
             };
-            if nest.contains_key(&stem) {
-                return err(p, format!("duplicate inline table key {stem:?}"));
-            }
             let freeze = matches!(value, Value::Table(_) | Value::Array(_));
             if freeze {
                 key.push(stem.clone());
             }
-            nest.insert_new(stem, value);
+            if let Err((stem, _)) = nest.try_insert_new(stem, value) {
+                return err(p, format!("duplicate inline table key {stem:?}"));
+            }
             pos = self.skip_ws(p);
             self.check_inline_newline(pos)?;
             match self.at(pos) {

@@ -1,11 +1,9 @@
 //! The value tree that tomli produces and tomli_w consumes: ordered tables (insertion order =
 //! tomli's first-mention order), Python-like scalars.
 
-use std::collections::HashMap;
-
-/// The index of big tables: seeded per process (no crafted collisions), faster than SipHash.
-type Index = HashMap<String, usize, foldhash::fast::RandomState>;
 use std::fmt;
+
+use indexmap::IndexMap;
 
 /// A TOML value as tomli returns it.
 #[derive(Clone, Debug, PartialEq)]
@@ -107,161 +105,118 @@ impl Value {
     }
 }
 
-/// Tables with at least this many keys keep a hash index next to the entries, so that building
-/// or querying tables with thousands of keys stays linear.
-const INDEX_THRESHOLD: usize = 16;
+/// The map under a [`Table`]: insertion-ordered, hashed with a per-process seed (no crafted
+/// collisions from a hostile manifest).
+type Map = IndexMap<String, Value, foldhash::fast::RandomState>;
 
 /// An ordered table (a Python `dict`: insertion order, unique keys).
 #[derive(Clone, Default)]
-pub struct Table {
-    entries: Vec<(String, Value)>,
-    /// key -> position in `entries`; present only for large tables (boxed: most tables are small,
-    /// and a smaller `Table` makes every `Value` smaller).
-    index: Option<Box<Index>>,
-}
+pub struct Table(Map);
 
+/// Equal when the same keys hold equal values in the same order (unlike `IndexMap`'s own
+/// equality, which ignores the order: Gramine's output depends on it).
 impl PartialEq for Table {
     fn eq(&self, other: &Self) -> bool {
-        self.entries == other.entries
+        self.0.len() == other.0.len() && self.0.iter().eq(other.0.iter())
     }
 }
 
 impl fmt::Debug for Table {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Table")
-            .field("entries", &self.entries)
-            .finish()
+        f.debug_map().entries(self.0.iter()).finish()
     }
 }
 
 impl Table {
     /// An empty table.
     pub fn new() -> Self {
-        Table {
-            entries: Vec::new(),
-            index: None,
-        }
+        Table(Map::default())
     }
     /// An empty table with room for `n` keys.
     pub fn with_capacity(n: usize) -> Self {
-        Table {
-            entries: Vec::with_capacity(n),
-            index: None,
-        }
-    }
-    /// A table of `entries`, whose keys the caller knows to be distinct.
-    pub(crate) fn from_unique_entries(entries: Vec<(String, Value)>) -> Self {
-        if entries.len() < INDEX_THRESHOLD {
-            debug_assert!(
-                entries
-                    .iter()
-                    .enumerate()
-                    .all(|(i, (k, _))| entries.iter().skip(i + 1).all(|(k2, _)| k2 != k))
-            );
-            return Table {
-                entries,
-                index: None,
-            };
-        }
-        let mut table = Table::with_capacity(entries.len());
-        for (k, v) in entries {
-            table.insert_new(k, v);
-        }
-        table
+        Table(Map::with_capacity_and_hasher(n, Default::default()))
     }
     /// The entries in order, by value.
     pub fn into_entries(self) -> Vec<(String, Value)> {
-        self.entries
+        self.0.into_iter().collect()
     }
     /// Number of keys.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.0.len()
     }
     /// Whether there are no keys.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-    fn position(&self, key: &str) -> Option<usize> {
-        match &self.index {
-            Some(index) => index.get(key).copied(),
-            None => self.entries.iter().position(|(k, _)| k == key),
-        }
-    }
-    /// Appends a key known to be absent, keeping the index up to date.
-    fn push_new(&mut self, key: String, value: Value) -> usize {
-        let idx = self.entries.len();
-        if let Some(index) = &mut self.index {
-            index.insert(key.clone(), idx);
-        } else if idx + 1 >= INDEX_THRESHOLD {
-            let mut index: Index =
-                Index::with_capacity_and_hasher(2 * INDEX_THRESHOLD, Default::default());
-            for (i, (k, _)) in self.entries.iter().enumerate() {
-                index.insert(k.clone(), i);
-            }
-            index.insert(key.clone(), idx);
-            self.index = Some(Box::new(index));
-        }
-        self.entries.push((key, value));
-        idx
+        self.0.is_empty()
     }
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        let idx = self.position(key)?;
-        self.entries.get(idx).map(|(_, v)| v)
+        self.0.get(key)
     }
     /// The value of `key`, mutably.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
-        let idx = self.position(key)?;
-        self.entries.get_mut(idx).map(|(_, v)| v)
+        self.0.get_mut(key)
     }
     /// Whether `key` is present.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.position(key).is_some()
+        self.0.contains_key(key)
     }
     /// `dict[key] = value`: replaces in place (keeping the position) or appends.
     pub fn insert(&mut self, key: impl Into<String>, value: Value) {
-        let key = key.into();
-        match self.position(&key).and_then(|i| self.entries.get_mut(i)) {
-            Some((_, v)) => *v = value,
-            None => {
-                self.push_new(key, value);
-            }
-        }
+        self.0.insert(key.into(), value);
     }
     /// Appends `key`, which the caller has checked is absent.
     pub(crate) fn insert_new(&mut self, key: String, value: Value) {
-        debug_assert!(self.position(&key).is_none());
-        self.push_new(key, value);
+        debug_assert!(!self.0.contains_key(&key));
+        self.0.insert(key, value);
+    }
+    /// Appends `key` if absent (one lookup); gives the key and value back if present.
+    pub(crate) fn try_insert_new(
+        &mut self,
+        key: String,
+        value: Value,
+    ) -> Result<(), (String, Value)> {
+        match self.0.entry(key) {
+            indexmap::map::Entry::Vacant(slot) => {
+                slot.insert(value);
+                Ok(())
+            }
+            indexmap::map::Entry::Occupied(slot) => Err((slot.key().clone(), value)),
+        }
+    }
+    /// The value at position `i`, mutably.
+    pub(crate) fn get_index_mut(&mut self, i: usize) -> Option<(&String, &mut Value)> {
+        self.0.get_index_mut(i)
+    }
+    /// The key at position `i`.
+    pub(crate) fn key_at(&self, i: usize) -> Option<&str> {
+        self.0.get_index(i).map(|(k, _)| k.as_str())
     }
     /// `dict.setdefault(key, value)`: appends if absent; returns the value now at `key`.
     pub fn setdefault(&mut self, key: &str, value: Value) -> &mut Value {
-        let idx = match self.position(key) {
-            Some(i) => i,
-            None => self.push_new(key.to_string(), value),
-        };
-        &mut self.entries[idx].1
+        match self.0.get_index_of(key) {
+            Some(i) => &mut self.0[i],
+            None => self.0.entry(key.to_string()).or_insert(value),
+        }
     }
     /// `dict.pop(key)`.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        let idx = self.position(key)?;
-        let (_, value) = self.entries.remove(idx);
-        if let Some(index) = &mut self.index {
-            index.remove(key);
-            for pos in index.values_mut() {
-                if *pos > idx {
-                    *pos -= 1;
-                }
-            }
-        }
-        Some(value)
+        self.0.shift_remove(key)
+    }
+    /// `dict.pop(key)`, with the key's own string.
+    pub(crate) fn remove_entry(&mut self, key: &str) -> Option<(String, Value)> {
+        self.0.shift_remove_entry(key)
+    }
+    /// Removes every key, keeping the allocations.
+    pub(crate) fn clear(&mut self) {
+        self.0.clear();
     }
     /// Entries in order.
     pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> {
-        self.entries.iter().map(|(k, v)| (k, v))
+        self.0.iter()
     }
     /// Entries in order, values mutable.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (&String, &mut Value)> {
-        self.entries.iter_mut().map(|(k, v)| (&*k, v))
+        self.0.iter_mut()
     }
     /// Looks up a dotted path of keys through nested tables.
     pub fn get_path(&self, path: &[&str]) -> Option<&Value> {
