@@ -467,6 +467,7 @@ mod tests {
             }
         }
         assert!(described(SGXM_ERR_INTERNAL));
-        assert!(!described(4));
+        assert!(!described(9));
+        assert!(!described(u32::MAX));
     }
 }
