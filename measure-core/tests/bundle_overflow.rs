@@ -46,7 +46,7 @@ fn pal_segment_near_the_end_of_the_address_space_is_refused_at_parse_time() {
     for (offset, memsz) in [
         (u64::MAX - 15, 0x3000),
         (u64::MAX - 0x1fff, 0x2000),
-        (u64::MAX & !0xfff, 0x1000),
+        (!0xfffu64, 0x1000),
     ] {
         let b = bundle(offset, 16, memsz, &data);
         assert_eq!(
@@ -60,7 +60,7 @@ fn pal_segment_near_the_end_of_the_address_space_is_refused_at_parse_time() {
         );
     }
     // A segment whose pages end just below 2^64 is fine.
-    let b = bundle((u64::MAX & !0xfff) - 0x1000, 16, 0x1000, &data);
+    let b = bundle((!0xfffu64) - 0x1000, 16, 0x1000, &data);
     assert!(Bundle::parse(&b).is_ok());
     assert!(mrenclave_append(&b, b"sgx-measure entries v1\n").is_ok());
 }
