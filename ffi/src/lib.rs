@@ -9,6 +9,18 @@
 #![no_std]
 #![warn(clippy::std_instead_of_core, clippy::alloc_instead_of_core)]
 #![allow(non_camel_case_types)]
+// No panic path reachable from C, made checkable: no unwrap, expect, panic, indexing that can
+// fail or arithmetic that can overflow outside tests.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
 
 // Host builds (the cdylib and staticlib for ordinary programs, and the tests) link std for its
 // panic runtime and allocator. The enclave build (`ffi/build-enclave.sh`, `--cfg sgxm_enclave`)

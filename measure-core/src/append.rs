@@ -367,6 +367,11 @@ impl Chunker<'_> {
 
 const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
 
+/// The hex digit of the low four bits of `n`.
+fn hex_digit(table: &[u8; 16], n: u8) -> u8 {
+    table.get(usize::from(n & 15)).copied().unwrap_or(b'0')
+}
+
 /// tomli_w's basic-string escaping of one byte (`multiline_strings=False`): `\b \n \f \r \" \\`,
 /// other control characters except TAB (and DEL) as `\u00xx`, everything else as is.
 fn toml_escape(b: u8, out: &mut Chunker<'_>) {
@@ -383,8 +388,8 @@ fn toml_escape(b: u8, out: &mut Chunker<'_>) {
             b'u',
             b'0',
             b'0',
-            HEX_LOWER[usize::from(b >> 4)],
-            HEX_LOWER[usize::from(b & 15)],
+            hex_digit(HEX_LOWER, b >> 4),
+            hex_digit(HEX_LOWER, b),
         ]),
         b => out.push(&[b]),
     }
@@ -710,7 +715,7 @@ fn py_str_escape(f: &Field<'_>, out: &mut Chunker<'_>) {
                 };
                 out.push(lead);
                 for i in (0..digits).rev() {
-                    out.push(&[HEX_LOWER[((cp >> (4 * i)) & 15) as usize]]);
+                    out.push(&[hex_digit(HEX_LOWER, ((cp >> (4 * i)) & 15) as u8)]);
                 }
             }
             _ => {

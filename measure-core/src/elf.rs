@@ -95,7 +95,7 @@ impl fmt::Display for ElfError {
 
 fn u16_at(data: &[u8], off: usize) -> Option<u16> {
     let b = data.get(off..off.checked_add(2)?)?;
-    Some(u16::from_le_bytes([b[0], b[1]]))
+    Some(u16::from_le_bytes(b.try_into().ok()?))
 }
 
 fn u32_at(data: &[u8], off: usize) -> Option<u32> {

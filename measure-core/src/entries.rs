@@ -306,8 +306,8 @@ pub fn write_escaped(s: &[u8], out: &mut dyn FnMut(&[u8])) {
             }
             out(&[
                 b'%',
-                HEX_UPPER[usize::from(b >> 4)],
-                HEX_UPPER[usize::from(b & 15)],
+                HEX_UPPER.get(usize::from(b >> 4)).copied().unwrap_or(b'0'),
+                HEX_UPPER.get(usize::from(b & 15)).copied().unwrap_or(b'0'),
             ]);
             start = i + 1;
         }

@@ -19,6 +19,18 @@
 #![warn(clippy::std_instead_of_core, clippy::alloc_instead_of_core)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// "Never panics on input", made checkable: no unwrap, expect, panic or indexing that can fail
+// outside tests (a local `allow` states why each exception is in bounds). Arithmetic overflow is
+// checked by the fuzz targets, built with overflow checks on (`.ci/run`).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
 
 #[cfg(feature = "alloc")]
 extern crate alloc;

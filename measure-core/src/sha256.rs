@@ -65,6 +65,10 @@ impl Midstate {
 
     /// Finishes the hash of the compressed blocks followed by `tail` (fewer than 64 bytes, the
     /// message's last partial block; longer tails are processed as whole blocks first).
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`rest` is shorter than a block, so every index is below 2 blocks: 128 bytes"
+    )]
     pub fn finalize_with_tail(mut self, tail: &[u8]) -> [u8; 32] {
         let (whole, rest) = tail.as_chunks::<BLOCK_LEN>();
         self.compress(whole);
@@ -142,6 +146,10 @@ impl Sha256 {
     }
 
     /// Appends `data` to the message.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "buf_len < BLOCK_LEN between calls and take <= BLOCK_LEN - buf_len"
+    )]
     pub fn update(&mut self, mut data: &[u8]) {
         if self.buf_len > 0 {
             let take = (BLOCK_LEN - self.buf_len).min(data.len());
@@ -166,7 +174,8 @@ impl Sha256 {
 
     /// The digest of everything appended so far.
     pub fn finalize(self) -> [u8; 32] {
-        self.mid.finalize_with_tail(&self.buf[..self.buf_len])
+        self.mid
+            .finalize_with_tail(self.buf.get(..self.buf_len).unwrap_or(&[]))
     }
 
     /// One-shot digest.
