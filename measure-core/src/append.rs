@@ -165,7 +165,7 @@ fn field_sha256(f: &Field<'_>) -> [u8; 32] {
         if let Some(slot) = buf.get_mut(n) {
             *slot = b;
         }
-        n += 1;
+        n = n.wrapping_add(1); // at most buf.len()
     }
     h.update(buf.get(..n).unwrap_or(&[]));
     h.finalize()
@@ -196,9 +196,10 @@ fn path_segments_ok(uri: &Field<'_>) -> bool {
             len = 0;
             dots = 0;
         } else {
-            len += 1;
+            // Both count bytes of the URI.
+            len = len.wrapping_add(1);
             if b == b'.' {
-                dots += 1;
+                dots = dots.wrapping_add(1);
             }
         }
     }
@@ -227,7 +228,7 @@ fn mix(mut x: u64) -> u64 {
 
 fn u64_at(h: &[u8; 32], i: usize) -> u64 {
     let mut b = [0u8; 8];
-    if let Some(s) = h.get(i..i + 8) {
+    if let Some(s) = h.get(i..).and_then(|s| s.get(..8)) {
         b.copy_from_slice(s);
     }
     u64::from_le_bytes(b)
@@ -245,11 +246,11 @@ impl SeenUris {
         }
     }
     fn positions(&self, uri_hash: &[u8; 32]) -> [usize; 3] {
-        let bits = (BLOOM_BYTES * 8) as u64;
+        const BITS: u64 = (BLOOM_BYTES * 8) as u64;
         [
-            (mix(u64_at(uri_hash, 0) ^ self.key[0]) % bits) as usize,
-            (mix(u64_at(uri_hash, 8) ^ self.key[1]) % bits) as usize,
-            (mix(u64_at(uri_hash, 16) ^ self.key[2]) % bits) as usize,
+            (mix(u64_at(uri_hash, 0) ^ self.key[0]) % BITS) as usize,
+            (mix(u64_at(uri_hash, 8) ^ self.key[1]) % BITS) as usize,
+            (mix(u64_at(uri_hash, 16) ^ self.key[2]) % BITS) as usize,
         ]
     }
     fn get(&self, p: usize) -> bool {
@@ -345,6 +346,10 @@ struct Chunker<'o> {
 }
 
 impl Chunker<'_> {
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "n <= buf.len() (flushed when full) and take <= buf.len() - n"
+    )]
     fn push(&mut self, mut bytes: &[u8]) {
         while !bytes.is_empty() {
             if self.n == self.buf.len() {
@@ -450,7 +455,10 @@ fn escaped_code_points(f: &Field<'_>) -> usize {
 /// `    { uri = "U", sha256 = "H" },` is at most 100 code points (30 of them fixed). Both dialects
 /// agree for items holding only strings.
 fn fits_inline(e: &Entry<'_>) -> bool {
-    30 + escaped_code_points(&e.uri) + escaped_code_points(&e.sha256) <= 100
+    escaped_code_points(&e.uri)
+        .saturating_add(escaped_code_points(&e.sha256))
+        .saturating_add(30)
+        <= 100
 }
 
 /// tomli_w's writing of an appended `{uri, sha256}` in an inline array: the text before the
@@ -526,16 +534,22 @@ impl<'a> AppendedManifest<'a> {
                 } else {
                     SECTIONS_ENTRY
                 };
-                let fixed = (a.len() + b.len() + c.len()) as u64;
-                let entries_len: u64 = entries
-                    .iter()
-                    .map(|e| fixed + toml_escaped_len(&e.uri) + toml_escaped_len(&e.sha256))
-                    .sum();
-                (parts.prefix.len() + parts.suffix.len()) as u64 + entries_len
+                // Lengths of bytes in memory: the sums saturate rather than wrap.
+                let fixed = (a.len() as u64)
+                    .saturating_add(b.len() as u64)
+                    .saturating_add(c.len() as u64);
+                let entries_len = entries.iter().fold(0u64, |sum, e| {
+                    sum.saturating_add(fixed)
+                        .saturating_add(toml_escaped_len(&e.uri))
+                        .saturating_add(toml_escaped_len(&e.sha256))
+                });
+                (parts.prefix.len() as u64)
+                    .saturating_add(parts.suffix.len() as u64)
+                    .saturating_add(entries_len)
             }
             _ => {
                 let mut len = 0u64;
-                m.render(&mut |c| len += c.len() as u64);
+                m.render(&mut |c| len = len.saturating_add(c.len() as u64));
                 len
             }
         };
@@ -708,14 +722,15 @@ fn py_str_escape(f: &Field<'_>, out: &mut Chunker<'_>) {
             0x0d => out.push(b"\\r"),
             0x22 => out.push(b"\\\""),
             _ if cp >= 0x100 && PY_NON_PRINTABLE.iter().any(|&(a, b)| a <= cp && cp <= b) => {
-                let (lead, digits): (&[u8], u32) = if cp <= 0xffff {
-                    (b"\\u", 4)
+                // 4 or 8 hex digits, most significant first.
+                let (lead, top_shift): (&[u8], u32) = if cp <= 0xffff {
+                    (b"\\u", 12)
                 } else {
-                    (b"\\U", 8)
+                    (b"\\U", 28)
                 };
                 out.push(lead);
-                for i in (0..digits).rev() {
-                    out.push(&[hex_digit(HEX_LOWER, ((cp >> (4 * i)) & 15) as u8)]);
+                for shift in (0..=top_shift).rev().step_by(4) {
+                    out.push(&[hex_digit(HEX_LOWER, ((cp >> shift) & 15) as u8)]);
                 }
             }
             _ => {

@@ -230,7 +230,8 @@ impl<'a> BundlePal<'a> {
         if count == 0 || count > u32::from(u16::MAX) {
             return Err(bad);
         }
-        let descs = r.take(count as usize * SEGMENT_DESC).ok_or(bad)?;
+        let descs_len = (count as usize).checked_mul(SEGMENT_DESC).ok_or(bad)?;
+        let descs = r.take(descs_len).ok_or(bad)?;
         let data = r.rest();
         let pal = BundlePal {
             entry,
@@ -251,7 +252,7 @@ impl<'a> BundlePal<'a> {
                 .map(|n| n / 0x1000);
             let file_span_end = pages
                 .and_then(|n| n.checked_mul(0x1000))
-                .and_then(|n| n.checked_add(d.offset - d.offset % 0x1000));
+                .and_then(|n| n.checked_add(d.offset & !0xfff));
             if d.filesz > d.memsz
                 || d.vaddr
                     .checked_add(d.memsz)
@@ -339,7 +340,7 @@ impl<'a> Policy<'a> {
             if prefix.is_empty() || core::str::from_utf8(prefix).is_err() {
                 return Err(bad);
             }
-            n += 1;
+            n = n.checked_add(1).ok_or(bad)?;
         }
         // Every declared prefix was readable and nothing else follows.
         let mut r = Reader::new(data);
@@ -595,7 +596,12 @@ impl BundleBuilder<'_> {
             out.extend_from_slice(data);
         }
         fn form(f: &Form<'_>) -> Vec<u8> {
-            let mut v = Vec::with_capacity(4 + f.prefix.len() + f.suffix.len());
+            let mut v = Vec::with_capacity(
+                f.prefix
+                    .len()
+                    .saturating_add(f.suffix.len())
+                    .saturating_add(4),
+            );
             v.extend_from_slice(&(f.prefix.len() as u32).to_le_bytes());
             v.extend_from_slice(f.prefix);
             v.extend_from_slice(f.suffix);

@@ -90,11 +90,9 @@ impl Location {
     /// For an EEXTEND: which 256-byte chunk of its page (0 to 15).
     pub fn chunk(&self) -> Option<u64> {
         match self.region {
+            // Record 0 of each page is its EADD.
             Region::Area(a) if a.measured => {
-                match self.record_in_area % RECORDS_PER_MEASURED_PAGE {
-                    0 => None,
-                    k => Some(k - 1),
-                }
+                (self.record_in_area % RECORDS_PER_MEASURED_PAGE).checked_sub(1)
             }
             _ => None,
         }
@@ -379,6 +377,11 @@ impl RecordSink for CheckpointSink<'_> {
         }
     }
 
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "i < start in the first branch, start <= i < end in the second, stride >= 1 \
+                  (new), n <= left"
+    )]
     fn eadd_unmeasured_range(&mut self, offset: u64, count: u64, page_size: u64, flags: u64) {
         let mut off = offset;
         let mut left = count;
@@ -455,7 +458,7 @@ impl<'b, I: Iterator<Item = AreaSpan>> WindowRecorder<'b, I> {
                     data: data(),
                     location,
                 };
-                self.len = k + 1;
+                self.len = k.wrapping_add(1); // k < buf.len()
             }
         }
     }
@@ -488,7 +491,7 @@ impl<I: Iterator<Item = AreaSpan>> RecordSink for WindowRecorder<'_, I> {
         let hi = first.saturating_add(count).min(window_end);
         if lo < hi {
             self.index = lo;
-            let mut off = offset.wrapping_add((lo - first).wrapping_mul(page_size));
+            let mut off = offset.wrapping_add(lo.wrapping_sub(first).wrapping_mul(page_size));
             for _ in lo..hi {
                 self.eadd(off, flags);
                 off = off.wrapping_add(page_size);

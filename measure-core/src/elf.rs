@@ -177,14 +177,11 @@ impl<'a> Elf<'a> {
             phoff,
             phnum,
         };
-        let mut loads = 0usize;
+        let mut any_load = false;
         for index in 0..phnum {
-            if let Some(seg) = elf.load_segment_at(index)? {
-                let _ = seg;
-                loads += 1;
-            }
+            any_load |= elf.load_segment_at(index)?.is_some();
         }
-        if loads == 0 {
+        if !any_load {
             return Err(ElfError::NoLoadSegments);
         }
         Ok(elf)
@@ -192,9 +189,21 @@ impl<'a> Elf<'a> {
 
     /// Reads program header `index`; `Ok(None)` if it is not a `PT_LOAD`.
     fn load_segment_at(&self, index: u16) -> Result<Option<LoadSegment<'a>>, ElfError> {
-        let base = self.phoff + usize::from(index) * PHDR_LEN;
-        let field32 = |o: usize| u32_at(self.data, base + o).ok_or(ElfError::ProgramHeadersPastEnd);
-        let field64 = |o: usize| u64_at(self.data, base + o).ok_or(ElfError::ProgramHeadersPastEnd);
+        let past_end = ElfError::ProgramHeadersPastEnd;
+        let base = usize::from(index)
+            .checked_mul(PHDR_LEN)
+            .and_then(|n| n.checked_add(self.phoff))
+            .ok_or(past_end)?;
+        let field32 = |o: usize| {
+            base.checked_add(o)
+                .and_then(|at| u32_at(self.data, at))
+                .ok_or(past_end)
+        };
+        let field64 = |o: usize| {
+            base.checked_add(o)
+                .and_then(|at| u64_at(self.data, at))
+                .ok_or(past_end)
+        };
         if field32(0)? != PT_LOAD {
             return Ok(None);
         }

@@ -2,16 +2,24 @@
 //! `generate_measurement` in `graminelibos/sgx_sign.py`, generating each page's contents on the
 //! fly and feeding ECREATE/EADD/EEXTEND records to a [`RecordSink`]. No enclave image is ever
 //! built: the largest buffer is one page.
+//!
+//! Addresses and offsets come from a [`Layout`] that [`Layout::compute`] checked: every area lies
+//! between the heap minimum and the top of the enclave (below 2^48), and PAL segments were checked
+//! at parse time to end within 2^64. The page walks therefore step addresses with wrapping
+//! operations, which never wrap for such a layout (and cost nothing over plain `+`).
 
 use core::fmt;
 
 use crate::elf::{Elf, LoadSegment};
-use crate::layout::{Area, Layout, LayoutError, LayoutParams, PalExtent};
+use crate::layout::{Area, Layout, LayoutError, LayoutParams, PalExtent, rounddown, whole_pages};
 use crate::measure::{EEXTEND_CHUNK, MeasurementHasher, RecordSink};
 use crate::profile::secinfo;
 
 /// Size of the pages the engine generates (Gramine's `PAGESIZE` in every version).
 pub const PAGE: usize = 4096;
+
+/// [`PAGE`] as a `u64`, for address arithmetic.
+const PAGE_LEN: u64 = PAGE as u64;
 
 /// A source of the PAL's loadable segments: a parsed ELF, or the pages stored in a bundle.
 pub trait PalImage {
@@ -201,12 +209,12 @@ pub fn layout_for<P: PalImage>(
     let layout = Layout::compute(params, manifest_len, extent)?;
     // Gramine measures every segment's pages, overlapping or not. Legitimate PALs overlap by a
     // page at most; bound the total so that a hostile PAL cannot make the measurement hang.
-    let enclave_pages = params.enclave_size / page;
+    let enclave_pages = whole_pages(params.enclave_size, page);
     let mut segment_pages: u64 = 0;
     for seg in pal.segments() {
-        let start = seg.vaddr - seg.vaddr % page;
+        let first = whole_pages(seg.vaddr, page);
         let end = seg.vaddr.saturating_add(seg.memsz).div_ceil(page);
-        segment_pages = segment_pages.saturating_add(end - start / page);
+        segment_pages = segment_pages.saturating_add(end.saturating_sub(first));
     }
     if segment_pages > enclave_pages {
         return Err(MeasureError::PalSegmentsOverlap);
@@ -236,13 +244,13 @@ struct Walker<'l, S> {
 impl<S: RecordSink> Walker<'_, S> {
     /// `include_page` with `measure=True`: EADD, then 16 EEXTENDs of 256 bytes.
     fn measured_page(&mut self, addr: u64, flags: u64, page: &[u8; PAGE]) {
-        let offset = addr - self.layout.enclave_base;
+        let offset = addr.wrapping_sub(self.layout.enclave_base);
         self.sink.eadd(offset, flags);
         let (chunks, _) = page.as_chunks::<EEXTEND_CHUNK>();
         let mut chunk_offset = offset;
         for chunk in chunks {
             self.sink.eextend(chunk_offset, chunk);
-            chunk_offset += EEXTEND_CHUNK as u64;
+            chunk_offset = chunk_offset.wrapping_add(EEXTEND_CHUNK as u64);
         }
     }
 
@@ -250,24 +258,30 @@ impl<S: RecordSink> Walker<'_, S> {
         let mut addr = area.addr;
         while addr < area.end() {
             self.measured_page(addr, flags, &ZERO_PAGE);
-            addr += PAGE as u64;
+            addr = addr.wrapping_add(PAGE_LEN);
         }
     }
 }
 
 fn put_u64(page: &mut [u8; PAGE], offset: usize, value: u64) {
-    if let Some(dst) = page.get_mut(offset..offset + 8) {
+    if let Some(dst) = page.get_mut(offset..).and_then(|p| p.get_mut(..8)) {
         dst.copy_from_slice(&value.to_le_bytes());
     }
 }
 
 fn put_u32(page: &mut [u8; PAGE], offset: usize, value: u32) {
-    if let Some(dst) = page.get_mut(offset..offset + 4) {
+    if let Some(dst) = page.get_mut(offset..).and_then(|p| p.get_mut(..4)) {
         dst.copy_from_slice(&value.to_le_bytes());
     }
 }
 
-/// Thread `t`'s TCS page (`gen_area_content`, `set_tcs_field`).
+/// Thread `t`'s TCS page (`gen_area_content`, `set_tcs_field`), for `t` below
+/// `params.threads`.
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "for t < threads each address is inside the SSA, TLS or TCS area of a computed \
+              layout, between the heap minimum (>= the enclave base) and the top (< 2^48)"
+)]
 pub fn tcs_page(layout: &Layout, t: u64) -> [u8; PAGE] {
     let p = layout.profile;
     let base = layout.enclave_base;
@@ -281,7 +295,11 @@ pub fn tcs_page(layout: &Layout, t: u64) -> [u8; PAGE] {
     put_u64(
         &mut page,
         p.tcs.oentry,
-        (layout.pal.addr + layout.pal_entry).wrapping_sub(base),
+        layout
+            .pal
+            .addr
+            .wrapping_add(layout.pal_entry)
+            .wrapping_sub(base),
     );
     put_u64(
         &mut page,
@@ -293,8 +311,14 @@ pub fn tcs_page(layout: &Layout, t: u64) -> [u8; PAGE] {
     page
 }
 
-/// Thread `t`'s TLS page (`gen_area_content`, `set_tls_field`). Addresses here are absolute,
-/// not offsets from the base.
+/// Thread `t`'s TLS page (`gen_area_content`, `set_tls_field`), for `t` below `params.threads`.
+/// Addresses here are absolute, not offsets from the base.
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "for t < threads each address is inside the SSA, TLS or TCS area of a computed \
+              layout, between the heap minimum (>= the enclave base) and the top (< 2^48); \
+              gpr_size < ssa_frame_size (profile constants)"
+)]
 pub fn tls_page(layout: &Layout, t: u64) -> [u8; PAGE] {
     let p = layout.profile;
     let base = layout.enclave_base;
@@ -356,17 +380,16 @@ pub fn segment_flags(p_flags: u32) -> (u64, AreaKind) {
 /// are not congruent modulo the page size, this places bytes where Gramine does (by file
 /// position), not where a loader would.
 pub fn segment_page(seg: &LoadSegment<'_>, page_index: u64, page: &mut [u8; PAGE]) {
-    let p = PAGE as u64;
     page.fill(0);
     // Parsers refuse segments whose page range ends past 2^64 (bundle.rs, elf.rs); should one
     // get here anyway, the page stays zero rather than the arithmetic overflowing.
     let Some(file_start) = page_index
-        .checked_mul(p)
-        .and_then(|o| o.checked_add(seg.offset - seg.offset % p))
+        .checked_mul(PAGE_LEN)
+        .and_then(|o| o.checked_add(rounddown(seg.offset, PAGE_LEN)))
     else {
         return;
     }; // file position of byte 0
-    let Some(file_end) = file_start.checked_add(p) else {
+    let Some(file_end) = file_start.checked_add(PAGE_LEN) else {
         return;
     };
     let data_start = seg.offset;
@@ -376,10 +399,10 @@ pub fn segment_page(seg: &LoadSegment<'_>, page_index: u64, page: &mut [u8; PAGE
     let lo = file_start.max(data_start);
     let hi = file_end.min(data_end);
     if lo < hi {
-        let src = seg
-            .data
-            .get((lo - data_start) as usize..(hi - data_start) as usize);
-        let dst = page.get_mut((lo - file_start) as usize..(hi - file_start) as usize);
+        // data_start <= lo < hi and file_start <= lo < hi <= file_start + PAGE.
+        let range = |from: u64| lo.wrapping_sub(from) as usize..hi.wrapping_sub(from) as usize;
+        let src = seg.data.get(range(data_start));
+        let dst = page.get_mut(range(file_start));
         if let (Some(src), Some(dst)) = (src, dst) {
             dst.copy_from_slice(src);
         }
@@ -444,9 +467,8 @@ pub fn areas<'a, P: PalImage + ?Sized>(
     layout: &'a Layout,
     pal: &'a P,
 ) -> impl Iterator<Item = AreaSpan> + 'a {
-    let page = PAGE as u64;
     let threads = layout.params.threads;
-    let pages = move |a: Area| a.size / page;
+    let pages = move |a: Area| a.size / PAGE_LEN;
     let fixed = [
         AreaSpan::new(
             AreaKind::Manifest,
@@ -479,11 +501,11 @@ pub fn areas<'a, P: PalImage + ?Sized>(
     let segments = pal.segments().enumerate().map(move |(i, seg)| {
         let (flags, kind) = segment_flags(seg.flags);
         let start = bias.wrapping_add(seg.vaddr);
-        let m_addr = start - start % page;
+        let m_addr = rounddown(start, PAGE_LEN);
         let m_end = start
             .saturating_add(seg.memsz)
-            .div_ceil(page)
-            .saturating_mul(page);
+            .div_ceil(PAGE_LEN)
+            .saturating_mul(PAGE_LEN);
         let area = Area {
             addr: m_addr,
             size: m_end.saturating_sub(m_addr),
@@ -531,7 +553,6 @@ where
     O: AreaObserver + ?Sized,
 {
     let p = layout.profile;
-    let page_len = PAGE as u64;
     let mut w = Walker { layout, sink };
     let mut observe = |kind, area: Area, flags, measured| {
         observer.area(&AreaEvent {
@@ -544,7 +565,7 @@ where
     };
 
     w.sink.ecreate(
-        (p.ssa_frame_size / p.page_size) as u32,
+        whole_pages(p.ssa_frame_size, p.page_size) as u32,
         layout.params.enclave_size,
     );
 
@@ -561,16 +582,17 @@ where
             return; // reported below; never measure past the declared length
         }
         while !chunk.is_empty() {
-            let take = chunk.len().min(PAGE - fill);
+            // fill < PAGE here, so PAGE - fill does not wrap and fill + take <= PAGE.
+            let take = chunk.len().min(PAGE.wrapping_sub(fill));
             let (head, tail) = chunk.split_at(take);
-            if let Some(dst) = page.get_mut(fill..fill + take) {
+            if let Some(dst) = page.get_mut(fill..).and_then(|rest| rest.get_mut(..take)) {
                 dst.copy_from_slice(head);
             }
-            fill += take;
+            fill = fill.wrapping_add(take);
             chunk = tail;
             if fill == PAGE {
                 w.measured_page(addr, Layout::R_REG, &page);
-                addr += page_len;
+                addr = addr.wrapping_add(PAGE_LEN);
                 page.fill(0);
                 fill = 0;
             }
@@ -585,7 +607,7 @@ where
     while addr < layout.manifest.end() {
         w.measured_page(addr, Layout::R_REG, &page);
         page.fill(0);
-        addr += page_len;
+        addr = addr.wrapping_add(PAGE_LEN);
     }
     observe(AreaKind::Manifest, layout.manifest, Layout::R_REG, true);
 
@@ -598,29 +620,31 @@ where
             AreaKind::Ssa | AreaKind::Stack | AreaKind::SigStack => w.zero_area(area, span.flags),
             AreaKind::Tcs => {
                 for t in 0..layout.params.threads {
-                    w.measured_page(area.addr + t * p.tcs_size, span.flags, &tcs_page(layout, t));
+                    let addr = area.addr.wrapping_add(t.wrapping_mul(p.tcs_size));
+                    w.measured_page(addr, span.flags, &tcs_page(layout, t));
                 }
             }
             AreaKind::Tls => {
                 for t in 0..layout.params.threads {
-                    w.measured_page(area.addr + t * page_len, span.flags, &tls_page(layout, t));
+                    let addr = area.addr.wrapping_add(t.wrapping_mul(PAGE_LEN));
+                    w.measured_page(addr, span.flags, &tls_page(layout, t));
                 }
             }
             AreaKind::Code | AreaKind::Data => {
                 let Some(seg) = segments.next() else { break };
                 let mut addr = area.addr;
-                let mut index = 0;
+                let mut index = 0u64;
                 while addr < area.end() {
                     segment_page(&seg, index, &mut page);
                     w.measured_page(addr, span.flags, &page);
-                    addr += page_len;
-                    index += 1;
+                    addr = addr.wrapping_add(PAGE_LEN);
+                    index = index.wrapping_add(1);
                 }
             }
             AreaKind::Free => w.sink.eadd_unmeasured_range(
-                area.addr - layout.enclave_base,
-                area.size / page_len,
-                page_len,
+                area.addr.wrapping_sub(layout.enclave_base),
+                area.size / PAGE_LEN,
+                PAGE_LEN,
                 span.flags,
             ),
         }

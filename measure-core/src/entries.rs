@@ -104,8 +104,8 @@ pub const fn needs_escape(b: u8) -> bool {
 
 fn hex_value(b: u8) -> Option<u8> {
     match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'A'..=b'F' => Some(b - b'A' + 10),
+        b'0'..=b'9' => Some(b.wrapping_sub(b'0')),
+        b'A'..=b'F' => Some(b.wrapping_sub(b'A').wrapping_add(10)),
         _ => None,
     }
 }
@@ -118,23 +118,23 @@ fn check_field(raw: &[u8], line: u32) -> Result<(), EntriesError> {
     if !raw.iter().fold(false, |acc, &b| acc | needs_escape(b)) {
         return Ok(());
     }
-    let mut i = 0;
-    while let Some(&b) = raw.get(i) {
+    let mut rest = raw;
+    while let Some((&b, after)) = rest.split_first() {
         if b == b'%' {
-            let (Some(hi), Some(lo)) = (
-                raw.get(i + 1).and_then(|&c| hex_value(c)),
-                raw.get(i + 2).and_then(|&c| hex_value(c)),
-            ) else {
+            let [hi, lo, after @ ..] = after else {
+                return Err(EntriesError::BadEscape { line });
+            };
+            let (Some(hi), Some(lo)) = (hex_value(*hi), hex_value(*lo)) else {
                 return Err(EntriesError::BadEscape { line });
             };
             if !needs_escape((hi << 4) | lo) {
                 return Err(EntriesError::BadEscape { line });
             }
-            i += 3;
+            rest = after;
         } else if needs_escape(b) {
             return Err(EntriesError::Unescaped { line });
         } else {
-            i += 1;
+            rest = after;
         }
     }
     Ok(())
@@ -220,17 +220,21 @@ pub struct EntryList<'a> {
 }
 
 fn split_line(body: &[u8]) -> Option<(&[u8], &[u8])> {
-    let nl = memchr::memchr(b'\n', body)?;
-    Some((body.get(..nl)?, body.get(nl + 1..)?))
+    let (line, rest) = body.split_at_checked(memchr::memchr(b'\n', body)?)?;
+    Some((line, rest.get(1..)?))
 }
 
 fn split_tab(line: &[u8]) -> Option<(&[u8], &[u8])> {
-    let tab = memchr::memchr(b'\t', line)?;
-    Some((line.get(..tab)?, line.get(tab + 1..)?))
+    let (uri, rest) = line.split_at_checked(memchr::memchr(b'\t', line)?)?;
+    Some((uri, rest.get(1..)?))
 }
 
 impl<'a> EntryList<'a> {
     /// Validates a list.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "count <= MAX_ENTRIES, checked at every line"
+    )]
     pub fn parse(bytes: &'a [u8]) -> Result<Self, EntriesError> {
         let body = bytes.strip_prefix(HEADER).ok_or(EntriesError::BadHeader)?;
         let mut rest = body;
@@ -309,7 +313,7 @@ pub fn write_escaped(s: &[u8], out: &mut dyn FnMut(&[u8])) {
                 HEX_UPPER.get(usize::from(b >> 4)).copied().unwrap_or(b'0'),
                 HEX_UPPER.get(usize::from(b & 15)).copied().unwrap_or(b'0'),
             ]);
-            start = i + 1;
+            start = i.wrapping_add(1); // i < s.len()
         }
     }
     if let Some(run) = s.get(start..) {

@@ -79,9 +79,11 @@ pub struct Area {
 }
 
 impl Area {
-    /// End address (exclusive).
+    /// End address (exclusive). Every area of a computed [`Layout`] ends at most at the top of
+    /// the enclave (below 2^48); for an area built by hand that reaches past 2^64 the end wraps,
+    /// and the engine's page walks then add no page.
     pub fn end(&self) -> u64 {
-        self.addr + self.size
+        self.addr.wrapping_add(self.size)
     }
 }
 
@@ -96,16 +98,36 @@ pub struct PalExtent {
     pub entry: u64,
 }
 
-fn rounddown(x: u64, page: u64) -> u64 {
+// Page arithmetic. `page` is always a profile's page size (0x1000 in every version), never 0.
+
+/// Gramine's `rounddown`.
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "page > 0 (a profile constant) and x % page <= x"
+)]
+pub(crate) fn rounddown(x: u64, page: u64) -> u64 {
     x - x % page
 }
 
-/// `roundup` for values validated not to overflow (see [`crate::elf`]).
-fn roundup(x: u64, page: u64) -> u64 {
+/// Gramine's `roundup`, for values validated not to overflow (see [`crate::elf`]); saturates.
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "page > 0 (a profile constant) and r = x % page < page"
+)]
+pub(crate) fn roundup(x: u64, page: u64) -> u64 {
     match x % page {
         0 => x,
         r => x.saturating_add(page - r),
     }
+}
+
+/// Whole pages in `size` bytes.
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "page > 0 (a profile constant)"
+)]
+pub(crate) fn whole_pages(size: u64, page: u64) -> u64 {
+    size / page
 }
 
 impl PalExtent {
@@ -188,7 +210,10 @@ impl Layout {
             BaseRule::SizeUnlessNonPie if !params.nonpie_binary => (size, size),
             _ => (profile.default_enclave_base, profile.mmap_min_addr),
         };
-        let top = enclave_base + size; // both <= 2^47
+        // Both are at most 2^47: never fails.
+        let top = enclave_base
+            .checked_add(size)
+            .ok_or(LayoutError::EnclaveTooLarge)?;
 
         // Gramine appends a NUL to the manifest ("in-memory manifest needs NULL-termination").
         let manifest_len = manifest_bytes
@@ -198,13 +223,18 @@ impl Layout {
         let t = params.threads;
         let too_small = LayoutError::EnclaveTooSmall;
         let ssa_size = t
-            .checked_mul(profile.ssa_frame_size * profile.ssa_frame_num)
+            .checked_mul(profile.ssa_frame_size)
+            .and_then(|n| n.checked_mul(profile.ssa_frame_num))
             .ok_or(too_small)?;
         let tcs_size = t.checked_mul(profile.tcs_size).ok_or(too_small)?;
         let tls_size = t.checked_mul(page).ok_or(too_small)?;
         let stacks_size = t.checked_mul(profile.stack_size).ok_or(too_small)?;
         let sig_stacks_size = t.checked_mul(profile.sig_stack_size).ok_or(too_small)?;
-        let pal_size = pal.map_end - pal.map_start;
+        // An extent that ends before it starts (never from `PalExtent::of_segments`) is refused.
+        let pal_size = pal
+            .map_end
+            .checked_sub(pal.map_start)
+            .ok_or(LayoutError::PalOutsideEnclave)?;
 
         // populate_memory_areas: each unplaced area goes right below the previous one; any area
         // starting below the heap minimum is "Enclave size is not large enough".
@@ -258,7 +288,10 @@ impl Layout {
         }
 
         // TCS.OENTRY = pal.addr + e_entry - enclave_base must pack as an unsigned 64-bit value.
-        let oentry = i128::from(pal_area.addr) + i128::from(pal.entry) - i128::from(enclave_base);
+        // Exact in i128: every term is below 2^64.
+        let oentry = i128::from(pal_area.addr)
+            .wrapping_add(i128::from(pal.entry))
+            .wrapping_sub(i128::from(enclave_base));
         if !(0..=i128::from(u64::MAX)).contains(&oentry) {
             return Err(LayoutError::EntryPointOutOfRange);
         }
@@ -278,14 +311,14 @@ impl Layout {
             if pinned && pal_area.end() < last {
                 free[0] = Some(Area {
                     addr: pal_area.end(),
-                    size: last - pal_area.end(),
+                    size: last.saturating_sub(pal_area.end()), // end < last
                 });
                 last = pal_area.addr;
             }
             if last > heap_min {
                 free[1] = Some(Area {
                     addr: heap_min,
-                    size: last - heap_min,
+                    size: last.saturating_sub(heap_min), // heap_min < last
                 });
             }
         }
@@ -307,7 +340,12 @@ impl Layout {
         })
     }
 
-    /// Address of thread `t`'s stack.
+    /// Address of thread `t`'s stack (`t` below `params.threads`).
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "for t < threads the stack lies between the stacks area and the TLS area \
+                  (Layout::compute placed both, above the heap minimum)"
+    )]
     pub fn stack(&self, t: u64) -> Area {
         let size = self.profile.stack_size;
         Area {
@@ -316,7 +354,12 @@ impl Layout {
         }
     }
 
-    /// Address of thread `t`'s signal stack.
+    /// Address of thread `t`'s signal stack (`t` below `params.threads`).
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "for t < threads the signal stack lies between the signal stacks area and the \
+                  stacks area (Layout::compute placed both, above the heap minimum)"
+    )]
     pub fn sig_stack(&self, t: u64) -> Area {
         let size = self.profile.sig_stack_size;
         let below_stacks = self.tls.addr - self.params.threads * self.profile.stack_size;
@@ -328,7 +371,8 @@ impl Layout {
 
     /// Where the PAL's vaddr 0 lands (`baseaddr_` in Gramine: `pal.addr - mapaddr`).
     pub fn pal_load_bias(&self) -> u64 {
-        self.pal.addr - self.pal_map_start
+        // A pinned PAL lies at its map start (bias 0); a PAL the layout placed has map start 0.
+        self.pal.addr.wrapping_sub(self.pal_map_start)
     }
 
     /// Number of records (64-byte SHA-256 blocks) the measurement hashes, excluding the PAL.
@@ -336,7 +380,7 @@ impl Layout {
         self.free
             .iter()
             .flatten()
-            .map(|a| a.size / self.profile.page_size)
+            .map(|a| whole_pages(a.size, self.profile.page_size))
             .sum()
     }
 

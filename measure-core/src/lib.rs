@@ -19,12 +19,14 @@
 #![warn(clippy::std_instead_of_core, clippy::alloc_instead_of_core)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
-// "Never panics on input", made checkable: no unwrap, expect, panic or indexing that can fail
-// outside tests (a local `allow` states why each exception is in bounds). Arithmetic overflow is
-// checked by the fuzz targets, built with overflow checks on (`.ci/run`).
+// "Never panics on input", made checkable: no unwrap, expect, panic, indexing or arithmetic that
+// can fail outside tests. Values from input use checked (typed error) or saturating operations;
+// arithmetic bounded by construction wraps, or sits under a local `allow` that states the bound.
+// The fuzz targets also run with overflow checks on (`.ci/run`).
 #![cfg_attr(
     not(test),
     deny(
+        clippy::arithmetic_side_effects,
         clippy::indexing_slicing,
         clippy::unwrap_used,
         clippy::expect_used,

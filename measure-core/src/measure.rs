@@ -110,10 +110,10 @@ impl MeasurementHasher {
         if self.used == BUF_BLOCKS {
             self.flush();
         }
-        // `used < BUF_BLOCKS` here, so the index is in bounds.
+        // `used < BUF_BLOCKS` here, so the index is in bounds and the count cannot wrap.
         if let Some(slot) = self.buf.get_mut(self.used) {
             *slot = block;
-            self.used += 1;
+            self.used = self.used.wrapping_add(1);
         }
     }
 
@@ -159,6 +159,10 @@ impl RecordSink for MeasurementHasher {
         }
     }
 
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "used <= BUF_BLOCKS (< BUF_BLOCKS after the flush) and n <= min(room, left)"
+    )]
     fn eadd_unmeasured_range(&mut self, offset: u64, count: u64, page_size: u64, flags: u64) {
         // The hot loop of a large enclave without EDMM: one record per heap page. Write the
         // records straight into the batch buffer; only the offset changes between them.

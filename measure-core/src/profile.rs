@@ -65,7 +65,8 @@ impl GramineVersion {
 
     /// Stable numeric code (used in bundles): 10 for v1.0 ... 19 for v1.9.
     pub const fn code(self) -> u8 {
-        10 + self as u8
+        // Discriminants are 0 to 9.
+        10u8.wrapping_add(self as u8)
     }
 
     /// Inverse of [`GramineVersion::code`].

@@ -303,11 +303,13 @@ impl Rules {
         let first = all
             .get(..at)
             .and_then(|before| before.iter().rposition(|v| !same(v)))
-            .map_or(0, |i| i + 1);
+            .map_or(0, |i| i.saturating_add(1));
+        // `all[at]` is this row, so a differing row after it is at `at + i` with `i >= 1`.
         let last = all
             .get(at..)
             .and_then(|after| after.iter().position(|v| !same(v)))
-            .map_or(all.len() - 1, |i| at + i - 1);
+            .map_or(all.len(), |i| at.saturating_add(i))
+            .saturating_sub(1);
         (
             all.get(first).copied().unwrap_or(self.version),
             all.get(last).copied().unwrap_or(self.version),

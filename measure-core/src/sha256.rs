@@ -67,7 +67,9 @@ impl Midstate {
     /// message's last partial block; longer tails are processed as whole blocks first).
     #[allow(
         clippy::indexing_slicing,
-        reason = "`rest` is shorter than a block, so every index is below 2 blocks: 128 bytes"
+        clippy::arithmetic_side_effects,
+        reason = "`rest` is shorter than a block and n is 1 or 2, so every index and bound is \
+                  between 0 and 2 blocks: 128 bytes"
     )]
     pub fn finalize_with_tail(mut self, tail: &[u8]) -> [u8; 32] {
         let (whole, rest) = tail.as_chunks::<BLOCK_LEN>();
@@ -148,7 +150,9 @@ impl Sha256 {
     /// Appends `data` to the message.
     #[allow(
         clippy::indexing_slicing,
-        reason = "buf_len < BLOCK_LEN between calls and take <= BLOCK_LEN - buf_len"
+        clippy::arithmetic_side_effects,
+        reason = "buf_len < BLOCK_LEN between calls and take <= BLOCK_LEN - buf_len, so \
+                  buf_len + take <= BLOCK_LEN"
     )]
     pub fn update(&mut self, mut data: &[u8]) {
         if self.buf_len > 0 {

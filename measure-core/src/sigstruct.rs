@@ -204,10 +204,8 @@ impl SigDate {
         let num = |digits: &[u8]| -> Option<u16> {
             let mut v: u16 = 0;
             for &c in digits {
-                if !c.is_ascii_digit() {
-                    return None;
-                }
-                v = v * 10 + u16::from(c - b'0');
+                let digit = c.checked_sub(b'0').filter(|d| *d <= 9)?;
+                v = v.checked_mul(10)?.checked_add(u16::from(digit))?;
             }
             Some(v)
         };
@@ -297,11 +295,9 @@ impl DateEncoding {
 /// `int(f'{value}', 16)` for `value <= 9999`.
 fn to_bcd(mut value: u16) -> u16 {
     let mut out = 0u16;
-    let mut shift = 0;
-    while value > 0 && shift < 16 {
+    for shift in [0u32, 4, 8, 12] {
         out |= (value % 10) << shift;
         value /= 10;
-        shift += 4;
     }
     out
 }
@@ -314,7 +310,7 @@ fn from_bcd(value: u16) -> Option<u16> {
         if digit > 9 {
             return None;
         }
-        out = out * 10 + digit;
+        out = out.checked_mul(10)?.checked_add(digit)?;
     }
     Some(out)
 }

@@ -44,12 +44,10 @@ impl fmt::Display for SizeError {
 
 /// Parses a Gramine size string into bytes.
 pub fn parse_size(value: &str) -> Result<u64, SizeError> {
-    let (digits, scale) = match value.as_bytes().last() {
-        Some(b'K') => (value.get(..value.len() - 1).unwrap_or_default(), 1u64 << 10),
-        Some(b'M') => (value.get(..value.len() - 1).unwrap_or_default(), 1u64 << 20),
-        Some(b'G') => (value.get(..value.len() - 1).unwrap_or_default(), 1u64 << 30),
-        _ => (value, 1),
-    };
+    let (digits, scale) = [('K', 1u64 << 10), ('M', 1 << 20), ('G', 1 << 30)]
+        .into_iter()
+        .find_map(|(suffix, scale)| Some((value.strip_suffix(suffix)?, scale)))
+        .unwrap_or((value, 1));
     let n = parse_python_int(digits)?;
     n.checked_mul(scale).ok_or(SizeError::Overflow)
 }
