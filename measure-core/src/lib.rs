@@ -53,6 +53,7 @@ pub mod measure;
 pub mod profile;
 pub mod python;
 pub mod rules;
+pub mod sdk;
 pub mod sha256;
 pub mod sigstruct;
 pub mod size;
