@@ -493,7 +493,8 @@ pub struct EnclaveParams {
     pub tcs_min_pool: u32,
     /// `TCSPolicy`.
     pub tcs_policy: u32,
-    /// `EnableIPPFIPS`.
+    /// `EnableIPPFIPS` (2.25+), or 2.24's `-enable-fips`: a FIPS signature in the metadata
+    /// (and, from 2.25, `g_global_data.fips_on`).
     pub ipp_fips: bool,
 }
 

@@ -74,7 +74,7 @@ pub struct Allocation {
 }
 
 impl Allocation {
-    /// The allocation of `version` for an enclave with or without ELRANGE and IPP FIPS, and
+    /// The allocation of `version` for an enclave with or without ELRANGE and FIPS, and
     /// `layout_len` layout records.
     pub fn new(version: SdkVersion, elrange: bool, ipp_fips: bool, layout_len: u32) -> Allocation {
         let data = version.metadata_data_offset() as u32;
@@ -92,7 +92,7 @@ impl Allocation {
             elrange_at = Some(take(24));
         }
         let (mut extend_table, mut fips_sig) = (None, None);
-        if ipp_fips && version.has_ipp_fips() {
+        if ipp_fips && version.has_extend_table() {
             extend_table = Some(take(16));
             fips_sig = Some(take(FIPS_SIG_SIZE));
         }

@@ -77,6 +77,8 @@ pub enum SdkError {
     AlreadySigned,
     /// The metadata note's descriptor is outside the file.
     MetadataOutsideFile,
+    /// `-enable-fips` with a release other than 2.24 (its `sgx_sign` does not know it).
+    EnableFipsOption(SdkVersion),
     /// A segment reaches past the enclave size (only possible when its size wraps around the
     /// address space; `sgx_sign` would add pages without end).
     SegmentOutsideEnclave {
@@ -148,6 +150,7 @@ impl fmt::Display for SdkError {
             ),
             SdkError::AlreadySigned => f.write_str("The enclave has been signed already (use --resign to sign it again)"),
             SdkError::MetadataOutsideFile => f.write_str("the metadata note's descriptor is outside the file"),
+            SdkError::EnableFipsOption(v) => write!(f, "the -enable-fips option exists only in sgx_sign 2.24 (SDK {v} takes EnableIPPFIPS from the configuration, from 2.25)"),
             SdkError::SegmentOutsideEnclave { index } => write!(f, "segment (program header {index}) reaches past the enclave size"),
         }
     }
@@ -160,6 +163,8 @@ pub struct SignOptions {
     pub elf: ElfOptions,
     /// `-resign`: sign an enclave that is already signed.
     pub resign: bool,
+    /// `-enable-fips` (2.24 only; later releases take `EnableIPPFIPS` from the configuration).
+    pub enable_fips: bool,
 }
 
 /// The version word at the start of the enclave's `g_global_data`, and the file offset of
@@ -223,8 +228,12 @@ impl<'a> SdkEnclave<'a> {
         version: SdkVersion,
         options: SignOptions,
     ) -> Result<Self, SdkError> {
+        if options.enable_fips && !version.has_enable_fips_option() {
+            return Err(SdkError::EnableFipsOption(version));
+        }
         elf.check_init_section(options.elf)?;
-        let params = config.validate()?;
+        let mut params = config.validate()?;
+        params.ipp_fips |= options.enable_fips;
         let css_template = css::enclave_css(config);
         let xsave_size = css::xsave_size(css::metadata_xfrm(&css_template)).unwrap_or(576);
         let ssa_frame_size = css::ssa_frame_pages(xsave_size);

@@ -8,7 +8,7 @@
 //! | release | metadata size | metadata version (SGX2 / SGX1) | data dirs | ELRANGE entry | `g_global_data` | FIPS parameters |
 //! |---|---|---|---|---|---|---|
 //! | 2.22, 2.23 | 0x5000 | 3.1 / 1.4 | 2 | directory at the start of `data` | 1760 bytes, `elrange_size` = enclave size | none |
-//! | 2.24 | 0x6000 | 3.2 / 1.5 | 4 | `dirs[DIR_ELRANGE]` | 1760 bytes, `elrange_size` = enclave size | `EnableIPPFIPS` |
+//! | 2.24 | 0x6000 | 3.2 / 1.5 | 4 | `dirs[DIR_ELRANGE]` | 1760 bytes, `elrange_size` = enclave size | the `-enable-fips` option |
 //! | 2.25 | 0x6000 | 3.2 / 1.5 | 4 | `dirs[DIR_ELRANGE]` | 1768 bytes (`fips_on`), `elrange_size` = 0 | `EnableIPPFIPS` |
 //! | 2.26 | 0x6000 | 3.3 / 1.5 | 4 | `dirs[DIR_ELRANGE]` | 1768 bytes (`fips_on`), `elrange_size` = 0 | `EnableIPPFIPS`, `EnableOSSLFIPS` |
 
@@ -169,8 +169,19 @@ impl SdkVersion {
         )
     }
 
-    /// Whether the configuration knows `EnableIPPFIPS` (2.24+).
+    /// Whether the configuration knows `EnableIPPFIPS` (2.25+).
     pub const fn has_ipp_fips(self) -> bool {
+        matches!(self, SdkVersion::V2_25 | SdkVersion::V2_26)
+    }
+
+    /// Whether `sgx_sign` has the `-enable-fips` option (2.24 only: 2.25 replaced it with
+    /// `EnableIPPFIPS`).
+    pub const fn has_enable_fips_option(self) -> bool {
+        matches!(self, SdkVersion::V2_24)
+    }
+
+    /// Whether the metadata can have an extension table (`dirs[DIR_EXTEND]`, 2.24+).
+    pub const fn has_extend_table(self) -> bool {
         !matches!(self, SdkVersion::V2_22 | SdkVersion::V2_23)
     }
 

@@ -56,6 +56,13 @@ EXPORT __thread uint8_t tls_zero[TLS_BSS];
 #endif
 #endif
 
+#if defined(TLS_DATA) || defined(RELOCS)
+/* General-dynamic TLS accesses call __tls_get_addr; an enclave cannot import it, so it defines
+ * it (the SDK's runtime does too). */
+struct tls_index { uint64_t module, offset; };
+EXPORT void *__tls_get_addr(struct tls_index *ti) { return (void *)(uintptr_t)ti->offset; }
+#endif
+
 #ifdef RELOCS
 /* Dynamic relocations of every type `sgx_sign` accepts: RELATIVE (a local pointer), GLOB_DAT
  * (an exported variable read through the GOT), JUMP_SLOT (an exported function called through
@@ -63,8 +70,6 @@ EXPORT __thread uint8_t tls_zero[TLS_BSS];
  * TLS), DTPMOD64/DTPOFF64 (general-dynamic TLS). */
 EXPORT __thread uint64_t tls_ie __attribute__((tls_model("initial-exec"))) = 7;
 EXPORT __thread uint64_t tls_gd __attribute__((tls_model("global-dynamic"))) = 9;
-struct tls_index { uint64_t module, offset; };
-EXPORT void *__tls_get_addr(struct tls_index *ti) { return (void *)(uintptr_t)ti->offset; }
 static uint64_t local_value = 42;
 EXPORT uint64_t *local_ptr = &local_value;
 EXPORT uint64_t *exported_ptr = &counter;
@@ -81,11 +86,6 @@ EXPORT uint64_t call_undefined(void) { return not_defined_anywhere(); }
 __attribute__((section(".init"), used)) static void in_init(void) {}
 #endif
 
-#ifdef CTORS_SECTION
-static void ctor(void) {}
-__attribute__((section(".ctors"), used)) static void (*const ctors[])(void) = {ctor};
-#endif
-
 #ifdef TEXTREL
 /* An absolute address in code: a relocation against .text (a text relocation). */
 EXPORT uint64_t textrel(void) {
@@ -93,6 +93,18 @@ EXPORT uint64_t textrel(void) {
     __asm__ volatile("movabs $counter, %0" : "=r"(v));
     return v;
 }
+#endif
+
+#ifdef RODATA_RELOC
+/* A pointer to an exported symbol in a read-only section: the loader has to write a read-only
+ * page (DT_TEXTREL), so sgx_sign measures that page as writable. It is not in an executable
+ * section, so it is not a "text relocation" that sgx_sign refuses. */
+__asm__(".section .rodata.ptr,\"a\"\n"
+        ".globl ro_pointer\n"
+        ".type ro_pointer, @object\n"
+        ".size ro_pointer, 8\n"
+        "ro_pointer: .quad counter\n"
+        ".previous\n");
 #endif
 
 #ifdef RWX_DATA
