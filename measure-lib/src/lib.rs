@@ -22,6 +22,7 @@ pub mod pipeline;
 pub mod ratls;
 pub mod report;
 pub mod signer;
+pub mod sdk;
 pub mod sigstruct;
 pub mod toml;
 pub mod verify;
