@@ -37,6 +37,7 @@ pub enum Command {
     GenKey(cmd::gen_key::GenKeyArgs),
     Quote(cmd::quote::QuoteArgs),
     Collateral(cmd::collateral::CollateralArgs),
+    Sdk(cmd::sdk::SdkArgs),
     Completions(cmd::completions::CompletionsArgs),
     Man(cmd::man::ManArgs),
 }

@@ -45,6 +45,7 @@ fn main() -> ExitCode {
         Command::GenKey(a) => cmd::gen_key::run(a),
         Command::Quote(a) => cmd::quote::run(a),
         Command::Collateral(a) => cmd::collateral::run(a),
+        Command::Sdk(a) => cmd::sdk::run(a),
         Command::Completions(a) => cmd::completions::run(a),
         Command::Man(a) => cmd::man::run(a),
     };

@@ -250,3 +250,33 @@ fn every_vector() {
         failures.join("\n")
     );
 }
+
+/// The Intel Trust Authority Python client's sample enclave (SDK 2.22, signed by Intel's
+/// tooling), when its directory is given in `SGX_MEASURE_ITA_ENCLAVE_DIR` (its files are not
+/// redistributed here; see testdata/sdk-vectors/README.md): `dump` of the signed enclave matches
+/// `sgx_sign dump`, and re-measuring it with its configuration gives the MRENCLAVE it carries.
+#[test]
+fn ita_minimal_enclave_if_present() {
+    let Some(dir) = std::env::var_os("SGX_MEASURE_ITA_ENCLAVE_DIR") else {
+        eprintln!("SGX_MEASURE_ITA_ENCLAVE_DIR not set: skipped");
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    let signed = read(&dir.join("enclave.signed.so"));
+    let config = read(&dir.join("Enclave.config.xml"));
+    let d = sdk::dump::read_dump(&signed).unwrap();
+    if let Ok(want) = std::fs::read(dir.join("sgx_sign.dump.txt")) {
+        assert_eq!(sdk::dump::dump_text(&d).as_bytes(), &want[..]);
+    }
+    let options = SignOptions {
+        resign: true,
+        ..SignOptions::default()
+    };
+    let p = sdk::prepare(&signed, Some(&config), None, options).unwrap();
+    assert_eq!(p.version(), SdkVersion::V2_22);
+    assert_eq!(p.mrenclave(), d.mrenclave());
+    assert_eq!(
+        hex::encode(p.mrenclave()),
+        "69a8788a94e77a4d0cb91a5974022c4fa3422fb6fad96d576af38ff42a7a9f3d"
+    );
+}

@@ -14,6 +14,7 @@ pub mod man;
 pub mod mrenclave;
 pub mod pipeline;
 pub mod quote;
+pub mod sdk;
 pub mod sign;
 pub mod sigstruct;
 pub mod verify;

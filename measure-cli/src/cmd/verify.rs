@@ -31,15 +31,16 @@ use measure_lib::{evidence, fsutil, verify};
 /// attestation key, QE report, PCK chain, CRLs, TCB info, QE identity, TCB status), a Gramine
 /// RA-TLS certificate (its quote, verified the same way, must bind the certificate's key), a
 /// REPORT, a .sig or a bare MRENCLAVE. Expected identity: a base bundle plus a data owner's
-/// entries, a final manifest plus libpal, or an MRENCLAVE computed elsewhere.
+/// entries, a final manifest plus libpal, an Intel SGX SDK enclave and its configuration
+/// (`--sdk-enclave`, `--sdk-config`; see `sgx-measure sdk`), or an MRENCLAVE computed elsewhere.
 ///
 /// Exit status: 0 every check passed, 1 a check failed, 2 unusable input.
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  sgx-measure verify --bundle base.bundle --entries owner1.toml --quote quote.bin --collateral collateral.json --mrsigner 31ecbf4d...d9f4 --isvprodid 0 --min-isvsvn 1\n  sgx-measure verify --manifest app.manifest.sgx --libpal libpal.so --ra-tls-cert server.crt --collateral collateral.json\n  sgx-measure verify --expect-mrenclave 29243f15...96a6 --quote quote.bin --collateral collateral.json --allow-tcb-status UpToDate,SWHardeningNeeded --json\n  sgx-measure verify --bundle base.bundle --entries owner1.toml --sig app.sig"
+    after_help = "Examples:\n  sgx-measure verify --bundle base.bundle --entries owner1.toml --quote quote.bin --collateral collateral.json --mrsigner 31ecbf4d...d9f4 --isvprodid 0 --min-isvsvn 1\n  sgx-measure verify --manifest app.manifest.sgx --libpal libpal.so --ra-tls-cert server.crt --collateral collateral.json\n  sgx-measure verify --expect-mrenclave 29243f15...96a6 --quote quote.bin --collateral collateral.json --allow-tcb-status UpToDate,SWHardeningNeeded --json\n  sgx-measure verify --bundle base.bundle --entries owner1.toml --sig app.sig\n  sgx-measure verify --sdk-enclave enclave.signed.so --sdk-config Enclave.config.xml --quote quote.bin --collateral collateral.json"
 )]
 #[command(group(clap::ArgGroup::new("evidence").required(true).args(["quote", "report", "sig", "mrenclave", "ra_tls_cert"])))]
-#[command(group(clap::ArgGroup::new("identity").required(true).args(["bundle", "manifest", "expect_mrenclave"])))]
+#[command(group(clap::ArgGroup::new("identity").required(true).args(["bundle", "manifest", "expect_mrenclave", "sdk_enclave"])))]
 pub struct VerifyArgs {
     /// Expected identity: the base bundle (with --entries).
     #[arg(long, value_name = "FILE", requires = "entries")]
@@ -65,6 +66,16 @@ pub struct VerifyArgs {
     /// Expected identity: an MRENCLAVE computed elsewhere (64 hex digits).
     #[arg(long = "expect-mrenclave", value_name = "HEX")]
     pub expect_mrenclave: Option<String>,
+    /// Expected identity: an Intel SGX SDK enclave (`enclave.so`, signed or not); MRENCLAVE is
+    /// what `sgx_sign` computes for it with --sdk-config.
+    #[arg(long = "sdk-enclave", value_name = "FILE")]
+    pub sdk_enclave: Option<PathBuf>,
+    /// The SDK enclave's configuration (`Enclave.config.xml`; without it, `sgx_sign`'s defaults).
+    #[arg(long = "sdk-config", value_name = "FILE", requires = "sdk_enclave")]
+    pub sdk_config: Option<PathBuf>,
+    /// The `sgx_sign` release for --sdk-enclave [default: the one the enclave was built with].
+    #[arg(long = "sdk-version", value_name = "VERSION", requires = "sdk_enclave", value_parser = super::sdk::parse_version)]
+    pub sdk_version: Option<measure_core::sdk::SdkVersion>,
     /// Evidence: a DCAP quote (v3, v4 or v5; binary, hex or base64).
     #[arg(long, value_name = "FILE")]
     pub quote: Option<PathBuf>,
@@ -198,6 +209,18 @@ fn expected_identity(
             json!({"path": manifest.display().to_string(), "sha256": hex::encode(Sha256::digest(&m)), "libpal": libpal.display().to_string(), "gramine": args.gramine.as_str()}),
         );
         id
+    } else if let Some(enclave) = &args.sdk_enclave {
+        let (what, mrenclave) =
+            super::sdk::expected_mrenclave(enclave, args.sdk_config.as_deref(), args.sdk_version)?;
+        inputs.lines.push(("sdk", what.clone()));
+        inputs.json.insert("sdk_enclave".into(), json!(what));
+        ExpectedIdentity {
+            mrenclave: Some(measure_lib::identity::ExpectedMrenclave {
+                value: mrenclave,
+                source: "SDK enclave + configuration (sgx_sign)".into(),
+            }),
+            ..ExpectedIdentity::default()
+        }
     } else {
         let v = args.expect_mrenclave.as_deref().unwrap_or_default();
         let id = ExpectedIdentity::from_mrenclave_hex(v)?;
@@ -384,7 +407,15 @@ pub fn run(args: &VerifyArgs) -> Result<bool> {
         }
         found = FoundIdentity::from_report_body(&ev.identity);
     } else if let Some(path) = &args.sig {
-        let f = verify::Found::from_sigstruct_file(path)?;
+        let f = if args.sdk_enclave.is_some() {
+            // The SDK's SIGSTRUCT TYPE (bit 31 for ReleaseType 1) is part of Gramine's HEADER.
+            let bytes = fsutil::read(path, "SIGSTRUCT")?;
+            let sig = measure_lib::sdk::parse_css(&bytes)
+                .with_context(|| format!("{}", path.display()))?;
+            verify::Found::from_sigstruct(&sig, &path.display().to_string())
+        } else {
+            verify::Found::from_sigstruct_file(path)?
+        };
         out.extend(f.extra);
         what = f.what;
         found = f.identity;

@@ -32,6 +32,27 @@ use rsa::traits::PublicKeyParts;
 use rsa::{BoxedUint, PrivateKey, PublicKey};
 use sha2::Sha256;
 
+/// Reads a SIGSTRUCT as the SDK writes it (`-cssfile`, or the one in a signed enclave): the
+/// SDM's 12-byte HEADER, then TYPE (0, or bit 31 for `ReleaseType` 1), then HEADER2 at 24.
+pub fn parse_css(bytes: &[u8]) -> Result<Sigstruct> {
+    let raw: &[u8; measure_core::sigstruct::SIGSTRUCT_SIZE] = bytes.try_into().map_err(|_| {
+        anyhow!(
+            "not a SIGSTRUCT: {} bytes instead of {}",
+            bytes.len(),
+            measure_core::sigstruct::SIGSTRUCT_SIZE
+        )
+    })?;
+    let s = Sigstruct::from_bytes_unchecked(raw);
+    let kind = u32::from_le_bytes([s.header[12], s.header[13], s.header[14], s.header[15]]);
+    if s.header[..12] != measure_core::sdk::css::HEADER12 || (kind != 0 && kind != 1 << 31) {
+        bail!("not a SIGSTRUCT: HEADER and TYPE (bytes 0..16) do not have the fixed values");
+    }
+    if s.header2 != measure_core::sigstruct::HEADER2 {
+        bail!("not a SIGSTRUCT: HEADER2 (bytes 24..40) does not have the fixed value");
+    }
+    Ok(s)
+}
+
 /// `sgx_sign`'s message for every configuration error, followed here by the reason.
 const XML_FORMAT: &str = "Configuration file format is not correct";
 

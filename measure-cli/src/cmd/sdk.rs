@@ -1,0 +1,405 @@
+//! `sgx-measure sdk`: Intel SGX SDK enclaves (and Occlum's LibOS enclave) as the SDK's
+//! `sgx_sign` 2.22 to 2.26 measures, signs and dumps them, byte for byte.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use measure_core::sdk::layout::id;
+use measure_lib::sdk::{self, ElfOptions, SdkVersion, SignOptions};
+use measure_lib::{fsutil, sigstruct};
+use serde_json::json;
+
+/// Measure, sign and dump Intel SGX SDK enclaves as the SDK's `sgx_sign` does.
+///
+/// The enclave is the `enclave.so` the SDK's tools build (for Occlum,
+/// `build/lib/libocclum-libos.so` after `occlum build` wrote its configuration MAC into it), the
+/// configuration its `Enclave.config.xml` (Occlum: `build/Enclave.xml`). The SDK release is
+/// the one the enclave was built with (its `g_global_data` says which; `sgx_sign` refuses any
+/// other), from 2.22 to 2.26.
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  sgx-measure sdk mrenclave -e enclave.so -c Enclave.config.xml\n  sgx-measure sdk sign -e enclave.so -c Enclave.config.xml -k key.pem -o enclave.signed.so -d 2026-01-01\n  sgx-measure sdk gendata -e enclave.so -c Enclave.config.xml -o enclave.sigdata\n  sgx-measure sdk catsig -e enclave.so -c Enclave.config.xml -k public.pem --sig enclave.sigdata.sig --unsigned enclave.sigdata -o enclave.signed.so\n  sgx-measure sdk dump enclave.signed.so --json"
+)]
+pub struct SdkArgs {
+    /// The operation.
+    #[command(subcommand)]
+    pub command: SdkCommand,
+}
+
+/// `sgx-measure sdk` operations.
+#[derive(Subcommand, Debug)]
+pub enum SdkCommand {
+    Mrenclave(MrenclaveArgs),
+    Sign(SignArgs),
+    Gendata(GendataArgs),
+    Catsig(CatsigArgs),
+    Dump(DumpArgs),
+}
+
+/// What `sgx_sign` reads: the enclave, its configuration, the release and options.
+#[derive(Args, Debug, Clone)]
+pub struct EnclaveInputs {
+    /// The enclave shared object (`enclave.so`; a signed one needs --resign).
+    #[arg(short = 'e', long, value_name = "FILE")]
+    pub enclave: PathBuf,
+    /// The enclave configuration (`Enclave.config.xml`); without it, `sgx_sign`'s defaults.
+    #[arg(short = 'c', long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The `sgx_sign` release to reproduce: 2.22, 2.23, 2.24, 2.25 or 2.26 [default: the one
+    /// the enclave was built with].
+    #[arg(long = "sdk-version", value_name = "VERSION", value_parser = parse_version)]
+    pub sdk_version: Option<SdkVersion>,
+    /// Sign despite text relocations (`-ignore-rel-error`; relocated read-only pages are then
+    /// measured writable).
+    #[arg(long = "ignore-rel-error")]
+    pub ignore_rel_error: bool,
+    /// Sign despite a `.init` section (`-ignore-init-sec-error`).
+    #[arg(long = "ignore-init-sec-error")]
+    pub ignore_init_sec_error: bool,
+    /// Accept an enclave that is signed already (`-resign`).
+    #[arg(long)]
+    pub resign: bool,
+    /// SDK 2.24's `-enable-fips` (from 2.25, `EnableIPPFIPS` in the configuration).
+    #[arg(long = "enable-fips")]
+    pub enable_fips: bool,
+}
+
+/// Parses `--sdk-version`.
+pub fn parse_version(s: &str) -> std::result::Result<SdkVersion, String> {
+    SdkVersion::parse(s).ok_or_else(|| {
+        let all: Vec<_> = SdkVersion::ALL.iter().map(|v| v.as_str()).collect();
+        format!("unknown SDK version {s:?} (supported: {})", all.join(", "))
+    })
+}
+
+/// The enclave and configuration bytes.
+pub struct Loaded {
+    enclave: Vec<u8>,
+    config: Option<Vec<u8>>,
+    options: SignOptions,
+    version: Option<SdkVersion>,
+}
+
+impl Loaded {
+    /// Reads the files.
+    pub fn read(i: &EnclaveInputs) -> Result<Loaded> {
+        Ok(Loaded {
+            enclave: fsutil::read(&i.enclave, "enclave")?,
+            config: match &i.config {
+                Some(p) => Some(fsutil::read(p, "configuration")?),
+                None => None,
+            },
+            options: SignOptions {
+                elf: ElfOptions {
+                    ignore_rel_error: i.ignore_rel_error,
+                    ignore_init_sec_error: i.ignore_init_sec_error,
+                },
+                resign: i.resign,
+                enable_fips: i.enable_fips,
+            },
+            version: i.sdk_version,
+        })
+    }
+
+    /// Checks and lays out the enclave.
+    pub fn prepare(&self) -> Result<sdk::Prepared<'_>> {
+        sdk::prepare(
+            &self.enclave,
+            self.config.as_deref(),
+            self.version,
+            self.options,
+        )
+    }
+}
+
+/// Print the MRENCLAVE that `sgx_sign` would sign into the enclave.
+#[derive(Args, Debug)]
+pub struct MrenclaveArgs {
+    #[command(flatten)]
+    pub inputs: EnclaveInputs,
+    /// Print the layout table too (what `sgx_sign` builds: heap, threads, guards, ...).
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Print a JSON object.
+    #[arg(long, conflicts_with = "verbose")]
+    pub json: bool,
+}
+
+/// Sign the enclave (`sgx_sign sign`): the signed enclave, byte-identical to `sgx_sign`'s for
+/// the same key and date.
+#[derive(Args, Debug)]
+pub struct SignArgs {
+    #[command(flatten)]
+    pub inputs: EnclaveInputs,
+    /// RSA-3072 private key with exponent 3 (PEM).
+    #[arg(short = 'k', long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Passphrase of an encrypted key.
+    #[arg(short = 'p', long, value_name = "PASSPHRASE")]
+    pub passphrase: Option<String>,
+    /// The signed enclave.
+    #[arg(short = 'o', long, visible_alias = "out", value_name = "FILE")]
+    pub output: PathBuf,
+    /// SIGSTRUCT date: YYYY-MM-DD, YYYYMMDD or "today" (UTC, as `sgx_sign`).
+    #[arg(short = 'd', long, value_name = "DATE", default_value = "today")]
+    pub date: String,
+    /// Also write the dump (`-dumpfile`).
+    #[arg(long, value_name = "FILE")]
+    pub dumpfile: Option<PathBuf>,
+    /// Also write the 1808-byte SIGSTRUCT (`-cssfile`).
+    #[arg(long, value_name = "FILE")]
+    pub cssfile: Option<PathBuf>,
+}
+
+/// Two-step signing, first step (`sgx_sign gendata`): write the 256 bytes to sign (SIGSTRUCT
+/// header and body). Sign them elsewhere (`openssl dgst -sha256 -sign key.pem -out sig.bin
+/// FILE`) and finish with `sdk catsig`.
+#[derive(Args, Debug)]
+pub struct GendataArgs {
+    #[command(flatten)]
+    pub inputs: EnclaveInputs,
+    /// The signing material.
+    #[arg(short = 'o', long, visible_alias = "out", value_name = "FILE")]
+    pub output: PathBuf,
+    /// SIGSTRUCT date: YYYY-MM-DD, YYYYMMDD or "today" (UTC).
+    #[arg(short = 'd', long, value_name = "DATE", default_value = "today")]
+    pub date: String,
+}
+
+/// Two-step signing, second step (`sgx_sign catsig`): the signed enclave from the signing
+/// material, its signature and the public key.
+#[derive(Args, Debug)]
+pub struct CatsigArgs {
+    #[command(flatten)]
+    pub inputs: EnclaveInputs,
+    /// The signer's public key (PEM).
+    #[arg(short = 'k', long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// The signature of the signing material: 384 bytes, RSA PKCS#1 v1.5 over SHA-256, big-endian.
+    #[arg(long, value_name = "FILE")]
+    pub sig: PathBuf,
+    /// The signing material `sdk gendata` wrote.
+    #[arg(long, value_name = "FILE")]
+    pub unsigned: PathBuf,
+    /// The signed enclave.
+    #[arg(short = 'o', long, visible_alias = "out", value_name = "FILE")]
+    pub output: PathBuf,
+    /// Also write the dump (`-dumpfile`).
+    #[arg(long, value_name = "FILE")]
+    pub dumpfile: Option<PathBuf>,
+    /// Also write the 1808-byte SIGSTRUCT (`-cssfile`).
+    #[arg(long, value_name = "FILE")]
+    pub cssfile: Option<PathBuf>,
+}
+
+/// Print the metadata of a signed enclave as `sgx_sign dump` writes it.
+#[derive(Args, Debug)]
+pub struct DumpArgs {
+    /// The signed enclave.
+    #[arg(value_name = "SIGNED_ENCLAVE")]
+    pub enclave: PathBuf,
+    /// Print JSON instead of `sgx_sign`'s text.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the text to FILE instead of standard output (`-dumpfile`).
+    #[arg(long, value_name = "FILE")]
+    pub dumpfile: Option<PathBuf>,
+    /// Also write the 1808-byte SIGSTRUCT (`-cssfile`).
+    #[arg(long, value_name = "FILE")]
+    pub cssfile: Option<PathBuf>,
+}
+
+/// Runs `sgx-measure sdk`.
+pub fn run(args: &SdkArgs) -> Result<()> {
+    match &args.command {
+        SdkCommand::Mrenclave(a) => mrenclave(a),
+        SdkCommand::Sign(a) => sign(a),
+        SdkCommand::Gendata(a) => gendata(a),
+        SdkCommand::Catsig(a) => catsig(a),
+        SdkCommand::Dump(a) => dump(a),
+    }
+}
+
+fn out(s: &str) -> Result<()> {
+    std::io::stdout().lock().write_all(s.as_bytes())?;
+    Ok(())
+}
+
+fn layout_json(p: &sdk::Prepared<'_>) -> serde_json::Value {
+    let l = &p.enclave.layout;
+    json!(l.entries().iter().map(|e| if e.is_group() {
+        json!({"id": id::name(e.id), "group": true, "entry_count": e.entry_count(), "load_times": e.load_times(), "load_step": format!("{:#x}", e.load_step())})
+    } else {
+        json!({"id": id::name(e.id), "pages": e.page_count, "attributes": format!("{:#x}", e.attributes), "si_flags": format!("{:#x}", e.si_flags), "rva": format!("{:#x}", e.rva)})
+    }).collect::<Vec<_>>())
+}
+
+fn mrenclave(a: &MrenclaveArgs) -> Result<()> {
+    let loaded = Loaded::read(&a.inputs)?;
+    let p = loaded.prepare()?;
+    let m = hex::encode(p.mrenclave());
+    let e = &p.enclave;
+    if a.json {
+        let v = json!({
+            "mrenclave": m,
+            "sdk_version": e.version.as_str(),
+            "enclave_size": format!("{:#x}", e.layout.enclave_size),
+            "ssa_frame_size": e.layout.ssa_frame_size,
+            "metadata_versions": match e.meta_versions & 3 { 1 => "SGX1", 2 => "SGX2", _ => "SGX1+SGX2" },
+            "layout": layout_json(&p),
+        });
+        return out(&format!("{}\n", serde_json::to_string_pretty(&v)?));
+    }
+    if a.verbose {
+        let mut s = format!(
+            "SDK {} ({}), enclave size {:#x}, SSA frame {} page(s)\n",
+            e.version,
+            e.version.release(),
+            e.layout.enclave_size,
+            e.layout.ssa_frame_size
+        );
+        for (i, x) in e.layout.entries().iter().enumerate() {
+            if x.is_group() {
+                s.push_str(&format!(
+                    "  {i:2} {:<16} entries {:4}  times {:<8} step {:#x}\n",
+                    id::name(x.id),
+                    x.entry_count(),
+                    x.load_times(),
+                    x.load_step()
+                ));
+            } else {
+                s.push_str(&format!(
+                    "  {i:2} {:<16} pages {:6}  attr {:#04x}  flags {:#06x}  rva {:#x}\n",
+                    id::name(x.id),
+                    x.page_count,
+                    x.attributes,
+                    x.si_flags,
+                    x.rva
+                ));
+            }
+        }
+        s.push_str(&format!("mrenclave: {m}\n"));
+        return out(&s);
+    }
+    out(&format!("{m}\n"))
+}
+
+/// Stages the signed enclave and the optional dump and SIGSTRUCT, then puts them in place
+/// together.
+fn write_signed(
+    output: &Path,
+    signed: &sdk::Signed,
+    dumpfile: Option<&Path>,
+    cssfile: Option<&Path>,
+) -> Result<()> {
+    let mut staged = vec![fsutil::stage(output, &signed.file)?];
+    if let Some(p) = dumpfile {
+        let d = sdk::dump::read_dump(&signed.file).context("reading back the signed enclave")?;
+        staged.push(fsutil::stage(p, sdk::dump::dump_text(&d).as_bytes())?);
+    }
+    if let Some(p) = cssfile {
+        staged.push(fsutil::stage(p, &signed.css.to_bytes())?);
+    }
+    for s in staged {
+        s.commit()?;
+    }
+    Ok(())
+}
+
+fn sign(a: &SignArgs) -> Result<()> {
+    let date = sdk::parse_date(&a.date)?;
+    let loaded = Loaded::read(&a.inputs)?;
+    let key = sigstruct::load_private_key(&a.key, a.passphrase.as_deref())?;
+    let p = loaded.prepare()?;
+    let signed = sdk::sign(&p, &key, date)?;
+    write_signed(
+        &a.output,
+        &signed,
+        a.dumpfile.as_deref(),
+        a.cssfile.as_deref(),
+    )?;
+    out(&format!("{}\n", hex::encode(signed.css.enclave_hash)))
+}
+
+fn gendata(a: &GendataArgs) -> Result<()> {
+    let date = sdk::parse_date(&a.date)?;
+    let loaded = Loaded::read(&a.inputs)?;
+    let p = loaded.prepare()?;
+    fsutil::write_atomic(&a.output, &sdk::gendata(&p, date))?;
+    out(&format!("{}\n", hex::encode(p.mrenclave())))
+}
+
+fn catsig(a: &CatsigArgs) -> Result<()> {
+    let loaded = Loaded::read(&a.inputs)?;
+    let key = sigstruct::load_public_key(&a.key)?;
+    let sig = fsutil::read(&a.sig, "signature")?;
+    let material = fsutil::read(&a.unsigned, "signing material")?;
+    let p = loaded.prepare()?;
+    let signed = sdk::catsig(&p, &key, &sig, &material)?;
+    write_signed(
+        &a.output,
+        &signed,
+        a.dumpfile.as_deref(),
+        a.cssfile.as_deref(),
+    )?;
+    out(&format!("{}\n", hex::encode(signed.css.enclave_hash)))
+}
+
+fn dump(a: &DumpArgs) -> Result<()> {
+    let bytes = fsutil::read(&a.enclave, "signed enclave")?;
+    let d = sdk::dump::read_dump(&bytes)?;
+    if a.json && a.dumpfile.is_some() {
+        bail!("--json prints to standard output; it cannot be combined with --dumpfile");
+    }
+    let mut staged = Vec::new();
+    if let Some(p) = &a.dumpfile {
+        staged.push(fsutil::stage(p, sdk::dump::dump_text(&d).as_bytes())?);
+    }
+    if let Some(p) = &a.cssfile {
+        staged.push(fsutil::stage(p, &d.css().to_bytes())?);
+    }
+    for s in staged {
+        s.commit()?;
+    }
+    if a.json {
+        out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&sdk::dump::dump_json(&d))?
+        ))
+    } else if a.dumpfile.is_none() {
+        out(&sdk::dump::dump_text(&d))
+    } else {
+        Ok(())
+    }
+}
+
+/// The MRENCLAVE an SDK enclave and configuration give (for `verify --sdk-enclave`): a signed
+/// enclave is measured again, as `sgx_sign -resign` would.
+pub fn expected_mrenclave(
+    enclave: &Path,
+    config: Option<&Path>,
+    version: Option<SdkVersion>,
+) -> Result<(String, [u8; 32])> {
+    let inputs = EnclaveInputs {
+        enclave: enclave.to_path_buf(),
+        config: config.map(Path::to_path_buf),
+        sdk_version: version,
+        ignore_rel_error: false,
+        ignore_init_sec_error: false,
+        resign: true,
+        enable_fips: false,
+    };
+    let loaded = Loaded::read(&inputs)?;
+    let p = loaded.prepare()?;
+    let what = format!(
+        "SDK enclave {} with {} (sgx_sign {})",
+        enclave.display(),
+        config.map_or("the default configuration".to_string(), |c| c
+            .display()
+            .to_string()),
+        p.version()
+    );
+    Ok((what, p.mrenclave()))
+}
