@@ -1,6 +1,7 @@
 /*
  * sgx-measure C ABI: Gramine SGX measurement (MRENCLAVE) of a base bundle plus a data owner's
- * appended trusted-file entries, CONFIGID, and a resumable MRENCLAVE hasher.
+ * appended trusted-file entries, CONFIGID, a resumable MRENCLAVE hasher, SGX evidence, and the
+ * MRENCLAVE of Intel SGX SDK enclaves (sgx_sign 2.22-2.26).
  *
  * Conventions: every function returns a uint32_t status (SGXM_OK = 0; codes never change);
  * outputs are caller-allocated and written only on success; every pointer is checked for NULL;
@@ -46,6 +47,129 @@
 
 // Length of the serialized state written by `sgxm_hasher_save`.
 #define SGXM_HASHER_STATE_LEN 40
+
+// `sgxm_sdk_mrenclave` flag: `-ignore-rel-error`.
+#define SGXM_SDK_IGNORE_REL_ERROR 1
+
+// `sgxm_sdk_mrenclave` flag: `-ignore-init-sec-error`.
+#define SGXM_SDK_IGNORE_INIT_SEC_ERROR 2
+
+// `sgxm_sdk_mrenclave` flag: `-resign` (accept an enclave that is signed already).
+#define SGXM_SDK_RESIGN 4
+
+// `sgxm_sdk_mrenclave` flag: SDK 2.24's `-enable-fips`.
+#define SGXM_SDK_ENABLE_FIPS 8
+
+// `present` bit of `ProdID`.
+#define SGXM_SDK_PARAM_PROD_ID 1
+
+// `present` bit of `ISVSVN`.
+#define SGXM_SDK_PARAM_ISV_SVN 2
+
+// `present` bit of `ReleaseType`.
+#define SGXM_SDK_PARAM_RELEASE_TYPE 4
+
+// `present` bit of `IntelSigned`.
+#define SGXM_SDK_PARAM_INTEL_SIGNED 8
+
+// `present` bit of `ProvisionKey`.
+#define SGXM_SDK_PARAM_PROVISION_KEY 16
+
+// `present` bit of `LaunchKey`.
+#define SGXM_SDK_PARAM_LAUNCH_KEY 32
+
+// `present` bit of `DisableDebug`.
+#define SGXM_SDK_PARAM_DISABLE_DEBUG 64
+
+// `present` bit of `HW`.
+#define SGXM_SDK_PARAM_HW 128
+
+// `present` bit of `TCSNum`.
+#define SGXM_SDK_PARAM_TCS_NUM 256
+
+// `present` bit of `TCSMaxNum`.
+#define SGXM_SDK_PARAM_TCS_MAX_NUM 512
+
+// `present` bit of `TCSMinPool`.
+#define SGXM_SDK_PARAM_TCS_MIN_POOL 1024
+
+// `present` bit of `TCSPolicy`.
+#define SGXM_SDK_PARAM_TCS_POLICY 2048
+
+// `present` bit of `StackMaxSize`.
+#define SGXM_SDK_PARAM_STACK_MAX_SIZE 4096
+
+// `present` bit of `StackMinSize`.
+#define SGXM_SDK_PARAM_STACK_MIN_SIZE 8192
+
+// `present` bit of `HeapMaxSize`.
+#define SGXM_SDK_PARAM_HEAP_MAX_SIZE 16384
+
+// `present` bit of `HeapMinSize`.
+#define SGXM_SDK_PARAM_HEAP_MIN_SIZE 32768
+
+// `present` bit of `HeapInitSize`.
+#define SGXM_SDK_PARAM_HEAP_INIT_SIZE 65536
+
+// `present` bit of `ReservedMemMaxSize`.
+#define SGXM_SDK_PARAM_RESERVED_MEM_MAX_SIZE 131072
+
+// `present` bit of `ReservedMemMinSize`.
+#define SGXM_SDK_PARAM_RESERVED_MEM_MIN_SIZE 262144
+
+// `present` bit of `ReservedMemInitSize`.
+#define SGXM_SDK_PARAM_RESERVED_MEM_INIT_SIZE 524288
+
+// `present` bit of `ReservedMemExecutable`.
+#define SGXM_SDK_PARAM_RESERVED_MEM_EXECUTABLE 1048576
+
+// `present` bit of `MiscSelect`.
+#define SGXM_SDK_PARAM_MISC_SELECT 2097152
+
+// `present` bit of `MiscMask`.
+#define SGXM_SDK_PARAM_MISC_MASK 4194304
+
+// `present` bit of `EnableKSS`.
+#define SGXM_SDK_PARAM_ENABLE_KSS 8388608
+
+// `present` bit of `ISVFAMILYID_H`.
+#define SGXM_SDK_PARAM_ISV_FAMILY_ID_H 16777216
+
+// `present` bit of `ISVFAMILYID_L`.
+#define SGXM_SDK_PARAM_ISV_FAMILY_ID_L 33554432
+
+// `present` bit of `ISVEXTPRODID_H`.
+#define SGXM_SDK_PARAM_ISV_EXT_PROD_ID_H 67108864
+
+// `present` bit of `ISVEXTPRODID_L`.
+#define SGXM_SDK_PARAM_ISV_EXT_PROD_ID_L 134217728
+
+// `present` bit of `EnclaveImageAddress`.
+#define SGXM_SDK_PARAM_ENCLAVE_IMAGE_ADDRESS 268435456
+
+// `present` bit of `ELRangeStartAddress`.
+#define SGXM_SDK_PARAM_ELRANGE_START_ADDRESS 536870912
+
+// `present` bit of `ELRangeSize`.
+#define SGXM_SDK_PARAM_ELRANGE_SIZE 1073741824
+
+// `present` bit of `PKRU`.
+#define SGXM_SDK_PARAM_PKRU 2147483648
+
+// `present` bit of `AMX`.
+#define SGXM_SDK_PARAM_AMX 4294967296
+
+// `present` bit of `UserRegionSize`.
+#define SGXM_SDK_PARAM_USER_REGION_SIZE 8589934592
+
+// `present` bit of `EnableAEXNotify`.
+#define SGXM_SDK_PARAM_ENABLE_AEX_NOTIFY 17179869184
+
+// `present` bit of `EnableIPPFIPS`.
+#define SGXM_SDK_PARAM_ENABLE_IPP_FIPS 34359738368
+
+// `present` bit of `EnableOSSLFIPS`.
+#define SGXM_SDK_PARAM_ENABLE_OSSL_FIPS 68719476736
 
 // Success.
 #define SGXM_OK 0
@@ -208,6 +332,51 @@
 // parser finds has a code of its own above).
 #define SGXM_ERR_EVIDENCE_MALFORMED 109
 
+// The enclave file fails `sgx_sign`'s checks ("The input enclave file is not correct"): not an
+// x86-64 ELF shared object, bad segments, undefined symbols, a relocation type it refuses, no
+// `.note.sgxmeta`, ...
+#define SGXM_ERR_SDK_BAD_ENCLAVE_FILE 200
+
+// The enclave has a `.init` section (flag `SGXM_SDK_IGNORE_INIT_SEC_ERROR` accepts it).
+#define SGXM_ERR_SDK_INIT_SECTION 201
+
+// The enclave has text relocations (flag `SGXM_SDK_IGNORE_REL_ERROR` accepts them).
+#define SGXM_ERR_SDK_TEXT_RELOCATIONS 202
+
+// No `g_global_data` in the enclave's data.
+#define SGXM_ERR_SDK_NO_GLOBAL_DATA 203
+
+// The enclave was built with another SDK release than the one requested.
+#define SGXM_ERR_SDK_VERSION_MISMATCH 204
+
+// The enclave was built with an SDK release this library does not reproduce.
+#define SGXM_ERR_SDK_UNSUPPORTED_VERSION 205
+
+// The enclave is signed already (flag `SGXM_SDK_RESIGN` accepts it).
+#define SGXM_ERR_SDK_ALREADY_SIGNED 206
+
+// A configuration value is outside its parameter's range.
+#define SGXM_ERR_SDK_CONFIG_OUT_OF_RANGE 207
+
+// The configuration values contradict each other (`sgx_sign`'s consistency checks: stack,
+// heap, reserved memory, TCS counts, HW/LaunchKey, KSS, ELRANGE, user region).
+#define SGXM_ERR_SDK_CONFIG_INCONSISTENT 208
+
+// `present` has a bit for a parameter this SDK release does not have (or no parameter).
+#define SGXM_ERR_SDK_CONFIG_UNKNOWN_PARAMETER 209
+
+// The layout does not fit (`sgx_sign`: "The required memory is too large").
+#define SGXM_ERR_SDK_TOO_LARGE 210
+
+// Neither `enclave_entry` nor an ELF entry point.
+#define SGXM_ERR_SDK_NO_ENCLAVE_ENTRY 211
+
+// Not supported by this library: `EnableOSSLFIPS`, or an enclave above 2^47 bytes.
+#define SGXM_ERR_SDK_UNSUPPORTED 212
+
+// An invalid `sdk_version` or `flags` argument (or `SGXM_SDK_ENABLE_FIPS` other than with 2.24).
+#define SGXM_ERR_SDK_BAD_ARGUMENT 213
+
 // Every field of the enclave's report body (REPORTBODY), reserved bytes aside, as read from
 // evidence by `sgxm_identity_from_evidence`. Integers are in host byte order; byte arrays are
 // copied as they appear in the report. 272 bytes, no implicit padding.
@@ -255,6 +424,90 @@ typedef struct sgxm_hasher {
   // 64-byte blocks hashed so far.
   uint64_t blocks;
 } sgxm_hasher;
+
+// The values of an `Enclave.config.xml`, one field per element, in `sgx_sign`'s table order.
+// A value counts only if its bit (`1 << field index`, the `SGXM_SDK_PARAM_*` constants) is
+// set in `present`; absent parameters take `sgx_sign`'s defaults. Presence matters: for
+// example `heap_init_size` absent means "the maximum", and `elrange_size` must be present
+// when `enclave_image_address` is. Start from `sgxm_sdk_config_init`.
+typedef struct sgxm_sdk_config {
+  // Bit `i` set: field `i` below is given.
+  uint64_t present;
+  // `ProdID`.
+  uint64_t prod_id;
+  // `ISVSVN`.
+  uint64_t isv_svn;
+  // `ReleaseType`.
+  uint64_t release_type;
+  // `IntelSigned`.
+  uint64_t intel_signed;
+  // `ProvisionKey`.
+  uint64_t provision_key;
+  // `LaunchKey`.
+  uint64_t launch_key;
+  // `DisableDebug`.
+  uint64_t disable_debug;
+  // `HW`.
+  uint64_t hw;
+  // `TCSNum`.
+  uint64_t tcs_num;
+  // `TCSMaxNum`.
+  uint64_t tcs_max_num;
+  // `TCSMinPool`.
+  uint64_t tcs_min_pool;
+  // `TCSPolicy`.
+  uint64_t tcs_policy;
+  // `StackMaxSize`.
+  uint64_t stack_max_size;
+  // `StackMinSize`.
+  uint64_t stack_min_size;
+  // `HeapMaxSize`.
+  uint64_t heap_max_size;
+  // `HeapMinSize`.
+  uint64_t heap_min_size;
+  // `HeapInitSize`.
+  uint64_t heap_init_size;
+  // `ReservedMemMaxSize`.
+  uint64_t reserved_mem_max_size;
+  // `ReservedMemMinSize`.
+  uint64_t reserved_mem_min_size;
+  // `ReservedMemInitSize`.
+  uint64_t reserved_mem_init_size;
+  // `ReservedMemExecutable`.
+  uint64_t reserved_mem_executable;
+  // `MiscSelect`.
+  uint64_t misc_select;
+  // `MiscMask`.
+  uint64_t misc_mask;
+  // `EnableKSS`.
+  uint64_t enable_kss;
+  // `ISVFAMILYID_H`.
+  uint64_t isv_family_id_h;
+  // `ISVFAMILYID_L`.
+  uint64_t isv_family_id_l;
+  // `ISVEXTPRODID_H`.
+  uint64_t isv_ext_prod_id_h;
+  // `ISVEXTPRODID_L`.
+  uint64_t isv_ext_prod_id_l;
+  // `EnclaveImageAddress`.
+  uint64_t enclave_image_address;
+  // `ELRangeStartAddress`.
+  uint64_t elrange_start_address;
+  // `ELRangeSize`.
+  uint64_t elrange_size;
+  // `PKRU`.
+  uint64_t pkru;
+  // `AMX`.
+  uint64_t amx;
+  // `UserRegionSize`.
+  uint64_t user_region_size;
+  // `EnableAEXNotify`.
+  uint64_t enable_aex_notify;
+  // `EnableIPPFIPS` (2.25+).
+  uint64_t enable_ipp_fips;
+  // `EnableOSSLFIPS` (2.26; not supported: refused).
+  uint64_t enable_ossl_fips;
+} sgxm_sdk_config;
 
 #ifdef __cplusplus
 extern "C" {
@@ -341,6 +594,33 @@ uint32_t sgxm_hasher_restore(struct sgxm_hasher *hasher, const uint8_t *state, s
 // `hasher` must be NULL or point to an initialised `sgxm_hasher`; `out` must be NULL or valid
 // for writes of 32 bytes.
 uint32_t sgxm_hasher_finish(const struct sgxm_hasher *hasher, uint8_t *out);
+
+// Sets every field of `config` to zero and `present` to 0 (all of `sgx_sign`'s defaults).
+//
+// # Safety
+// `config` must be NULL or valid for writes of an `sgxm_sdk_config`.
+uint32_t sgxm_sdk_config_init(struct sgxm_sdk_config *config);
+
+// Writes the MRENCLAVE that Intel's `sgx_sign` (`sdk_version` 222 to 226 for SDK 2.22 to
+// 2.26, or 0 for the release the enclave was built with) computes for the enclave shared
+// object `enclave` with `config` (NULL: no configuration file, every default) and `flags`
+// (`SGXM_SDK_*` option bits). If `version_out` is not NULL, the release used is written there
+// (222 to 226). Returns `SGXM_OK` and writes the outputs only on success; every `sgx_sign`
+// refusal is an `SGXM_ERR_SDK_*` status.
+//
+// Allocates nothing; uses about 32 KiB of stack.
+//
+// # Safety
+// `enclave` must be NULL or valid for reads of `enclave_len` bytes; `config` NULL or valid for
+// reads of an `sgxm_sdk_config`; `mrenclave_out` NULL or valid for writes of 32 bytes;
+// `version_out` NULL or valid for writes of a `uint32_t`.
+uint32_t sgxm_sdk_mrenclave(const uint8_t *enclave,
+                            size_t enclave_len,
+                            const struct sgxm_sdk_config *config,
+                            uint32_t sdk_version,
+                            uint32_t flags,
+                            uint8_t *mrenclave_out,
+                            uint32_t *version_out);
 
 // A static, NUL-terminated description of `status` (also for unknown codes).
 const char *sgxm_status_str(uint32_t status);

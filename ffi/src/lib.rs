@@ -46,6 +46,7 @@ pub extern "C" fn sgxm_version() -> *const core::ffi::c_char {
 
 pub mod evidence;
 pub mod hasher;
+pub mod sdk;
 pub mod status;
 pub mod verify;
 

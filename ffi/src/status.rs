@@ -120,6 +120,39 @@ pub const SGXM_ERR_QUOTE_UNEXPECTED_CERTIFICATION_TYPE: u32 = 108;
 /// parser finds has a code of its own above).
 pub const SGXM_ERR_EVIDENCE_MALFORMED: u32 = 109;
 
+// 200-219: an Intel SGX SDK enclave is refused (as `sgx_sign` refuses it) or not supported.
+/// The enclave file fails `sgx_sign`'s checks ("The input enclave file is not correct"): not an
+/// x86-64 ELF shared object, bad segments, undefined symbols, a relocation type it refuses, no
+/// `.note.sgxmeta`, ...
+pub const SGXM_ERR_SDK_BAD_ENCLAVE_FILE: u32 = 200;
+/// The enclave has a `.init` section (flag `SGXM_SDK_IGNORE_INIT_SEC_ERROR` accepts it).
+pub const SGXM_ERR_SDK_INIT_SECTION: u32 = 201;
+/// The enclave has text relocations (flag `SGXM_SDK_IGNORE_REL_ERROR` accepts them).
+pub const SGXM_ERR_SDK_TEXT_RELOCATIONS: u32 = 202;
+/// No `g_global_data` in the enclave's data.
+pub const SGXM_ERR_SDK_NO_GLOBAL_DATA: u32 = 203;
+/// The enclave was built with another SDK release than the one requested.
+pub const SGXM_ERR_SDK_VERSION_MISMATCH: u32 = 204;
+/// The enclave was built with an SDK release this library does not reproduce.
+pub const SGXM_ERR_SDK_UNSUPPORTED_VERSION: u32 = 205;
+/// The enclave is signed already (flag `SGXM_SDK_RESIGN` accepts it).
+pub const SGXM_ERR_SDK_ALREADY_SIGNED: u32 = 206;
+/// A configuration value is outside its parameter's range.
+pub const SGXM_ERR_SDK_CONFIG_OUT_OF_RANGE: u32 = 207;
+/// The configuration values contradict each other (`sgx_sign`'s consistency checks: stack,
+/// heap, reserved memory, TCS counts, HW/LaunchKey, KSS, ELRANGE, user region).
+pub const SGXM_ERR_SDK_CONFIG_INCONSISTENT: u32 = 208;
+/// `present` has a bit for a parameter this SDK release does not have (or no parameter).
+pub const SGXM_ERR_SDK_CONFIG_UNKNOWN_PARAMETER: u32 = 209;
+/// The layout does not fit (`sgx_sign`: "The required memory is too large").
+pub const SGXM_ERR_SDK_TOO_LARGE: u32 = 210;
+/// Neither `enclave_entry` nor an ELF entry point.
+pub const SGXM_ERR_SDK_NO_ENCLAVE_ENTRY: u32 = 211;
+/// Not supported by this library: `EnableOSSLFIPS`, or an enclave above 2^47 bytes.
+pub const SGXM_ERR_SDK_UNSUPPORTED: u32 = 212;
+/// An invalid `sdk_version` or `flags` argument (or `SGXM_SDK_ENABLE_FIPS` other than with 2.24).
+pub const SGXM_ERR_SDK_BAD_ARGUMENT: u32 = 213;
+
 /// A static, NUL-terminated description of `status` (also for unknown codes).
 #[unsafe(no_mangle)]
 pub extern "C" fn sgxm_status_str(status: u32) -> *const core::ffi::c_char {
@@ -200,6 +233,30 @@ pub extern "C" fn sgxm_status_str(status: u32) -> *const core::ffi::c_char {
             c"v4/v5 quote certification data is not of type 6 (QE report certification data)"
         }
         SGXM_ERR_EVIDENCE_MALFORMED => c"evidence is malformed",
+        SGXM_ERR_SDK_BAD_ENCLAVE_FILE => c"SDK enclave: the input enclave file is not correct",
+        SGXM_ERR_SDK_INIT_SECTION => c"SDK enclave: the enclave image has a .init section",
+        SGXM_ERR_SDK_TEXT_RELOCATIONS => c"SDK enclave: the enclave image has text relocations",
+        SGXM_ERR_SDK_NO_GLOBAL_DATA => c"SDK enclave: no g_global_data in the enclave's data",
+        SGXM_ERR_SDK_VERSION_MISMATCH => {
+            c"SDK enclave: built with another SDK release than the one requested"
+        }
+        SGXM_ERR_SDK_UNSUPPORTED_VERSION => {
+            c"SDK enclave: built with an SDK release not supported (2.22 to 2.26 are)"
+        }
+        SGXM_ERR_SDK_ALREADY_SIGNED => c"SDK enclave: the enclave has been signed already",
+        SGXM_ERR_SDK_CONFIG_OUT_OF_RANGE => c"SDK enclave: a configuration value is out of range",
+        SGXM_ERR_SDK_CONFIG_INCONSISTENT => {
+            c"SDK enclave: the configuration values are not consistent"
+        }
+        SGXM_ERR_SDK_CONFIG_UNKNOWN_PARAMETER => {
+            c"SDK enclave: a configuration parameter this SDK release does not have"
+        }
+        SGXM_ERR_SDK_TOO_LARGE => c"SDK enclave: the required memory is too large",
+        SGXM_ERR_SDK_NO_ENCLAVE_ENTRY => c"SDK enclave: no enclave_entry and no ELF entry point",
+        SGXM_ERR_SDK_UNSUPPORTED => {
+            c"SDK enclave: not supported (EnableOSSLFIPS, or an enclave above 128 TiB)"
+        }
+        SGXM_ERR_SDK_BAD_ARGUMENT => c"SDK enclave: invalid sdk_version or flags argument",
         _ => c"unknown status code",
     };
     s.as_ptr()

@@ -114,5 +114,53 @@ head -n 2 "$cases" > "$tmp/cases-valgrind.txt"
 SGXM_NO_STACK_PROBE=1 SGXM_CORRUPTIONS=48 valgrind --quiet --error-exitcode=1 --leak-check=full \
   "$tmp/test_enclave" "$tmp/cases-valgrind.txt" > /dev/null
 echo "clean"
+
+say "SDK enclaves: sgxm_sdk_mrenclave against what Intel's sgx_sign computed (testdata/sdk-vectors)"
+python3 - "$root/testdata/sdk-vectors" > "$tmp/sdk-cases.txt" <<'PY'
+import json, re, sys
+root = sys.argv[1]
+def spec(cfg):
+    if cfg is None:
+        return "-"
+    xml = open(f"{root}/configs/{cfg}.xml").read()
+    return ",".join(f"{k}={v.strip()}" for k, v in re.findall(r"<(\w+)>([^<]*)</\1>", xml)) or "-"
+def want(sdk, case):
+    return json.load(open(f"{root}/expected/{sdk}/{case}/result.json"))["mrenclave"]
+rows = [
+    ("2.22/basic", 222, 0, want("2.22", "basic-ita"), "ita"),
+    ("2.22/basic", 0, 0, want("2.22", "basic-defaults"), None),
+    ("2.23/basic", 0, 0, want("2.23", "basic-kss"), "kss"),
+    ("2.24/basic", 224, 0, want("2.24", "basic-elrange"), "elrange"),
+    ("2.24/basic", 224, 8, want("2.24", "basic-fips-option"), "fips-option"),
+    ("2.25/basic", 0, 0, want("2.25", "basic-fips"), "fips"),
+    ("2.26/basic", 226, 0, want("2.26", "basic-threads"), "threads"),
+    ("2.26/basic", 0, 0, want("2.26", "basic-rsrv"), "rsrv"),
+    ("2.26/basic", 0, 0, want("2.26", "basic-user-region"), "user-region"),
+    ("2.26/basic", 0, 0, want("2.26", "basic-pkru-amx"), "pkru-amx"),
+    ("2.26/tls", 0, 0, want("2.26", "tls-ita"), "ita"),
+    ("2.26/multiseg", 0, 0, want("2.26", "multiseg-ita"), "ita"),
+    ("2.26/textrel", 0, 1, want("2.26", "textrel-ita"), "ita"),
+    ("2.26/textrel", 0, 0, 202, "ita"),
+    ("2.22/basic", 226, 0, 204, "ita"),
+    ("2.26/basic", 0, 0, 208, "x-heap-min-max"),
+    ("2.26/basic", 0, 0, 207, "x-out-of-range"),
+    ("2.22/basic", 0, 0, 209, "fips"),
+    ("2.26/basic", 0, 0, 212, "x-ossl-fips"),
+    ("2.26/no-global-data", 0, 0, 203, "ita"),
+    ("2.26/undef", 0, 0, 200, "ita"),
+]
+for path, version, flags, expected, cfg in rows:
+    print(f"{root}/enclaves/{path}.so {version} {flags} {expected} {spec(cfg)}")
+PY
+$cc -std=c11 -O2 -Wall -Wextra -Werror -Iffi/include ffi/tests/c/test_sdk.c "$lib" -lpthread -o "$tmp/test_sdk"
+"$tmp/test_sdk" "$tmp/sdk-cases.txt"
+$cc -std=c11 -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -Iffi/include ffi/tests/c/test_sdk.c "$lib" \
+  -lpthread -o "$tmp/test_sdk_asan"
+ASAN_OPTIONS=detect_leaks=1 "$tmp/test_sdk_asan" "$tmp/sdk-cases.txt" > /dev/null
+echo "clean under AddressSanitizer and UndefinedBehaviorSanitizer"
+head -n 3 "$tmp/sdk-cases.txt" > "$tmp/sdk-cases-valgrind.txt"
+valgrind --quiet --error-exitcode=1 --leak-check=full "$tmp/test_sdk" "$tmp/sdk-cases-valgrind.txt" > /dev/null
+echo "clean under valgrind"
+
 echo
 echo "C ABI checks passed"

@@ -116,6 +116,9 @@ impl Loaded {
 
 /// Print the MRENCLAVE that `sgx_sign` would sign into the enclave.
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  sgx-measure sdk mrenclave -e enclave.so -c Enclave.config.xml\n  sgx-measure sdk mrenclave -e build/lib/libocclum-libos.so -c build/Enclave.xml -v\n  sgx-measure sdk mrenclave -e enclave.signed.so -c Enclave.config.xml --resign --json"
+)]
 pub struct MrenclaveArgs {
     #[command(flatten)]
     pub inputs: EnclaveInputs,
@@ -130,6 +133,9 @@ pub struct MrenclaveArgs {
 /// Sign the enclave (`sgx_sign sign`): the signed enclave, byte-identical to `sgx_sign`'s for
 /// the same key and date.
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  sgx-measure sdk sign -e enclave.so -c Enclave.config.xml -k key.pem -o enclave.signed.so\n  sgx-measure sdk sign -e enclave.so -c Enclave.config.xml -k key.pem -o enclave.signed.so -d 2026-01-01 --dumpfile enclave.dump"
+)]
 pub struct SignArgs {
     #[command(flatten)]
     pub inputs: EnclaveInputs,
@@ -157,6 +163,9 @@ pub struct SignArgs {
 /// header and body). Sign them elsewhere (`openssl dgst -sha256 -sign key.pem -out sig.bin
 /// FILE`) and finish with `sdk catsig`.
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  sgx-measure sdk gendata -e enclave.so -c Enclave.config.xml -o enclave.sigdata -d 2026-01-01\n  openssl dgst -sha256 -sign key.pem -out enclave.sigdata.sig enclave.sigdata"
+)]
 pub struct GendataArgs {
     #[command(flatten)]
     pub inputs: EnclaveInputs,
@@ -171,6 +180,9 @@ pub struct GendataArgs {
 /// Two-step signing, second step (`sgx_sign catsig`): the signed enclave from the signing
 /// material, its signature and the public key.
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  sgx-measure sdk catsig -e enclave.so -c Enclave.config.xml -k public.pem --sig enclave.sigdata.sig --unsigned enclave.sigdata -o enclave.signed.so"
+)]
 pub struct CatsigArgs {
     #[command(flatten)]
     pub inputs: EnclaveInputs,
@@ -196,6 +208,9 @@ pub struct CatsigArgs {
 
 /// Print the metadata of a signed enclave as `sgx_sign dump` writes it.
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  sgx-measure sdk dump enclave.signed.so\n  sgx-measure sdk dump enclave.signed.so --json\n  sgx-measure sdk dump enclave.signed.so --dumpfile metadata.txt --cssfile sigstruct.bin"
+)]
 pub struct DumpArgs {
     /// The signed enclave.
     #[arg(value_name = "SIGNED_ENCLAVE")]
