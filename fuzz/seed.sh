@@ -145,6 +145,18 @@ if want dcap_verify; then
   for e in testdata/evidence/*.bin testdata/evidence/synthetic/quote-*.bin; do
     { le32 "$(stat -c %s "$e")"; cat "$e" testdata/evidence/dcap-qvl-sgx-v3.collateral.json; } \
       >"$corpus/dcap_verify/$(basename "$e")"
+# --- Intel SGX SDK enclaves and configurations -------------------------------------------------
+if want sdk_elf; then
+  for e in testdata/sdk-vectors/enclaves/*/*.so; do
+    # The first byte selects the configuration and options.
+    f=$work/$(basename "$(dirname "$e")")-$(basename "$e")
+    { printf '\x08'; cat "$e"; } > "$f"
+    put sdk_elf "$(basename "$f")" "$f"
+  done
+fi
+if want sdk_xml; then
+  for c in testdata/sdk-vectors/configs/*.xml; do
+    put sdk_xml "$(basename "$c")" "$c"
   done
 fi
 

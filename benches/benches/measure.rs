@@ -91,5 +91,41 @@ fn bench_engine(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_engine);
+/// Intel SGX SDK enclave, HeapMaxSize 4 GiB (`testdata/sdk-vectors/configs/heap-4g.xml`): the
+/// streaming measurement against sha2's compression function over the same number of blocks.
+fn bench_sdk(c: &mut Criterion) {
+    use measure_core::sdk::{Param, SdkConfig, SdkElf, SdkEnclave, SdkVersion, SignOptions};
+    let file = testdata("sdk-vectors/enclaves/2.26/basic.so");
+    let mut config = SdkConfig::new();
+    config.set(Param::HeapMaxSize, 4 << 30).unwrap();
+    config.set(Param::TcsNum, 1).unwrap();
+    config.set(Param::StackMaxSize, 0x40000).unwrap();
+    let elf = SdkElf::parse(&file).unwrap();
+    let e = SdkEnclave::new(elf, &config, SdkVersion::V2_26, SignOptions::default()).unwrap();
+    let mut h = MeasurementHasher::new();
+    e.measure(&mut h);
+    let blocks = h.blocks();
+    let mut g = c.benchmark_group("sdk");
+    g.sample_size(20);
+    g.throughput(Throughput::Bytes(blocks * 64));
+    g.bench_function("heap-4g-mrenclave", |b| {
+        b.iter(|| black_box(&e).mrenclave())
+    });
+    g.bench_function("heap-4g-sha256-same-blocks", |b| {
+        let batch = [[0x5au8; 64]; 64];
+        b.iter(|| {
+            let mut state = [0u32; 8];
+            let mut left = blocks;
+            while left > 0 {
+                let n = left.min(64) as usize;
+                sha2::block_api::compress256(&mut state, black_box(&batch[..n]));
+                left -= n as u64;
+            }
+            state
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_engine, bench_sdk);
 criterion_main!(benches);

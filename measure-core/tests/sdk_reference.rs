@@ -63,7 +63,11 @@ fn reference(e: &SdkEnclave<'_>) -> [u8; 32] {
             {
                 flags |= SI_FLAG_W;
             }
-            adds.push(Add { rva: page, flags, extend: true });
+            adds.push(Add {
+                rva: page,
+                flags,
+                extend: true,
+            });
             page += PAGE;
         }
     }
@@ -125,7 +129,11 @@ fn reference(e: &SdkEnclave<'_>) -> [u8; 32] {
     let mut rec = [0u8; 64];
     rec[..8].copy_from_slice(b"ECREATE\0");
     rec[8..12].copy_from_slice(&e.layout.ssa_frame_size.to_le_bytes());
-    let ecreate_size = if e.elrange.size != 0 { e.elrange.size } else { e.layout.enclave_size };
+    let ecreate_size = if e.elrange.size != 0 {
+        e.elrange.size
+    } else {
+        e.layout.enclave_size
+    };
     rec[12..20].copy_from_slice(&ecreate_size.to_le_bytes());
     h.update(rec);
     for a in &adds {
@@ -178,7 +186,13 @@ fn case() -> impl Strategy<Value = Case> {
     ]);
     let sizes = (pages(64), pages(64), pages(64), 2u64..=16, 2u64..=16);
     let threads = (1u64..=4, 0u64..=3, 0u64..=5, 0u64..=1);
-    let rsrv = (pages(8), pages(8), pages(8), 0u64..=1, prop::option::of(pages(64)));
+    let rsrv = (
+        pages(8),
+        pages(8),
+        pages(8),
+        0u64..=1,
+        prop::option::of(pages(64)),
+    );
     let misc = (
         prop::sample::select(vec![0u64, 1, 3]),
         prop::sample::select(vec![0xFFFF_FFFFu64, 0xFFFF_FFFE, 1]),
@@ -188,8 +202,19 @@ fn case() -> impl Strategy<Value = Case> {
         prop::option::of((0u64..=3, 1u64..=2)),
     );
     (enclaves, sizes, threads, rsrv, misc, any::<[bool; 8]>()).prop_map(
-        |((sdk, enclave), (hmin, hinit, hmax, smin, smax), (tcs, tcs_extra, pool, policy), (rmin, rinit, rmax, rexec, user), (sel, mask, pkru, amx, aex, elrange), present)| {
-            let mut params = vec![(Param::TcsNum, tcs), (Param::MiscSelect, sel), (Param::MiscMask, mask)];
+        |(
+            (sdk, enclave),
+            (hmin, hinit, hmax, smin, smax),
+            (tcs, tcs_extra, pool, policy),
+            (rmin, rinit, rmax, rexec, user),
+            (sel, mask, pkru, amx, aex, elrange),
+            present,
+        )| {
+            let mut params = vec![
+                (Param::TcsNum, tcs),
+                (Param::MiscSelect, sel),
+                (Param::MiscMask, mask),
+            ];
             let (hmin, hmax) = (hmin.min(hmax), hmin.max(hmax));
             params.push((Param::HeapMaxSize, hmax));
             if present[0] {
@@ -229,7 +254,12 @@ fn case() -> impl Strategy<Value = Case> {
             if present[6] && sdk >= "2.25" {
                 params.push((Param::EnableIppFips, 1));
             }
-            Case { sdk, enclave, params, ignore_rel_error: present[7] || enclave == "textrel" }
+            Case {
+                sdk,
+                enclave,
+                params,
+                ignore_rel_error: present[7] || enclave == "textrel",
+            }
         },
     )
 }
@@ -279,5 +309,8 @@ fn most_random_configurations_are_measured() {
         }
     }
     eprintln!("{ok} of {total} random configurations accepted");
-    assert!(ok * 2 > total, "only {ok} of {total} random configurations were accepted");
+    assert!(
+        ok * 2 > total,
+        "only {ok} of {total} random configurations were accepted"
+    );
 }

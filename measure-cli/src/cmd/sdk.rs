@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
+use measure_core::measure::MeasurementHasher;
 use measure_core::sdk::layout::id;
 use measure_lib::sdk::{self, ElfOptions, SdkVersion, SignOptions};
 use measure_lib::{fsutil, sigstruct};
@@ -254,7 +255,10 @@ fn layout_json(p: &sdk::Prepared<'_>) -> serde_json::Value {
 fn mrenclave(a: &MrenclaveArgs) -> Result<()> {
     let loaded = Loaded::read(&a.inputs)?;
     let p = loaded.prepare()?;
-    let m = hex::encode(p.mrenclave());
+    let mut hasher = MeasurementHasher::new();
+    p.enclave.measure(&mut hasher);
+    let sha256_blocks = hasher.blocks();
+    let m = hex::encode(hasher.finish());
     let e = &p.enclave;
     if a.json {
         let v = json!({
@@ -263,6 +267,7 @@ fn mrenclave(a: &MrenclaveArgs) -> Result<()> {
             "enclave_size": format!("{:#x}", e.layout.enclave_size),
             "ssa_frame_size": e.layout.ssa_frame_size,
             "metadata_versions": match e.meta_versions & 3 { 1 => "SGX1", 2 => "SGX2", _ => "SGX1+SGX2" },
+            "sha256_blocks": sha256_blocks,
             "layout": layout_json(&p),
         });
         return out(&format!("{}\n", serde_json::to_string_pretty(&v)?));
