@@ -30,11 +30,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// interruption by a signal (see [`crate::outputs::remove_pending_on_signal`]). Outputs that
 /// belong together are written with [`crate::outputs::OutputSet`] instead.
 ///
+/// A destination that exists and is not a regular file (`/dev/null`, `/dev/stdout`, a FIFO) is
+/// written directly at commit instead: renaming over it would replace the device or pipe with
+/// a regular file.
+///
 /// [`commit`]: Staged::commit
 #[derive(Debug)]
 pub struct Staged {
     tmp: Option<tempfile::NamedTempFile>,
     path: std::path::PathBuf,
+    direct: Option<Vec<u8>>,
 }
 
 impl Drop for Staged {
@@ -49,6 +54,13 @@ impl Drop for Staged {
 
 /// Writes `bytes` to a temporary file in `path`'s directory (see [`Staged`]).
 pub fn stage(path: &Path, bytes: &[u8]) -> Result<Staged> {
+    if fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return Ok(Staged {
+            tmp: None,
+            path: path.to_path_buf(),
+            direct: Some(bytes.to_vec()),
+        });
+    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -91,6 +103,7 @@ pub fn stage(path: &Path, bytes: &[u8]) -> Result<Staged> {
     Ok(Staged {
         tmp: Some(tmp),
         path: path.to_path_buf(),
+        direct: None,
     })
 }
 
@@ -113,8 +126,18 @@ pub(crate) fn start_writeback(file: &fs::File) {
 }
 
 impl Staged {
-    /// Puts the file in place (a rename).
+    /// Puts the file in place (a rename), or writes a special file.
     pub fn commit(mut self) -> Result<()> {
+        if let Some(bytes) = self.direct.take() {
+            return fs::OpenOptions::new()
+                .write(true)
+                .open(&self.path)
+                .and_then(|mut f| f.write_all(&bytes))
+                .map_err(|source| Error::Write {
+                    path: self.path.clone(),
+                    source,
+                });
+        }
         let Some(tmp) = self.tmp.take() else {
             return Ok(());
         };
@@ -250,4 +273,33 @@ pub fn check_distinct(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod special_file_tests {
+    use super::*;
+
+    /// Writing to a FIFO (like `/dev/stdout` or `/dev/null`, which are not regular files) goes
+    /// into it; it is not replaced by a regular file.
+    #[test]
+    fn special_files_are_written_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo only reads it.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || fs::read(fifo).unwrap())
+        };
+        write_atomic(&fifo, b"through the pipe").unwrap();
+        assert_eq!(reader.join().unwrap(), b"through the pipe");
+        use std::os::unix::fs::FileTypeExt;
+        assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+        // A regular file is still replaced atomically.
+        let file = dir.path().join("f");
+        fs::write(&file, b"old").unwrap();
+        write_atomic(&file, b"new").unwrap();
+        assert_eq!(fs::read(&file).unwrap(), b"new");
+    }
 }
