@@ -1,7 +1,7 @@
 /*
  * sgx-measure C ABI: Gramine SGX measurement (MRENCLAVE) of a base bundle plus a data owner's
  * appended trusted-file entries, CONFIGID, a resumable MRENCLAVE hasher, SGX evidence, and the
- * MRENCLAVE of Intel SGX SDK enclaves (sgx_sign 2.22-2.26).
+ * MRENCLAVE of Intel SGX SDK enclaves (sgx_sign 2.20-2.26).
  *
  * Conventions: every function returns a uint32_t status (SGXM_OK = 0; codes never change);
  * outputs are caller-allocated and written only on success; every pointer is checked for NULL;
@@ -601,11 +601,11 @@ uint32_t sgxm_hasher_finish(const struct sgxm_hasher *hasher, uint8_t *out);
 // `config` must be NULL or valid for writes of an `sgxm_sdk_config`.
 uint32_t sgxm_sdk_config_init(struct sgxm_sdk_config *config);
 
-// Writes the MRENCLAVE that Intel's `sgx_sign` (`sdk_version` 222 to 226 for SDK 2.22 to
-// 2.26, or 0 for the release the enclave was built with) computes for the enclave shared
+// Writes the MRENCLAVE that Intel's `sgx_sign` (`sdk_version` 220 to 226 for SDK 2.20 to
+// 2.26, or 0 for the release the enclave was built with; Occlum's SDK 2.20 measures as 220) computes for the enclave shared
 // object `enclave` with `config` (NULL: no configuration file, every default) and `flags`
 // (`SGXM_SDK_*` option bits). If `version_out` is not NULL, the release used is written there
-// (222 to 226). Returns `SGXM_OK` and writes the outputs only on success; every `sgx_sign`
+// (220 to 226). Returns `SGXM_OK` and writes the outputs only on success; every `sgx_sign`
 // refusal is an `SGXM_ERR_SDK_*` status.
 //
 // Allocates nothing; uses about 32 KiB of stack.

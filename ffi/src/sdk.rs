@@ -1,4 +1,4 @@
-//! Intel SGX SDK enclaves: the MRENCLAVE `sgx_sign` (2.22 to 2.26) computes for an enclave
+//! Intel SGX SDK enclaves: the MRENCLAVE `sgx_sign` (2.20 to 2.26) computes for an enclave
 //! shared object and a configuration given as a struct (the values of `Enclave.config.xml`).
 
 use core::slice;
@@ -260,6 +260,8 @@ pub unsafe extern "C" fn sgxm_sdk_config_init(config: *mut sgxm_sdk_config) -> u
 fn version_arg(v: u32) -> Result<Option<SdkVersion>, u32> {
     match v {
         0 => Ok(None),
+        220 => Ok(Some(SdkVersion::V2_20)),
+        221 => Ok(Some(SdkVersion::V2_21)),
         222 => Ok(Some(SdkVersion::V2_22)),
         223 => Ok(Some(SdkVersion::V2_23)),
         224 => Ok(Some(SdkVersion::V2_24)),
@@ -271,6 +273,9 @@ fn version_arg(v: u32) -> Result<Option<SdkVersion>, u32> {
 
 fn version_number(v: SdkVersion) -> u32 {
     match v {
+        // Occlum's 2.20 measures as Intel's.
+        SdkVersion::V2_20 | SdkVersion::Occlum2_20 => 220,
+        SdkVersion::V2_21 => 221,
         SdkVersion::V2_22 => 222,
         SdkVersion::V2_23 => 223,
         SdkVersion::V2_24 => 224,
@@ -311,11 +316,11 @@ fn sdk_status(e: &SdkError) -> u32 {
     }
 }
 
-/// Writes the MRENCLAVE that Intel's `sgx_sign` (`sdk_version` 222 to 226 for SDK 2.22 to
-/// 2.26, or 0 for the release the enclave was built with) computes for the enclave shared
+/// Writes the MRENCLAVE that Intel's `sgx_sign` (`sdk_version` 220 to 226 for SDK 2.20 to
+/// 2.26, or 0 for the release the enclave was built with; Occlum's SDK 2.20 measures as 220) computes for the enclave shared
 /// object `enclave` with `config` (NULL: no configuration file, every default) and `flags`
 /// (`SGXM_SDK_*` option bits). If `version_out` is not NULL, the release used is written there
-/// (222 to 226). Returns `SGXM_OK` and writes the outputs only on success; every `sgx_sign`
+/// (220 to 226). Returns `SGXM_OK` and writes the outputs only on success; every `sgx_sign`
 /// refusal is an `SGXM_ERR_SDK_*` status.
 ///
 /// Allocates nothing; uses about 32 KiB of stack.

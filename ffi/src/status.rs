@@ -241,7 +241,7 @@ pub extern "C" fn sgxm_status_str(status: u32) -> *const core::ffi::c_char {
             c"SDK enclave: built with another SDK release than the one requested"
         }
         SGXM_ERR_SDK_UNSUPPORTED_VERSION => {
-            c"SDK enclave: built with an SDK release not supported (2.22 to 2.26 are)"
+            c"SDK enclave: built with an SDK release not supported (2.20 to 2.26 are)"
         }
         SGXM_ERR_SDK_ALREADY_SIGNED => c"SDK enclave: the enclave has been signed already",
         SGXM_ERR_SDK_CONFIG_OUT_OF_RANGE => c"SDK enclave: a configuration value is out of range",

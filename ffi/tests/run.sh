@@ -127,6 +127,9 @@ def spec(cfg):
 def want(sdk, case):
     return json.load(open(f"{root}/expected/{sdk}/{case}/result.json"))["mrenclave"]
 rows = [
+    ("2.20/basic", 220, 0, want("2.20", "basic-ita"), "ita"),
+    ("2.20/basic", 0, 0, want("occlum-2.20", "basic-heap-sgx2"), "heap-sgx2"),
+    ("2.21/tls", 0, 0, want("2.21", "tls-ita"), "ita"),
     ("2.22/basic", 222, 0, want("2.22", "basic-ita"), "ita"),
     ("2.22/basic", 0, 0, want("2.22", "basic-defaults"), None),
     ("2.23/basic", 0, 0, want("2.23", "basic-kss"), "kss"),

@@ -171,6 +171,8 @@ fn pages(max: u64) -> impl Strategy<Value = u64> {
 
 fn case() -> impl Strategy<Value = Case> {
     let enclaves = prop::sample::select(vec![
+        ("2.20", "basic"),
+        ("2.21", "tls"),
         ("2.22", "basic"),
         ("2.22", "tls-aligned"),
         ("2.22", "multiseg"),
@@ -268,8 +270,11 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
     #[test]
-    fn streaming_equals_in_memory_reference(c in case()) {
-        let version = SdkVersion::parse(c.sdk).unwrap();
+    fn streaming_equals_in_memory_reference(c in case(), occlum in any::<bool>()) {
+        let version = match SdkVersion::parse(c.sdk).unwrap() {
+            SdkVersion::V2_20 if occlum => SdkVersion::Occlum2_20,
+            v => v,
+        };
         let bytes = enclave_file(c.sdk, c.enclave);
         let elf = SdkElf::parse(&bytes).unwrap();
         let mut config = SdkConfig::new();

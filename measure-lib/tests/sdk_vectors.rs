@@ -1,4 +1,4 @@
-//! Every case of testdata/sdk-vectors (Intel's `sgx_sign` 2.22 to 2.26 on this project's test
+//! Every case of testdata/sdk-vectors (Intel's `sgx_sign` 2.20 to 2.26 (and Occlum's copy of 2.20) on this project's test
 //! enclaves): MRENCLAVE equal, signed enclave byte-identical (date fixed), `dump` output
 //! identical, `gendata`/`catsig` identical, and every refusal refused.
 
@@ -45,6 +45,11 @@ fn expected_signed(sdk: &str, case: &str) -> Vec<u8> {
     file
 }
 
+/// Occlum's SDK 2.20 signs the enclaves built for 2.20 (same version word).
+fn enclave_dir(sdk: &str) -> &str {
+    if sdk == "occlum-2.20" { "2.20" } else { sdk }
+}
+
 fn enclave(sdk: &str, name: &str) -> Vec<u8> {
     if let Some(case) = name.strip_prefix("signed:") {
         return expected_signed(sdk, case);
@@ -56,7 +61,7 @@ fn enclave(sdk: &str, name: &str) -> Vec<u8> {
     if name.contains('/') {
         return read(&root().join("enclaves").join(format!("{name}.so")));
     }
-    let dir = root().join("enclaves").join(sdk);
+    let dir = root().join("enclaves").join(enclave_dir(sdk));
     let path = dir.join(format!("{name}.so"));
     if path.exists() {
         return read(&path);

@@ -1,5 +1,5 @@
 //! `sgx-measure sdk`: Intel SGX SDK enclaves (and Occlum's LibOS enclave) as the SDK's
-//! `sgx_sign` 2.22 to 2.26 measures, signs and dumps them, byte for byte.
+//! `sgx_sign` 2.20 to 2.26 (and Occlum's copy of 2.20) measures, signs and dumps them, byte for byte.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -18,7 +18,8 @@ use serde_json::json;
 /// `build/lib/libocclum-libos.so` after `occlum build` wrote its configuration MAC into it), the
 /// configuration its `Enclave.config.xml` (Occlum: `build/Enclave.xml`). The SDK release is
 /// the one the enclave was built with (its `g_global_data` says which; `sgx_sign` refuses any
-/// other), from 2.22 to 2.26.
+/// other), from 2.20 to 2.26; `--sdk-version occlum-2.20` reproduces Occlum's copy of 2.20
+/// (same MRENCLAVE as Intel's 2.20, a slightly different signed file).
 #[derive(Args, Debug)]
 #[command(
     after_help = "Examples:\n  sgx-measure sdk mrenclave -e enclave.so -c Enclave.config.xml\n  sgx-measure sdk sign -e enclave.so -c Enclave.config.xml -k key.pem -o enclave.signed.so -d 2026-01-01\n  sgx-measure sdk gendata -e enclave.so -c Enclave.config.xml -o enclave.sigdata\n  sgx-measure sdk catsig -e enclave.so -c Enclave.config.xml -k public.pem --sig enclave.sigdata.sig --unsigned enclave.sigdata -o enclave.signed.so\n  sgx-measure sdk dump enclave.signed.so --json"
@@ -48,8 +49,8 @@ pub struct EnclaveInputs {
     /// The enclave configuration (`Enclave.config.xml`); without it, `sgx_sign`'s defaults.
     #[arg(short = 'c', long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// The `sgx_sign` release to reproduce: 2.22, 2.23, 2.24, 2.25 or 2.26 [default: the one
-    /// the enclave was built with].
+    /// The `sgx_sign` release to reproduce: 2.20 to 2.26, or occlum-2.20 (Occlum's copy of the
+    /// SDK) [default: the one the enclave was built with; Intel's for 2.20].
     #[arg(long = "sdk-version", value_name = "VERSION", value_parser = parse_version)]
     pub sdk_version: Option<SdkVersion>,
     /// Sign despite text relocations (`-ignore-rel-error`; relocated read-only pages are then

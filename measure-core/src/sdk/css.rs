@@ -7,6 +7,7 @@
 //! `ReleaseType` 1), and `swdefined` is the SDK's `hw_version`.
 
 use super::config::{Param, SdkConfig, feature};
+use super::profile::SdkVersion;
 use crate::sigstruct::Sigstruct;
 
 /// ATTRIBUTES.FLAGS bits.
@@ -48,9 +49,9 @@ pub mod xfrm {
 /// The SDK's 12 fixed header bytes (`type` follows).
 pub const HEADER12: [u8; 12] = [6, 0, 0, 0, 0xE1, 0, 0, 0, 0, 0, 1, 0];
 
-/// The configuration's SIGSTRUCT fields: everything but the date, MRENCLAVE and the key and
-/// signature fields.
-pub fn enclave_css(c: &SdkConfig) -> Sigstruct {
+/// The configuration's SIGSTRUCT fields for `version`'s `sgx_sign`: everything but the date,
+/// MRENCLAVE and the key and signature fields.
+pub fn enclave_css(c: &SdkConfig, version: SdkVersion) -> Sigstruct {
     let v = |p| c.get(p);
     let mut s = Sigstruct::empty();
     let mut header = [0u8; 16];
@@ -68,8 +69,12 @@ pub fn enclave_css(c: &SdkConfig) -> Sigstruct {
         0
     };
     s.swdefined = v(Param::Hw) as u32;
-    // MISCSELECT is stored masked by MISCMASK.
-    s.misc_select = (v(Param::MiscSelect) & v(Param::MiscMask)) as u32;
+    // From 2.22, MISCSELECT is stored masked by MISCMASK.
+    s.misc_select = if version.masks_misc_select() {
+        (v(Param::MiscSelect) & v(Param::MiscMask)) as u32
+    } else {
+        v(Param::MiscSelect) as u32
+    };
     s.misc_mask = v(Param::MiscMask) as u32;
 
     let mut f = 0u64;
@@ -93,7 +98,7 @@ pub fn enclave_css(c: &SdkConfig) -> Sigstruct {
     }
 
     let mut x = xfrm::LEGACY;
-    let mut xm = xfrm::LEGACY | xfrm::RESERVED;
+    let mut xm = xfrm::LEGACY | version.xfrm_reserved();
     match v(Param::Pkru) {
         feature::MUST_BE_DISABLED => xm |= xfrm::PKRU,
         feature::MUST_BE_ENABLED => {
@@ -134,9 +139,10 @@ pub const fn metadata_xfrm(css: &Sigstruct) -> u64 {
 }
 
 /// `get_xsave_size`: the XSAVE area for the features in `xfrm` (the largest row of the SDK's
-/// table whose bits are all present). `None` for an XFRM the SDK refuses.
-pub const fn xsave_size(x: u64) -> Option<u32> {
-    if x == 0 || x & xfrm::RESERVED != 0 {
+/// table whose bits are all present). `None` for an XFRM the SDK refuses (0, or a bit of
+/// `reserved`).
+pub const fn xsave_size(x: u64, reserved: u64) -> Option<u32> {
+    if x == 0 || x & reserved != 0 {
         return None;
     }
     let table: [(u64, u32); 6] = [

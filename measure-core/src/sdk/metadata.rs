@@ -416,7 +416,7 @@ fn get_entry(b: &[u8], at: usize) -> LayoutEntry {
 /// SGX1-only enclaves get it instead of the metadata; the others get it after the metadata.
 fn append_compatible(m: &MetadataInputs<'_>, out: &mut [u8]) -> Result<(), MetadataError> {
     let versions = m.meta_versions & 3;
-    if versions == 2 {
+    if versions == 2 && !m.version.compat_for_sgx2_only() {
         return Ok(());
     }
     let main_size = m.alloc.size as usize;

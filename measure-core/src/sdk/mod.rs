@@ -145,7 +145,7 @@ impl fmt::Display for SdkError {
             ),
             SdkError::UnsupportedSdkVersion { found } => write!(
                 f,
-                "the enclave was built with SDK {}, which sgx-measure does not support (supported: 2.22 to 2.26)",
+                "the enclave was built with SDK {}, which sgx-measure does not support (supported: 2.20 to 2.26)",
                 VersionWord(found)
             ),
             SdkError::AlreadySigned => f.write_str("The enclave has been signed already (use --resign to sign it again)"),
@@ -234,8 +234,11 @@ impl<'a> SdkEnclave<'a> {
         elf.check_init_section(options.elf)?;
         let mut params = config.validate()?;
         params.ipp_fips |= options.enable_fips;
-        let css_template = css::enclave_css(config);
-        let xsave_size = css::xsave_size(css::metadata_xfrm(&css_template)).unwrap_or(576);
+        let css_template = css::enclave_css(config, version);
+        // The XFRM is never refused: the mask always holds the reserved bits.
+        let xsave_size =
+            css::xsave_size(css::metadata_xfrm(&css_template), version.xfrm_reserved())
+                .unwrap_or(576);
         let ssa_frame_size = css::ssa_frame_pages(xsave_size);
         let meta_versions = layout::metadata_versions(
             &params,
@@ -354,7 +357,11 @@ impl<'a> SdkEnclave<'a> {
             tcs_policy: self.params.tcs_policy,
             ssa_frame_size: self.layout.ssa_frame_size,
             max_save_buffer_size: self.xsave_size,
-            desired_misc_select: self.config.get(Param::MiscSelect) as u32,
+            desired_misc_select: if self.version.masks_misc_select() {
+                self.config.get(Param::MiscSelect) as u32
+            } else {
+                0
+            },
             tcs_min_pool: self.config.get(Param::TcsMinPool) as u32,
             enclave_size: self.layout.enclave_size,
             attributes_flags: self.css_template.attribute_flags,

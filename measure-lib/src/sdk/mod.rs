@@ -1,5 +1,5 @@
 //! Intel SGX SDK enclaves (and Occlum's LibOS enclave, which is one): MRENCLAVE, signing,
-//! two-step signing and `dump`, byte-identical to the SDK's `sgx_sign` 2.22 to 2.26.
+//! two-step signing and `dump`, byte-identical to the SDK's `sgx_sign` 2.20 to 2.26 (and Occlum's copy of 2.20).
 //!
 //! The rules live in [`measure_core::sdk`]; this module adds the files: the configuration XML
 //! ([`xml`]), keys, the date, the signed enclave, and the dump format ([`dump`]).

@@ -11,9 +11,12 @@ OUT=$(realpath -m "${1:?usage: build-enclaves.sh OUTDIR}")
 SRC=enclave-src
 CF="-O2 -fPIC -ffreestanding -fno-stack-protector -fno-asynchronous-unwind-tables -nostdlib -shared -Wl,--build-id=none -Wl,--hash-style=gnu"
 
-# SDK release: global data size, version word, release string, metadata note size.
+# SDK release: global data size, version word, release string, metadata note size. (Occlum's
+# copy of SDK 2.20 takes the enclaves built for 2.20: same version word.)
 sdk_params() {
   case "$1" in
+    2.20) echo "1760 ((2ULL<<32)|(20<<16)|100) 2.20.100.4 0x5000" ;;
+    2.21) echo "1760 ((2ULL<<32)|(21<<16)|100) 2.21.100.1 0x5000" ;;
     2.22) echo "1760 ((2ULL<<32)|(22<<16)|100) 2.22.100.3 0x5000" ;;
     2.23) echo "1760 ((2ULL<<32)|(23<<16)|100) 2.23.100.2 0x5000" ;;
     2.24) echo "1760 ((2ULL<<32)|(24<<16)|100) 2.24.100.3 0x6000" ;;
@@ -32,7 +35,7 @@ build() { # sdk name [extra gcc/ld flags...]
       -o "$OUT/$sdk/$name.so"
 }
 
-for sdk in 2.22 2.23 2.24 2.25 2.26; do
+for sdk in 2.20 2.21 2.22 2.23 2.24 2.25 2.26; do
   # Layout variants (every release).
   build $sdk basic -Wl,-z,relro -Wl,-z,now
   build $sdk tls -DTLS_DATA=16 -DTLS_BSS=5000 -Wl,-z,noseparate-code -Wl,-z,relro -Wl,-z,now

@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXED_TIME = "1767268800"  # 2026-01-01 12:00:00 UTC
-METADATA_SIZE = {"2.22": 0x5000, "2.23": 0x5000, "2.24": 0x6000, "2.25": 0x6000, "2.26": 0x6000}
+METADATA_SIZE = {"2.20": 0x5000, "2.21": 0x5000, "occlum-2.20": 0x5000, "2.22": 0x5000, "2.23": 0x5000, "2.24": 0x6000, "2.25": 0x6000, "2.26": 0x6000}
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -41,6 +41,11 @@ def note_offset(b):
     return None
 
 
+def enclave_dir(sdk):
+    """Occlum's SDK 2.20 signs the enclaves built for 2.20 (same version word)."""
+    return {"occlum-2.20": "2.20"}.get(sdk, sdk)
+
+
 def enclave_bytes(case, sdk, tmp):
     e = case["enclave"]
     if e.startswith("signed:"):
@@ -50,11 +55,11 @@ def enclave_bytes(case, sdk, tmp):
         return (ROOT / "enclaves" / other / (e.split(":", 1)[1] + ".so")).read_bytes()
     if "/" in e:
         return (ROOT / "enclaves" / (e + ".so")).read_bytes()
-    p = ROOT / "enclaves" / sdk / (e + ".so")
+    p = ROOT / "enclaves" / enclave_dir(sdk) / (e + ".so")
     if p.exists():
         return p.read_bytes()
     out = tmp / "derived.so"
-    subprocess.run(["python3", str(ROOT / "tools" / "apply.py"), str(ROOT / "enclaves" / sdk), e, str(out)], check=True)
+    subprocess.run(["python3", str(ROOT / "tools" / "apply.py"), str(ROOT / "enclaves" / enclave_dir(sdk)), e, str(out)], check=True)
     return out.read_bytes()
 
 
@@ -143,8 +148,8 @@ def main():
                     r["enclave_file"] = e
                 elif e.startswith("other-sdk:"):
                     pass
-                elif (ROOT / "enclaves" / sdk / (e + ".so")).exists():
-                    r["enclave_file"] = f"{sdk}/{e}"
+                elif (ROOT / "enclaves" / enclave_dir(sdk) / (e + ".so")).exists():
+                    r["enclave_file"] = f"{enclave_dir(sdk)}/{e}"
                 if code == 0:
                     signed = (tmp / "signed.so").read_bytes()
                     off = note_offset(src)
