@@ -140,7 +140,7 @@ static void test_arguments(const uint8_t *enclave, size_t len) {
     memset(out, 0xA5, sizeof out);
     CHECK(sgxm_sdk_mrenclave(NULL, len, NULL, 0, 0, out, &v) == SGXM_ERR_NULL_ARGUMENT, "NULL enclave");
     CHECK(sgxm_sdk_mrenclave(enclave, len, NULL, 0, 0, NULL, &v) == SGXM_ERR_NULL_ARGUMENT, "NULL output");
-    CHECK(sgxm_sdk_mrenclave(enclave, len, NULL, 221, 0, out, &v) == SGXM_ERR_SDK_BAD_ARGUMENT, "version 2.21");
+    CHECK(sgxm_sdk_mrenclave(enclave, len, NULL, 219, 0, out, &v) == SGXM_ERR_SDK_BAD_ARGUMENT, "version 2.19");
     CHECK(sgxm_sdk_mrenclave(enclave, len, NULL, 0, 0x100, out, &v) == SGXM_ERR_SDK_BAD_ARGUMENT, "unknown flag");
     CHECK(sgxm_sdk_config_init(NULL) == SGXM_ERR_NULL_ARGUMENT, "config_init NULL");
     sgxm_sdk_config c;
