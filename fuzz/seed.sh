@@ -145,6 +145,9 @@ if want dcap_verify; then
   for e in testdata/evidence/*.bin testdata/evidence/synthetic/quote-*.bin; do
     { le32 "$(stat -c %s "$e")"; cat "$e" testdata/evidence/dcap-qvl-sgx-v3.collateral.json; } \
       >"$corpus/dcap_verify/$(basename "$e")"
+  done
+fi
+
 # --- Intel SGX SDK enclaves and configurations -------------------------------------------------
 if want sdk_elf; then
   for e in testdata/sdk-vectors/enclaves/*/*.so; do

@@ -4,8 +4,8 @@
 use core::slice;
 
 use measure_core::sdk::{
-    ConfigError, ElfOptions, LayoutError, Param, SdkConfig, SdkElf, SdkElfError, SdkEnclave,
-    SdkError, SdkVersion, SignOptions, detect_version,
+    ConfigError, ElfOptions, LayoutError, MetadataError, Param, SdkConfig, SdkElf, SdkElfError,
+    SdkEnclave, SdkError, SdkVersion, SignOptions, detect_version,
 };
 
 use crate::status::*;
@@ -284,15 +284,71 @@ fn version_number(v: SdkVersion) -> u32 {
     }
 }
 
-/// The status code of an SDK error.
+/// The status code of an SDK error. Exhaustive on purpose: a new variant in `measure-core`
+/// fails to compile here until it has a status.
 fn sdk_status(e: &SdkError) -> u32 {
+    use SdkElfError as El;
     match e {
-        SdkError::Elf(SdkElfError::InitSection) => SGXM_ERR_SDK_INIT_SECTION,
-        SdkError::Elf(SdkElfError::TextRelocations) => SGXM_ERR_SDK_TEXT_RELOCATIONS,
-        SdkError::Elf(_) => SGXM_ERR_SDK_BAD_ENCLAVE_FILE,
+        SdkError::Elf(El::InitSection) => SGXM_ERR_SDK_INIT_SECTION,
+        SdkError::Elf(El::TextRelocations) => SGXM_ERR_SDK_TEXT_RELOCATIONS,
+        SdkError::Elf(
+            El::Truncated
+            | El::NotElf
+            | El::Not64Bit
+            | El::NotLittleEndian
+            | El::BadIdentVersion
+            | El::NotSharedObject(_)
+            | El::BadProgramHeaderSize(_)
+            | El::NotX86_64(_)
+            | El::ProgramHeadersOutside
+            | El::SegmentPastEnd { .. }
+            | El::SegmentNotPageAligned { .. }
+            | El::SegmentsOverlap { .. }
+            | El::NoDynamic
+            | El::DynamicUnterminated
+            | El::SectionHeadersOutside
+            | El::SectionOutside
+            | El::NoDynsym
+            | El::DynsymEntsizeZero
+            | El::NoDynstr
+            | El::UndefinedSymbol(_)
+            | El::RelOnX86_64
+            | El::NoRelocationSection
+            | El::UnsupportedRelocation(_)
+            | El::CtorsSection
+            | El::NoMetadataNote
+            | El::MetadataNoteSize
+            | El::MetadataNoteName
+            | El::SegmentWithoutPermissions { .. }
+            | El::RelocationEntsizeZero,
+        ) => SGXM_ERR_SDK_BAD_ENCLAVE_FILE,
         SdkError::Config(ConfigError::OutOfRange(_)) => SGXM_ERR_SDK_CONFIG_OUT_OF_RANGE,
         SdkError::Config(ConfigError::OsslFipsUnsupported) => SGXM_ERR_SDK_UNSUPPORTED,
-        SdkError::Config(_) => SGXM_ERR_SDK_CONFIG_INCONSISTENT,
+        // The struct has no elements to misspell, repeat or leave empty; these come from XML.
+        SdkError::Config(
+            ConfigError::NoValue(_) | ConfigError::UnknownElement | ConfigError::Repeated(_),
+        ) => SGXM_ERR_SDK_CONFIG_UNKNOWN_PARAMETER,
+        SdkError::Config(
+            ConfigError::InvalidValue(_)
+            | ConfigError::StackSize
+            | ConfigError::HeapAlign
+            | ConfigError::HeapInitAboveMax
+            | ConfigError::HeapMinAboveInit
+            | ConfigError::HeapMinAboveMax
+            | ConfigError::ReservedAlign
+            | ConfigError::ReservedInitAboveMax
+            | ConfigError::ReservedMinAboveInit
+            | ConfigError::ReservedMinAboveMax
+            | ConfigError::UserRegionAlign
+            | ConfigError::HwLaunchKey
+            | ConfigError::TcsMaxNum
+            | ConfigError::TcsMinPool
+            | ConfigError::KssRequired
+            | ConfigError::ImageAddressWithoutElrange
+            | ConfigError::ElrangeStartWithoutSize
+            | ConfigError::BothFips
+            | ConfigError::UserRegionMisc,
+        ) => SGXM_ERR_SDK_CONFIG_INCONSISTENT,
         SdkError::Layout(LayoutError::NoEnclaveEntry) => SGXM_ERR_SDK_NO_ENCLAVE_ENTRY,
         SdkError::Layout(LayoutError::ExceedsMaxEnclaveSize) => SGXM_ERR_SDK_UNSUPPORTED,
         SdkError::Layout(
@@ -306,13 +362,23 @@ fn sdk_status(e: &SdkError) -> u32 {
             | LayoutError::ElrangeTooSmall
             | LayoutError::ElrangeSizeNotPowerOfTwo,
         ) => SGXM_ERR_SDK_CONFIG_INCONSISTENT,
-        SdkError::Layout(_) => SGXM_ERR_SDK_TOO_LARGE,
+        SdkError::Layout(
+            LayoutError::TooLarge
+            | LayoutError::ElrangeTooSmallForEnclave
+            | LayoutError::GlobalDataOutsideEnclave,
+        ) => SGXM_ERR_SDK_TOO_LARGE,
+        SdkError::Layout(LayoutError::EmptyImage)
+        | SdkError::MetadataOutsideFile
+        | SdkError::SegmentOutsideEnclave { .. } => SGXM_ERR_SDK_BAD_ENCLAVE_FILE,
         SdkError::NoGlobalData | SdkError::GlobalDataNotInFile => SGXM_ERR_SDK_NO_GLOBAL_DATA,
         SdkError::SdkVersionMismatch { .. } => SGXM_ERR_SDK_VERSION_MISMATCH,
         SdkError::UnsupportedSdkVersion { .. } => SGXM_ERR_SDK_UNSUPPORTED_VERSION,
         SdkError::AlreadySigned => SGXM_ERR_SDK_ALREADY_SIGNED,
         SdkError::EnableFipsOption(_) => SGXM_ERR_SDK_BAD_ARGUMENT,
-        _ => SGXM_ERR_SDK_BAD_ENCLAVE_FILE,
+        // The metadata always has room for its SGX1 copy and is always METADATA_SIZE bytes.
+        SdkError::Metadata(MetadataError::WrongBufferSize | MetadataError::NoRoomForCompatible) => {
+            SGXM_ERR_INTERNAL
+        }
     }
 }
 

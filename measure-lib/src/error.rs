@@ -214,6 +214,9 @@ pub enum Error {
         /// For a duplicate: the earlier entry's index and URI.
         other: Option<(u32, String)>,
     },
+    /// An Intel SGX SDK enclave, configuration or signed enclave that cannot be used.
+    #[error(transparent)]
+    Sdk(#[from] crate::sdk::SdkFileError),
     /// An argument that cannot be used (its name and the problem).
     #[error("{0}")]
     Invalid(String),

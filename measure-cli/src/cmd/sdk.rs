@@ -107,12 +107,12 @@ impl Loaded {
 
     /// Checks and lays out the enclave.
     pub fn prepare(&self) -> Result<sdk::Prepared<'_>> {
-        sdk::prepare(
+        Ok(sdk::prepare(
             &self.enclave,
             self.config.as_deref(),
             self.version,
             self.options,
-        )
+        )?)
     }
 }
 

@@ -66,16 +66,9 @@ pub struct VerifyArgs {
     /// Expected identity: an MRENCLAVE computed elsewhere (64 hex digits).
     #[arg(long = "expect-mrenclave", value_name = "HEX")]
     pub expect_mrenclave: Option<String>,
-    /// Expected identity: an Intel SGX SDK enclave (`enclave.so`, signed or not); MRENCLAVE is
-    /// what `sgx_sign` computes for it with --sdk-config.
-    #[arg(long = "sdk-enclave", value_name = "FILE")]
-    pub sdk_enclave: Option<PathBuf>,
-    /// The SDK enclave's configuration (`Enclave.config.xml`; without it, `sgx_sign`'s defaults).
-    #[arg(long = "sdk-config", value_name = "FILE", requires = "sdk_enclave")]
-    pub sdk_config: Option<PathBuf>,
-    /// The `sgx_sign` release for --sdk-enclave [default: the one the enclave was built with].
-    #[arg(long = "sdk-version", value_name = "VERSION", requires = "sdk_enclave", value_parser = super::sdk::parse_version)]
-    pub sdk_version: Option<measure_core::sdk::SdkVersion>,
+    /// Expected identity: an Intel SGX SDK enclave (boxed: keeps `Command` small).
+    #[command(flatten)]
+    pub sdk: Box<SdkIdentityArgs>,
     /// Evidence: a DCAP quote (v3, v4 or v5; binary, hex or base64).
     #[arg(long, value_name = "FILE")]
     pub quote: Option<PathBuf>,
@@ -145,6 +138,21 @@ pub struct VerifyArgs {
     pub json: bool,
 }
 
+/// `verify`'s SDK enclave identity source.
+#[derive(Args, Debug, Default)]
+pub struct SdkIdentityArgs {
+    /// Expected identity: an Intel SGX SDK enclave (`enclave.so`, signed or not); MRENCLAVE is
+    /// what `sgx_sign` computes for it with --sdk-config.
+    #[arg(long = "sdk-enclave", value_name = "FILE")]
+    pub sdk_enclave: Option<PathBuf>,
+    /// The SDK enclave's configuration (`Enclave.config.xml`; without it, `sgx_sign`'s defaults).
+    #[arg(long = "sdk-config", value_name = "FILE", requires = "sdk_enclave")]
+    pub sdk_config: Option<PathBuf>,
+    /// The `sgx_sign` release for --sdk-enclave [default: the one the enclave was built with].
+    #[arg(long = "sdk-version", value_name = "VERSION", requires = "sdk_enclave", value_parser = super::sdk::parse_version)]
+    pub sdk_version: Option<measure_core::sdk::SdkVersion>,
+}
+
 const HOW_TO_GET_COLLATERAL: &str = "a quote is only evidence once its signature chain is verified: give --collateral FILE \
 (get it once with `sgx-measure collateral fetch --quote QUOTE --pccs URL -o collateral.json`, from Intel's PCS \
 https://api.trustedservices.intel.com or your PCCS), or --skip-quote-signature if another component has already \
@@ -209,9 +217,12 @@ fn expected_identity(
             json!({"path": manifest.display().to_string(), "sha256": hex::encode(Sha256::digest(&m)), "libpal": libpal.display().to_string(), "gramine": args.gramine.as_str()}),
         );
         id
-    } else if let Some(enclave) = &args.sdk_enclave {
-        let (what, mrenclave) =
-            super::sdk::expected_mrenclave(enclave, args.sdk_config.as_deref(), args.sdk_version)?;
+    } else if let Some(enclave) = &args.sdk.sdk_enclave {
+        let (what, mrenclave) = super::sdk::expected_mrenclave(
+            enclave,
+            args.sdk.sdk_config.as_deref(),
+            args.sdk.sdk_version,
+        )?;
         inputs.lines.push(("sdk", what.clone()));
         inputs.json.insert("sdk_enclave".into(), json!(what));
         ExpectedIdentity {
@@ -407,7 +418,7 @@ pub fn run(args: &VerifyArgs) -> Result<bool> {
         }
         found = FoundIdentity::from_report_body(&ev.identity);
     } else if let Some(path) = &args.sig {
-        let f = if args.sdk_enclave.is_some() {
+        let f = if args.sdk.sdk_enclave.is_some() {
             // The SDK's SIGSTRUCT TYPE (bit 31 for ReleaseType 1) is part of Gramine's HEADER.
             let bytes = fsutil::read(path, "SIGSTRUCT")?;
             let sig = measure_lib::sdk::parse_css(&bytes)

@@ -134,8 +134,10 @@ impl Param {
 }
 
 /// Why a configuration is refused. Each variant is one of `sgx_sign`'s messages.
+///
+/// Not `#[non_exhaustive]`: the C ABI maps every variant by name to a status code, and a new
+/// variant must fail to compile there until it has one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum ConfigError {
     /// An element without text ("No value for the element").
     NoValue(Param),

@@ -51,8 +51,10 @@ const ALLOWED_RELOCATIONS: [u32; 8] = [0, 1, 6, 7, 8, 16, 17, 18];
 
 /// Why `sgx_sign` (or this reader, where `sgx_sign` would read outside the file) refuses the
 /// enclave file.
+///
+/// Not `#[non_exhaustive]`: the C ABI maps every variant by name to a status code, and a new
+/// variant must fail to compile there until it has one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum SdkElfError {
     /// Shorter than an ELF64 header.
     Truncated,

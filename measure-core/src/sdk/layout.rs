@@ -232,8 +232,10 @@ impl LayoutEntry {
 
 /// Why the layout cannot be built. Apart from [`LayoutError::ExceedsMaxEnclaveSize`], each is
 /// an `sgx_sign` refusal.
+///
+/// Not `#[non_exhaustive]`: the C ABI maps every variant by name to a status code, and a new
+/// variant must fail to compile there until it has one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum LayoutError {
     /// No loadable segment above address 0 ("Sections size is 0").
     EmptyImage,

@@ -43,8 +43,10 @@ pub use profile::SdkVersion;
 use crate::sigstruct::Sigstruct;
 
 /// Why an enclave cannot be measured or signed.
+///
+/// Not `#[non_exhaustive]`: the C ABI maps every variant by name to a status code, and a new
+/// variant must fail to compile there until it has one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum SdkError {
     /// The enclave file.
     Elf(SdkElfError),

@@ -3,7 +3,8 @@
 
 use std::fmt::Write as _;
 
-use anyhow::{Result, anyhow, bail};
+use super::SdkFileError;
+use crate::error::Result;
 use measure_core::sdk::SdkElf;
 use measure_core::sdk::metadata::{CSS_OFFSET, MAGIC, MetadataHeader};
 use measure_core::sigstruct::{SIGSTRUCT_SIZE, Sigstruct};
@@ -42,14 +43,13 @@ impl Dump {
 }
 
 fn block(data: &[u8], at: u64) -> Result<DumpedMetadata> {
-    let start = usize::try_from(at).map_err(|_| anyhow!("metadata offset out of range"))?;
+    let truncated = || SdkFileError::DumpTruncated { offset: at };
+    let start = usize::try_from(at).map_err(|_| truncated())?;
     let bytes = data
         .get(start..)
         .and_then(|b| b.get(..CSS_OFFSET + SIGSTRUCT_SIZE))
-        .ok_or_else(|| {
-            anyhow!("the metadata at file offset {at:#x} extends past the end of the file")
-        })?;
-    let header = MetadataHeader::parse(bytes).ok_or_else(|| anyhow!("truncated metadata"))?;
+        .ok_or_else(truncated)?;
+    let header = MetadataHeader::parse(bytes).ok_or_else(truncated)?;
     let mut raw = [0u8; SIGSTRUCT_SIZE];
     raw.copy_from_slice(&bytes[CSS_OFFSET..CSS_OFFSET + SIGSTRUCT_SIZE]);
     let css = Sigstruct::from_bytes_unchecked(&raw);
@@ -60,14 +60,11 @@ fn block(data: &[u8], at: u64) -> Result<DumpedMetadata> {
 /// enclave checks, the metadata note must hold signed metadata, and each compatible metadata
 /// follows the previous one (at its `size`) until a block without the magic number.
 pub fn read_dump(signed: &[u8]) -> Result<Dump> {
-    let elf =
-        SdkElf::parse(signed).map_err(|e| anyhow!("the input enclave file is not correct: {e}"))?;
+    let elf = SdkElf::parse(signed).map_err(SdkFileError::DumpElf)?;
     let start = elf.metadata_offset();
     let first = block(signed, start)?;
     if first.header.magic != MAGIC {
-        bail!(
-            "the enclave is not signed: its metadata note holds no metadata (sgx_sign dump would print zeros)"
-        );
+        return Err(SdkFileError::NotSigned.into());
     }
     let mut metadata = vec![first];
     let mut at = start;
@@ -75,7 +72,7 @@ pub fn read_dump(signed: &[u8]) -> Result<Dump> {
         let cur = &metadata[metadata.len() - 1];
         let size = u64::from(cur.header.size);
         if size == 0 {
-            bail!("metadata with size 0: sgx_sign dump fails on it");
+            return Err(SdkFileError::ZeroSizeMetadata.into());
         }
         at += size;
         let next = match block(signed, at) {

@@ -5,7 +5,7 @@
 //! ([`xml`]), keys, the date, the signed enclave, and the dump format ([`dump`]).
 //!
 //! ```no_run
-//! # fn demo() -> anyhow::Result<()> {
+//! # fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use measure_lib::sdk;
 //! let enclave = std::fs::read("enclave.so")?;
 //! let config = std::fs::read("Enclave.config.xml")?;
@@ -20,7 +20,7 @@
 pub mod dump;
 pub mod xml;
 
-use anyhow::{Context, Result, anyhow, bail};
+use measure_core::sdk::SdkElfError;
 use measure_core::sdk::css::date_word;
 use measure_core::sdk::metadata::FIPS_SIG_SIZE;
 pub use measure_core::sdk::{
@@ -32,44 +32,108 @@ use rsa::traits::PublicKeyParts;
 use rsa::{BoxedUint, PrivateKey, PublicKey};
 use sha2::Sha256;
 
+use crate::error::Result;
+
+/// What the SDK part of this library refuses, besides `sgx_sign`'s own refusals of the enclave
+/// and configuration ([`SdkError`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SdkFileError {
+    /// The configuration is not XML that tinyxml2 reads, or not shaped as `sgx_sign` wants.
+    #[error("Configuration file format is not correct")]
+    Xml(#[source] xml::XmlError),
+    /// A parameter element is refused.
+    #[error("Configuration file format is not correct: line {line}: <{element}>")]
+    Element {
+        /// Line of the element.
+        line: usize,
+        /// The element name.
+        element: String,
+        /// Why.
+        #[source]
+        source: measure_core::sdk::ConfigError,
+    },
+    /// `sgx_sign` refuses the enclave or the configuration, or the layout cannot be built.
+    #[error(transparent)]
+    Enclave(#[from] SdkError),
+    /// A `-d`/`--date` that is not a date.
+    #[error("invalid date {0:?}: expected YYYY-MM-DD, YYYYMMDD or \"today\"")]
+    Date(String),
+    /// The signing material given to `catsig` is not 256 bytes.
+    #[error("The unsigned file is not correct: it is {len} bytes, gendata writes 256")]
+    SigningMaterialSize {
+        /// Its size.
+        len: usize,
+    },
+    /// The signing material does not match the enclave and configuration.
+    #[error(
+        "The unsigned file content doesn't match the configuration file (if provided) or the internal configuration defaults"
+    )]
+    SigningMaterialMismatch,
+    /// The signature given to `catsig` is not 384 bytes.
+    #[error("The signature file is not correct: it is {len} bytes, expected 384")]
+    SignatureSize {
+        /// Its size.
+        len: usize,
+    },
+    /// The throw-away FIPS signing key or signature could not be made.
+    #[error("FIPS signature: {0}")]
+    Fips(String),
+    /// `dump`: the file is not an enclave `sgx_sign dump` reads.
+    #[error("the input enclave file is not correct")]
+    DumpElf(#[source] SdkElfError),
+    /// `dump`: the metadata extends past the end of the file.
+    #[error("the metadata at file offset {offset:#x} extends past the end of the file")]
+    DumpTruncated {
+        /// File offset of the metadata block.
+        offset: u64,
+    },
+    /// `dump`: the enclave is not signed.
+    #[error(
+        "the enclave is not signed: its metadata note holds no metadata (sgx_sign dump would print zeros)"
+    )]
+    NotSigned,
+    /// `dump`: a metadata block of size 0, which `sgx_sign dump` fails on.
+    #[error("metadata with size 0: sgx_sign dump fails on it")]
+    ZeroSizeMetadata,
+}
+
+impl From<SdkError> for crate::error::Error {
+    fn from(e: SdkError) -> Self {
+        SdkFileError::Enclave(e).into()
+    }
+}
+
 /// Reads a SIGSTRUCT as the SDK writes it (`-cssfile`, or the one in a signed enclave): the
 /// SDM's 12-byte HEADER, then TYPE (0, or bit 31 for `ReleaseType` 1), then HEADER2 at 24.
 pub fn parse_css(bytes: &[u8]) -> Result<Sigstruct> {
-    let raw: &[u8; measure_core::sigstruct::SIGSTRUCT_SIZE] = bytes.try_into().map_err(|_| {
-        anyhow!(
-            "not a SIGSTRUCT: {} bytes instead of {}",
-            bytes.len(),
-            measure_core::sigstruct::SIGSTRUCT_SIZE
-        )
-    })?;
+    use measure_core::sigstruct::{SIGSTRUCT_SIZE, SigstructError};
+    let raw: &[u8; SIGSTRUCT_SIZE] = bytes
+        .try_into()
+        .map_err(|_| SigstructError::WrongLength { len: bytes.len() })?;
     let s = Sigstruct::from_bytes_unchecked(raw);
     let kind = u32::from_le_bytes([s.header[12], s.header[13], s.header[14], s.header[15]]);
     if s.header[..12] != measure_core::sdk::css::HEADER12 || (kind != 0 && kind != 1 << 31) {
-        bail!("not a SIGSTRUCT: HEADER and TYPE (bytes 0..16) do not have the fixed values");
+        return Err(SigstructError::BadHeader.into());
     }
     if s.header2 != measure_core::sigstruct::HEADER2 {
-        bail!("not a SIGSTRUCT: HEADER2 (bytes 24..40) does not have the fixed value");
+        return Err(SigstructError::BadHeader2.into());
     }
     Ok(s)
 }
 
-/// `sgx_sign`'s message for every configuration error, followed here by the reason.
-const XML_FORMAT: &str = "Configuration file format is not correct";
-
 /// Reads `Enclave.config.xml` for `version`'s `sgx_sign`: the XML, then each element.
 pub fn parse_config(xml: &[u8], version: SdkVersion) -> Result<SdkConfig> {
-    let elements = xml::config_elements(xml).map_err(|e| anyhow!("{XML_FORMAT}: {e}"))?;
+    let elements = xml::config_elements(xml).map_err(SdkFileError::Xml)?;
     let mut config = SdkConfig::new();
     for e in &elements {
         let name = std::str::from_utf8(&e.name).unwrap_or("\u{fffd}");
         config
             .apply_element(name, e.text.as_deref(), version)
-            .map_err(|err| {
-                anyhow!(
-                    "{XML_FORMAT}: line {}: <{}>: {err}",
-                    e.line,
-                    String::from_utf8_lossy(&e.name)
-                )
+            .map_err(|source| SdkFileError::Element {
+                line: e.line,
+                element: String::from_utf8_lossy(&e.name).into_owned(),
+                source,
             })?;
     }
     Ok(config)
@@ -95,10 +159,6 @@ impl Prepared<'_> {
     }
 }
 
-fn sdk_error(e: SdkError) -> anyhow::Error {
-    anyhow!("{e}")
-}
-
 /// Checks and lays out `enclave` with a configuration (`None`: `sgx_sign` without `-config`)
 /// for `version` (`None`: the release the enclave was built with, from its `g_global_data`).
 /// Errors come in `sgx_sign`'s order: configuration file, then enclave file, then the
@@ -114,9 +174,7 @@ pub fn prepare<'a>(
         (Some(v), _) => v,
         (None, Ok(elf)) => match detect_version(elf) {
             Ok(v) => v,
-            Err(SdkError::UnsupportedSdkVersion { found }) => {
-                return Err(sdk_error(SdkError::UnsupportedSdkVersion { found }));
-            }
+            Err(e @ SdkError::UnsupportedSdkVersion { .. }) => return Err(e.into()),
             // No readable version word: any release refuses it, at its own step.
             Err(_) => SdkVersion::LATEST,
         },
@@ -126,8 +184,8 @@ pub fn prepare<'a>(
         Some(xml) => parse_config(xml, version)?,
         None => SdkConfig::new(),
     };
-    let elf = elf.map_err(|e| sdk_error(SdkError::Elf(e)))?;
-    let enclave = SdkEnclave::new(elf, &config, version, options).map_err(sdk_error)?;
+    let elf = elf.map_err(SdkError::Elf)?;
+    let enclave = SdkEnclave::new(elf, &config, version, options)?;
     Ok(Prepared { enclave })
 }
 
@@ -154,7 +212,7 @@ pub fn parse_date(s: &str) -> Result<u32> {
         SigDate::parse(s)
     };
     d.map(date_of)
-        .ok_or_else(|| anyhow!("invalid date {s:?}: expected YYYY-MM-DD, YYYYMMDD or \"today\""))
+        .ok_or_else(|| SdkFileError::Date(s.to_string()).into())
 }
 
 /// A signed enclave: the SIGSTRUCT, the metadata block and the whole file.
@@ -173,17 +231,19 @@ pub struct Signed {
 /// (little-endian), exponent (little-endian) and signature (big-endian, as OpenSSL returns it).
 fn fips_signature(css: &Sigstruct) -> Result<[u8; FIPS_SIG_SIZE as usize]> {
     let mut rng = getrandom::SysRng;
+    let fail = |what: &str, e: &dyn std::fmt::Display| SdkFileError::Fips(format!("{what}: {e}"));
     let key = PrivateKey::new_with_exp(&mut rng, 3072, BoxedUint::from(65537u64))
-        .map_err(|e| anyhow!("cannot generate the FIPS signing key: {e}"))?;
+        .map_err(|e| fail("cannot generate the key", &e))?;
     let sig = key
         .pkcs1v15_sign::<Sha256>(&css.to_bytes())
-        .map_err(|e| anyhow!("FIPS signature failed: {e}"))?;
+        .map_err(|e| fail("cannot sign", &e))?;
     let mut out = [0u8; FIPS_SIG_SIZE as usize];
     let n = key.n().as_ref().to_le_bytes();
     let e = key.e().to_le_bytes();
-    out[..KEY_SIZE].copy_from_slice(n.get(..KEY_SIZE).context("modulus size")?);
-    out[KEY_SIZE..KEY_SIZE + 3].copy_from_slice(e.get(..3).context("exponent size")?);
-    out[KEY_SIZE + 4..].copy_from_slice(sig.get(..KEY_SIZE).context("signature size")?);
+    let size = || fail("unexpected size", &"key or signature");
+    out[..KEY_SIZE].copy_from_slice(n.get(..KEY_SIZE).ok_or_else(size)?);
+    out[KEY_SIZE..KEY_SIZE + 3].copy_from_slice(e.get(..3).ok_or_else(size)?);
+    out[KEY_SIZE + 4..].copy_from_slice(sig.get(..KEY_SIZE).ok_or_else(size)?);
     Ok(out)
 }
 
@@ -197,10 +257,13 @@ fn finish(p: &Prepared<'_>, css: Sigstruct) -> Result<Signed> {
         None
     };
     let mut metadata = vec![0u8; e.version.metadata_size()];
-    e.write_metadata(&css, fips.as_ref(), &mut metadata)
-        .map_err(sdk_error)?;
+    e.write_metadata(&css, fips.as_ref(), &mut metadata)?;
     let input = e.elf.data();
-    let off = usize::try_from(e.elf.metadata_offset()).context("metadata offset")?;
+    // The note was found in the file, so its offset fits.
+    let off = usize::try_from(e.elf.metadata_offset()).unwrap_or(usize::MAX);
+    if off > input.len() {
+        return Err(SdkError::MetadataOutsideFile.into());
+    }
     let mut file = input.to_vec();
     let end = off + metadata.len();
     if file.len() < end {
@@ -237,24 +300,25 @@ pub fn catsig(
     signature: &[u8],
     signing_material: &[u8],
 ) -> Result<Signed> {
-    if signing_material.len() != SIGNING_DATA_SIZE {
-        bail!(
-            "The unsigned file is not correct: it is {} bytes, gendata writes {SIGNING_DATA_SIZE}",
-            signing_material.len()
-        );
-    }
-    let date = u32::from_le_bytes(signing_material[20..24].try_into().context("date")?);
-    let mut css = p.enclave.enclave_css(date);
+    let Some(date) = signing_material
+        .get(20..24)
+        .filter(|_| signing_material.len() == SIGNING_DATA_SIZE)
+        .and_then(|d| <[u8; 4]>::try_from(d).ok())
+    else {
+        return Err(SdkFileError::SigningMaterialSize {
+            len: signing_material.len(),
+        }
+        .into());
+    };
+    let mut css = p.enclave.enclave_css(u32::from_le_bytes(date));
     if css.signing_data()[..] != signing_material[..] {
-        bail!(
-            "The unsigned file content doesn't match the configuration file (if provided) or the internal configuration defaults"
-        );
+        return Err(SdkFileError::SigningMaterialMismatch.into());
     }
     if signature.len() != KEY_SIZE {
-        bail!(
-            "The signature file is not correct: it is {} bytes, expected {KEY_SIZE}",
-            signature.len()
-        );
+        return Err(SdkFileError::SignatureSize {
+            len: signature.len(),
+        }
+        .into());
     }
     crate::sigstruct::attach_signature(&mut css, key, signature)?;
     finish(p, css)
