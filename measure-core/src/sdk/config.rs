@@ -239,17 +239,19 @@ pub fn parse_value(text: &[u8]) -> Option<u64> {
     }
     let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
     let mut i = text.iter().take_while(|&&b| is_space(b)).count();
+    // `i` stays at most `text.len()` + 2 (a slice length, below isize::MAX): saturating adds
+    // never saturate.
     if text.get(i) == Some(&b'+') {
-        i += 1;
+        i = i.saturating_add(1);
     }
     let at = |k: usize| text.get(k).copied();
     let mut base = 10u64;
     if at(i) == Some(b'0') {
-        if matches!(at(i + 1), Some(b'x' | b'X'))
-            && at(i + 2).is_some_and(|b| b.is_ascii_hexdigit())
+        if matches!(at(i.saturating_add(1)), Some(b'x' | b'X'))
+            && at(i.saturating_add(2)).is_some_and(|b| b.is_ascii_hexdigit())
         {
             base = 16;
-            i += 2;
+            i = i.saturating_add(2);
         } else {
             base = 8;
         }
@@ -265,7 +267,7 @@ pub fn parse_value(text: &[u8]) -> Option<u64> {
             Some(v) => value = v,
             None => overflow = true,
         }
-        i += 1;
+        i = i.saturating_add(1);
     }
     if i == start {
         // No digits: strtoull leaves the end pointer at the text's start, so the text must be
@@ -293,6 +295,8 @@ impl Default for SdkConfig {
 
 impl SdkConfig {
     /// Every parameter at its default, none set (what `sgx_sign` uses without `-config`).
+    // A const fn cannot iterate; `i` runs over the array's own indices.
+    #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
     pub const fn new() -> SdkConfig {
         let mut values = [0u64; Param::ALL.len()];
         let mut i = 0;

@@ -141,6 +141,8 @@ pub const fn metadata_xfrm(css: &Sigstruct) -> u64 {
 /// `get_xsave_size`: the XSAVE area for the features in `xfrm` (the largest row of the SDK's
 /// table whose bits are all present). `None` for an XFRM the SDK refuses (0, or a bit of
 /// `reserved`).
+// A const fn cannot iterate; `i` runs over the table's own indices.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 pub const fn xsave_size(x: u64, reserved: u64) -> Option<u32> {
     if x == 0 || x & reserved != 0 {
         return None;
@@ -166,11 +168,15 @@ pub const fn xsave_size(x: u64, reserved: u64) -> Option<u32> {
 
 /// SSA frame size in pages: the XSAVE area and the GPR save area, rounded up to a page.
 pub const fn ssa_frame_pages(xsave: u32) -> u32 {
-    (xsave + super::layout::SSA_GPR_SIZE as u32).div_ceil(4096)
+    xsave
+        .saturating_add(super::layout::SSA_GPR_SIZE as u32)
+        .div_ceil(4096)
 }
 
 /// The SIGSTRUCT DATE `sgx_sign` writes: `yyyymmdd`'s decimal digits read as hex
 /// (2026-01-01 is 0x20260101), stored little-endian.
+// At most 65535 * 10000 + 255 * 100 + 255, below 2^32; `shift` stops at 32.
+#[allow(clippy::arithmetic_side_effects)]
 pub const fn date_word(year: u16, month: u8, day: u8) -> u32 {
     let dec = year as u32 * 10000 + month as u32 * 100 + day as u32;
     // Each decimal digit becomes a hex digit.

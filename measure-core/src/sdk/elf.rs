@@ -266,12 +266,12 @@ struct Phdr {
 fn phdr_at(data: &[u8], at: u64) -> Option<Phdr> {
     Some(Phdr {
         p_type: u32_at(data, at)?,
-        flags: u32_at(data, at + 4)?,
-        offset: u64_at(data, at + 8)?,
-        vaddr: u64_at(data, at + 16)?,
-        filesz: u64_at(data, at + 32)?,
-        memsz: u64_at(data, at + 40)?,
-        align: u64_at(data, at + 48)?,
+        flags: u32_at(data, at.checked_add(4)?)?,
+        offset: u64_at(data, at.checked_add(8)?)?,
+        vaddr: u64_at(data, at.checked_add(16)?)?,
+        filesz: u64_at(data, at.checked_add(32)?)?,
+        memsz: u64_at(data, at.checked_add(40)?)?,
+        align: u64_at(data, at.checked_add(48)?)?,
     })
 }
 
@@ -291,13 +291,13 @@ struct Shdr {
 fn shdr_at(data: &[u8], at: u64) -> Option<Shdr> {
     Some(Shdr {
         name: u32_at(data, at)?,
-        sh_type: u32_at(data, at + 4)?,
-        flags: u64_at(data, at + 8)?,
-        addr: u64_at(data, at + 16)?,
-        offset: u64_at(data, at + 24)?,
-        size: u64_at(data, at + 32)?,
-        addralign: u64_at(data, at + 48)?,
-        entsize: u64_at(data, at + 56)?,
+        sh_type: u32_at(data, at.checked_add(4)?)?,
+        flags: u64_at(data, at.checked_add(8)?)?,
+        addr: u64_at(data, at.checked_add(16)?)?,
+        offset: u64_at(data, at.checked_add(24)?)?,
+        size: u64_at(data, at.checked_add(32)?)?,
+        addralign: u64_at(data, at.checked_add(48)?)?,
+        entsize: u64_at(data, at.checked_add(56)?)?,
     })
 }
 
@@ -477,7 +477,11 @@ impl<'a> SdkElf<'a> {
     }
 
     fn phdr(&self, i: u16) -> Option<Phdr> {
-        phdr_at(self.data, self.phoff + u64::from(i) * PHDR_LEN)
+        phdr_at(
+            self.data,
+            self.phoff
+                .checked_add(u64::from(i).checked_mul(PHDR_LEN)?)?,
+        )
     }
 
     fn phdrs(&self) -> impl Iterator<Item = (u16, Phdr)> + '_ {
@@ -532,7 +536,10 @@ impl<'a> SdkElf<'a> {
             if tag == 0 {
                 break;
             }
-            let val = u64_at(self.data, at + 8).ok_or(SdkElfError::DynamicUnterminated)?;
+            let val = at
+                .checked_add(8)
+                .and_then(|v| u64_at(self.data, v))
+                .ok_or(SdkElfError::DynamicUnterminated)?;
             if (0..DT_NUM).contains(&tag)
                 && let Some(slot) = usize::try_from(tag)
                     .ok()
@@ -552,7 +559,11 @@ impl<'a> SdkElf<'a> {
     }
 
     fn shdr(&self, i: u16) -> Option<Shdr> {
-        shdr_at(self.data, self.shoff + u64::from(i) * SHDR_LEN)
+        shdr_at(
+            self.data,
+            self.shoff
+                .checked_add(u64::from(i).checked_mul(SHDR_LEN)?)?,
+        )
     }
 
     fn shdrs(&self) -> impl Iterator<Item = Shdr> + '_ {
@@ -600,11 +611,11 @@ impl<'a> SdkElf<'a> {
         let symtab = self
             .section_by_addr(self.dynamic.val(DT_SYMTAB))
             .ok_or(E::NoDynsym)?;
-        if symtab.entsize == 0 {
-            return Err(E::DynsymEntsizeZero);
-        }
         // `sgx_sign` counts in 32 bits.
-        let count = (symtab.size / symtab.entsize) as u32;
+        let count = symtab
+            .size
+            .checked_div(symtab.entsize)
+            .ok_or(E::DynsymEntsizeZero)? as u32;
         let strtab = self
             .section_by_addr(self.dynamic.val(DT_STRTAB))
             .map(|s| s.offset);
@@ -612,17 +623,18 @@ impl<'a> SdkElf<'a> {
         for i in 1..count {
             let at = symtab
                 .offset
-                .checked_add(u64::from(i) * SYM_LEN)
+                .checked_add(u64::from(i).wrapping_mul(SYM_LEN)) // below 2^32 * 24
                 .ok_or(E::SectionOutside)?;
             let st_name = u32_at(self.data, at).ok_or(E::SectionOutside)?;
             if st_name == 0 {
                 continue;
             }
-            let st_info = slice(self.data, at + 4, 1)
+            let field = |k: u64| at.checked_add(k).ok_or(E::SectionOutside);
+            let st_info = slice(self.data, field(4)?, 1)
                 .and_then(|s| s.first().copied())
                 .ok_or(E::SectionOutside)?;
-            let st_shndx = u16_at(self.data, at + 6).ok_or(E::SectionOutside)?;
-            let st_value = u64_at(self.data, at + 8).ok_or(E::SectionOutside)?;
+            let st_shndx = u16_at(self.data, field(6)?).ok_or(E::SectionOutside)?;
+            let st_value = u64_at(self.data, field(8)?).ok_or(E::SectionOutside)?;
             let name = self
                 .c_str(strtab.ok_or(E::NoDynstr)?.wrapping_add(u64::from(st_name)))
                 .ok_or(E::SectionOutside)?;
@@ -647,7 +659,7 @@ impl<'a> SdkElf<'a> {
         }
         for (addr_tag, size_tag) in [(DT_RELA, DT_RELASZ), (DT_JMPREL, DT_PLTRELSZ)] {
             // The size is read as a 32-bit `Elf64_Word`.
-            let count = u64::from(self.dynamic.val(size_tag) as u32) / RELA_LEN;
+            let count = u64::from(self.dynamic.val(size_tag) as u32).wrapping_div(RELA_LEN);
             let table = self.section_by_addr(self.dynamic.val(addr_tag));
             let Some(table) = table else {
                 if count != 0 {
@@ -656,8 +668,13 @@ impl<'a> SdkElf<'a> {
                 continue;
             };
             for k in 0..count {
-                let info = u64_at(self.data, table.offset.wrapping_add(k * RELA_LEN + 8))
-                    .ok_or(SdkElfError::SectionOutside)?;
+                let info = u64_at(
+                    self.data,
+                    table
+                        .offset
+                        .wrapping_add(k.wrapping_mul(RELA_LEN).wrapping_add(8)),
+                )
+                .ok_or(SdkElfError::SectionOutside)?;
                 let r_type = info as u32;
                 if !ALLOWED_RELOCATIONS.contains(&r_type) {
                     return Err(SdkElfError::UnsupportedRelocation(r_type));
@@ -676,7 +693,13 @@ impl<'a> SdkElf<'a> {
             .ok_or(E::NoMetadataNote)?;
         let namesz = u32_at(self.data, s.offset).ok_or(E::SectionOutside)?;
         let descsz = u32_at(self.data, s.offset.wrapping_add(4)).ok_or(E::SectionOutside)?;
-        let expected = round_to(12u64 + u64::from(namesz) + u64::from(descsz), s.addralign);
+        let expected = round_to(
+            // Below 2^34.
+            12u64
+                .wrapping_add(u64::from(namesz))
+                .wrapping_add(u64::from(descsz)),
+            s.addralign,
+        );
         if s.size != expected {
             return Err(E::MetadataNoteSize);
         }
@@ -686,7 +709,7 @@ impl<'a> SdkElf<'a> {
         {
             return Err(E::MetadataNoteName);
         }
-        self.metadata_offset = s.offset.wrapping_add(12 + u64::from(namesz));
+        self.metadata_offset = s.offset.wrapping_add(12u64.wrapping_add(u64::from(namesz)));
         self.metadata_block_size = descsz;
         Ok(())
     }
@@ -707,7 +730,7 @@ impl<'a> SdkElf<'a> {
                 let memsz = if p.align <= 1 {
                     p.memsz
                 } else {
-                    p.memsz.wrapping_add(p.align - 1) & !(p.align - 1)
+                    round_to(p.memsz, p.align)
                 };
                 tls = Some(Segment {
                     index: i,
@@ -820,7 +843,7 @@ impl<'a> SdkElf<'a> {
         }
         let image = best.map_or(0, |b| b.rva.wrapping_add(b.memsz));
         let pages = image.wrapping_add(PAGE - 1) >> 12;
-        pages.wrapping_add(7) / 8 * 8
+        pages.wrapping_add(7) & !7
     }
 
     /// Calls `mark(page_number)` for every page a dynamic relocation writes to
@@ -886,10 +909,11 @@ impl<'a> SdkElf<'a> {
                 if r.sh_type != SHT_RELA && r.sh_type != SHT_REL {
                     continue;
                 }
-                if r.entsize == 0 {
-                    return Err(SdkElfError::RelocationEntsizeZero);
-                }
-                for k in 0..r.size / r.entsize {
+                let count = r
+                    .size
+                    .checked_div(r.entsize)
+                    .ok_or(SdkElfError::RelocationEntsizeZero)?;
+                for k in 0..count {
                     let at = r.offset.wrapping_add(k.wrapping_mul(RELA_LEN));
                     let r_offset = u64_at(self.data, at).ok_or(SdkElfError::SectionOutside)?;
                     if lo <= r_offset && r_offset < hi {

@@ -7,6 +7,9 @@
 //!
 //! Entries are 32-byte `layout_entry_t`/`layout_group_t` records; a group repeats the
 //! `entry_count` entries before it `load_times` more times, each time `load_step` bytes higher.
+//!
+//! Sizes follow `sgx_sign`'s unsigned C arithmetic: `wrapping_*` where it wraps there, and where
+//! a comparison just before rules out wrapping (`a - b` after `a > b`).
 
 use core::fmt;
 
@@ -210,6 +213,8 @@ impl LayoutEntry {
     }
 
     /// Reads a record from its 32 bytes.
+    // Constant offsets, each field inside the 32-byte array.
+    #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
     pub fn from_bytes(b: &[u8; 32]) -> LayoutEntry {
         let u16_at = |i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
         let u32_at = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
@@ -388,7 +393,7 @@ pub struct SdkLayout {
 
 fn edmm_aligned_overhead(size: u32) -> u64 {
     // emalloc in sgx-emm: an 8-byte header, 8-byte alignment, 16-byte minimum block.
-    let b = round_to(u64::from(size) + 8, 8);
+    let b = round_to(u64::from(size).wrapping_add(8), 8);
     b.max(16)
 }
 
@@ -398,7 +403,9 @@ const BIT_ARRAY_OVERHEAD: u64 = 32;
 
 /// Bookkeeping of one range of `pages` pages: a node, a bit array and its bytes.
 fn node_overhead(pages: u32) -> u64 {
-    EMA_OVERHEAD + BIT_ARRAY_OVERHEAD + edmm_aligned_overhead(pages.wrapping_add(7) & !7 >> 3)
+    EMA_OVERHEAD
+        .wrapping_add(BIT_ARRAY_OVERHEAD)
+        .wrapping_add(edmm_aligned_overhead(pages.wrapping_add(7) & !7 >> 3))
 }
 
 impl SdkLayout {
@@ -415,7 +422,7 @@ impl SdkLayout {
     fn push(&mut self, e: LayoutEntry) {
         if let Some(slot) = self.entries.get_mut(self.len) {
             *slot = e;
-            self.len += 1;
+            self.len = self.len.wrapping_add(1); // below MAX_ENTRIES
         }
     }
 
@@ -454,7 +461,7 @@ impl SdkLayout {
             let a = attr::EADD | attr::POST_REMOVE | attr::POST_ADD;
             l.push(entry(
                 id::HEAP_INIT,
-                pages(p.heap_init - p.heap_min),
+                pages(p.heap_init.wrapping_sub(p.heap_min)),
                 a,
                 SI_FLAGS_RW,
             ));
@@ -462,7 +469,7 @@ impl SdkLayout {
         if p.heap_max > p.heap_init {
             l.push(entry(
                 id::HEAP_MAX,
-                pages(p.heap_max - p.heap_init),
+                pages(p.heap_max.wrapping_sub(p.heap_init)),
                 attr::POST_ADD,
                 SI_FLAGS_RW,
             ));
@@ -476,7 +483,7 @@ impl SdkLayout {
         let mut add = |e: LayoutEntry| {
             if let Some(slot) = thread.get_mut(n) {
                 *slot = e;
-                n += 1;
+                n = n.wrapping_add(1); // below 8
             }
         };
         add(guard);
@@ -484,7 +491,7 @@ impl SdkLayout {
         if p.stack_max > p.stack_min {
             let mut e = entry(
                 id::STACK_MAX,
-                pages(p.stack_max - p.stack_min),
+                pages(p.stack_max.wrapping_sub(p.stack_min)),
                 stack | attr::GROW_DOWN,
                 SI_FLAGS_RW,
             );
@@ -533,7 +540,11 @@ impl SdkLayout {
                 l.push(t);
             }
             if pool > 1 {
-                l.push(LayoutEntry::group(id::THREAD_GROUP, group_count, pool - 1));
+                l.push(LayoutEntry::group(
+                    id::THREAD_GROUP,
+                    group_count,
+                    pool.wrapping_sub(1),
+                ));
             }
         }
         // Threads up to TCSNum beyond the pool: measured, then removed after load.
@@ -549,7 +560,7 @@ impl SdkLayout {
                 l.push(LayoutEntry::group(
                     id::THREAD_GROUP,
                     group_count,
-                    eremove - 1,
+                    eremove.wrapping_sub(1),
                 ));
             }
         }
@@ -558,15 +569,15 @@ impl SdkLayout {
             for &t in thread {
                 let mut t = t;
                 if t.id == id::STACK_MAX {
-                    t.id += id::HEAP_DYN_MIN - id::HEAP_MIN;
+                    t.id = t.id.wrapping_add(id::HEAP_DYN_MIN - id::HEAP_MIN);
                     t.attributes = attr::POST_ADD | attr::GROW_DOWN;
                 } else if t.id != id::GUARD {
-                    t.id += id::HEAP_DYN_MIN - id::HEAP_MIN;
+                    t.id = t.id.wrapping_add(id::HEAP_DYN_MIN - id::HEAP_MIN);
                     t.attributes = attr::POST_ADD | attr::DYN_THREAD;
                 }
                 l.push(t);
             }
-            let times = p.tcs_max_num - pool - 1;
+            let times = p.tcs_max_num.wrapping_sub(pool).wrapping_sub(1);
             l.push(LayoutEntry::group(id::THREAD_GROUP_DYN, group_count, times));
         }
 
@@ -582,7 +593,7 @@ impl SdkLayout {
                 let a = attr::EADD | attr::POST_REMOVE | attr::POST_ADD;
                 l.push(entry(
                     id::RSRV_INIT,
-                    pages(p.rsrv_init - p.rsrv_min),
+                    pages(p.rsrv_init.wrapping_sub(p.rsrv_min)),
                     a,
                     flags,
                 ));
@@ -590,7 +601,7 @@ impl SdkLayout {
             if p.rsrv_max > p.rsrv_init {
                 l.push(entry(
                     id::RSRV_MAX,
-                    pages(p.rsrv_max - p.rsrv_init),
+                    pages(p.rsrv_max.wrapping_sub(p.rsrv_init)),
                     attr::POST_ADD,
                     SI_FLAGS_RW,
                 ));
@@ -661,7 +672,7 @@ impl SdkLayout {
         l.enclave_size = size;
         if size > rva {
             let mut g = guard;
-            g.page_count = ((size - rva) >> 12) as u32;
+            g.page_count = (size.wrapping_sub(rva) >> 12) as u32;
             g.rva = rva;
             l.push(g);
         }
@@ -758,42 +769,42 @@ impl SdkLayout {
         let pages = |b: u64| (b >> 12) as u32;
         let mut heap = node_overhead(pages(p.heap_min));
         if p.heap_init > p.heap_min {
-            heap += node_overhead(pages(p.heap_init - p.heap_min));
+            heap = heap.wrapping_add(node_overhead(pages(p.heap_init.wrapping_sub(p.heap_min))));
         }
         if p.heap_max > p.heap_init {
-            heap += node_overhead(pages(p.heap_max - p.heap_init));
+            heap = heap.wrapping_add(node_overhead(pages(p.heap_max.wrapping_sub(p.heap_init))));
         }
         let mut rsrv = node_overhead(pages(p.rsrv_min));
         if p.rsrv_init > p.rsrv_min {
-            rsrv += node_overhead(pages(p.rsrv_init - p.rsrv_min));
+            rsrv = rsrv.wrapping_add(node_overhead(pages(p.rsrv_init.wrapping_sub(p.rsrv_min))));
         }
         if p.rsrv_max > p.rsrv_init {
-            rsrv += node_overhead(pages(p.rsrv_max - p.rsrv_init));
+            rsrv = rsrv.wrapping_add(node_overhead(pages(p.rsrv_max.wrapping_sub(p.rsrv_init))));
         }
         // guard | stack | guard | TCS | SSA | guard | TD: guards and removed contexts cost a
         // node each, kept ranges a node and a bit array.
         let mut kept = EMA_OVERHEAD;
         let mut removed = EMA_OVERHEAD;
-        kept += node_overhead(pages(p.stack_min));
-        removed += EMA_OVERHEAD;
+        kept = kept.wrapping_add(node_overhead(pages(p.stack_min)));
+        removed = removed.wrapping_add(EMA_OVERHEAD);
         if p.stack_max > p.stack_min {
-            kept += node_overhead(pages(p.stack_max - p.stack_min));
-            removed += EMA_OVERHEAD;
+            kept = kept.wrapping_add(node_overhead(pages(p.stack_max.wrapping_sub(p.stack_min))));
+            removed = removed.wrapping_add(EMA_OVERHEAD);
         }
-        kept += EMA_OVERHEAD;
-        removed += EMA_OVERHEAD;
-        kept += node_overhead(1);
-        removed += EMA_OVERHEAD;
-        kept += node_overhead(inp.ssa_frame_size.wrapping_mul(SSA_NUM));
-        removed += EMA_OVERHEAD;
-        kept += EMA_OVERHEAD;
-        removed += EMA_OVERHEAD;
+        kept = kept.wrapping_add(EMA_OVERHEAD);
+        removed = removed.wrapping_add(EMA_OVERHEAD);
+        kept = kept.wrapping_add(node_overhead(1));
+        removed = removed.wrapping_add(EMA_OVERHEAD);
+        kept = kept.wrapping_add(node_overhead(inp.ssa_frame_size.wrapping_mul(SSA_NUM)));
+        removed = removed.wrapping_add(EMA_OVERHEAD);
+        kept = kept.wrapping_add(EMA_OVERHEAD);
+        removed = removed.wrapping_add(EMA_OVERHEAD);
         let td_pages = thread
             .iter()
             .find(|e| e.id == id::TD)
             .map_or(1, |e| e.page_count);
-        kept += node_overhead(td_pages);
-        removed += EMA_OVERHEAD;
+        kept = kept.wrapping_add(node_overhead(td_pages));
+        removed = removed.wrapping_add(EMA_OVERHEAD);
 
         let mut total_kept = kept;
         if pool > 0 {
@@ -804,8 +815,8 @@ impl SdkLayout {
             total_removed = total_removed.wrapping_add(removed.wrapping_mul(u64::from(eremove)));
         }
         if p.tcs_max_num > pool.wrapping_add(1) {
-            total_kept =
-                total_kept.wrapping_add(kept.wrapping_mul(u64::from(p.tcs_max_num - pool)));
+            total_kept = total_kept
+                .wrapping_add(kept.wrapping_mul(u64::from(p.tcs_max_num.wrapping_sub(pool))));
         }
         let mut segments = 0u64;
         for s in inp.elf.segments() {

@@ -36,7 +36,10 @@ fn add_page<S: RecordSink + ?Sized>(
     if extend {
         let (chunks, _) = page.as_chunks::<EEXTEND_CHUNK>();
         for (i, c) in chunks.iter().enumerate() {
-            sink.eextend(offset.wrapping_add((i * EEXTEND_CHUNK) as u64), c);
+            sink.eextend(
+                offset.wrapping_add((i as u64).wrapping_mul(EEXTEND_CHUNK as u64)),
+                c,
+            );
         }
     }
 }
@@ -61,21 +64,22 @@ impl RelocWindow {
         if page >= e.elf.relocation_bitmap_pages() {
             return false;
         }
-        if !self.valid || page < self.first || page - self.first >= WINDOW_PAGES {
+        if !self.valid || page < self.first || page.wrapping_sub(self.first) >= WINDOW_PAGES {
             self.first = page;
             self.valid = true;
             self.bits = [0; (WINDOW_PAGES / 8) as usize];
             let (first, bits) = (self.first, &mut self.bits);
             e.elf.for_each_relocated_page(|p| {
-                if p >= first && p - first < WINDOW_PAGES {
-                    let i = (p - first) as usize;
+                if p >= first && p.wrapping_sub(first) < WINDOW_PAGES {
+                    let i = p.wrapping_sub(first) as usize;
                     if let Some(b) = bits.get_mut(i / 8) {
                         *b |= 1 << (i % 8);
                     }
                 }
             });
         }
-        let i = (page - self.first) as usize;
+        // The window starts at or below `page` (just refilled otherwise).
+        let i = page.wrapping_sub(self.first) as usize;
         self.bits
             .get(i / 8)
             .is_some_and(|b| b & (1 << (i % 8)) != 0)
@@ -112,12 +116,16 @@ impl SdkEnclave<'_> {
             if lo >= hi {
                 continue;
             }
+            // `file_off, p_off <= lo < hi`.
             let (d0, s0, n) = (
-                (lo - file_off) as usize,
-                (lo - p_off) as usize,
-                (hi - lo) as usize,
+                lo.wrapping_sub(file_off) as usize,
+                lo.wrapping_sub(p_off) as usize,
+                hi.wrapping_sub(lo) as usize,
             );
-            if let (Some(d), Some(s)) = (dst.get_mut(d0..d0 + n), bytes.get(s0..s0 + n)) {
+            if let (Some(d), Some(s)) = (
+                dst.get_mut(d0..d0.saturating_add(n)),
+                bytes.get(s0..s0.saturating_add(n)),
+            ) {
                 d.copy_from_slice(s);
             }
         }
@@ -133,9 +141,12 @@ impl SdkEnclave<'_> {
         while offset < seg.filesz {
             let rva = seg.rva.wrapping_add(offset);
             let in_page = rva & (PAGE - 1);
-            let size = (PAGE - in_page).min(seg.filesz - offset);
+            // `in_page < PAGE`, `offset < filesz`, so `in_page + size <= PAGE`.
+            let size = PAGE
+                .wrapping_sub(in_page)
+                .min(seg.filesz.wrapping_sub(offset));
             page.fill(0);
-            if let Some(dst) = page.get_mut(in_page as usize..(in_page + size) as usize) {
+            if let Some(dst) = page.get_mut(in_page as usize..in_page.wrapping_add(size) as usize) {
                 self.patched_file_bytes(seg.file_offset.wrapping_add(offset), dst);
             }
             let mut flags = seg.si_flags;
@@ -149,15 +160,20 @@ impl SdkEnclave<'_> {
                 true,
                 &page,
             );
-            offset = offset.wrapping_add(PAGE - in_page);
+            offset = offset.wrapping_add(PAGE.wrapping_sub(in_page));
         }
         if seg.memsz > offset {
             let rva = seg.rva.wrapping_add(offset);
-            let bytes = super::elf::round_to(seg.memsz - offset + (rva & (PAGE - 1)), PAGE);
+            let bytes = super::elf::round_to(
+                seg.memsz
+                    .wrapping_sub(offset)
+                    .wrapping_add(rva & (PAGE - 1)),
+                PAGE,
+            );
             let start = rva & !(PAGE - 1);
             page.fill(0);
             for k in 0..bytes / PAGE {
-                let off = start.wrapping_add(k * PAGE).wrapping_add(shift);
+                let off = start.wrapping_add(k.wrapping_mul(PAGE)).wrapping_add(shift);
                 add_page(sink, off, seg.si_flags, true, &page);
             }
         }
@@ -190,13 +206,14 @@ impl SdkEnclave<'_> {
             page.fill(0);
             let t = &self.layout.tcs_template;
             let n = (e.content_size as usize).min(t.len());
-            page[..n].copy_from_slice(&t[..n]);
+            if let (Some(d), Some(s)) = (page.get_mut(..n), t.get(..n)) {
+                d.copy_from_slice(s);
+            }
             // SSA, FS and GS offsets become absolute for this TCS.
             for at in [16usize, 48, 56] {
-                let mut w = [0u8; 8];
-                w.copy_from_slice(&page[at..at + 8]);
-                let v = u64::from_le_bytes(w).wrapping_add(rva);
-                page[at..at + 8].copy_from_slice(&v.to_le_bytes());
+                if let Some(w) = page.get_mut(at..).and_then(|p| p.first_chunk_mut::<8>()) {
+                    *w = u64::from_le_bytes(*w).wrapping_add(rva).to_le_bytes();
+                }
             }
         } else if e.si_flags != 0 {
             if e.content_size != 0 {
@@ -213,7 +230,13 @@ impl SdkEnclave<'_> {
         let start = rva.wrapping_add(shift);
         if extend {
             for k in 0..count {
-                add_page(sink, start.wrapping_add(k * PAGE), e.si_flags, true, page);
+                add_page(
+                    sink,
+                    start.wrapping_add(k.wrapping_mul(PAGE)),
+                    e.si_flags,
+                    true,
+                    page,
+                );
             }
         } else {
             sink.eadd_unmeasured_range(start, count, PAGE, e.si_flags);

@@ -79,9 +79,12 @@ impl Allocation {
     pub fn new(version: SdkVersion, elrange: bool, ipp_fips: bool, layout_len: u32) -> Allocation {
         let data = version.metadata_data_offset() as u32;
         let mut at = data;
+        // Offsets within METADATA_SIZE (the layout table has at most MAX_ENTRIES records);
+        // saturating, an impossible overflow would only leave writes outside the buffer, which
+        // `put` skips.
         let mut take = |n: u32| {
             let start = at;
-            at += n;
+            at = at.saturating_add(n);
             start
         };
         let (mut elrange_dir, mut elrange_at) = (None, None);
@@ -100,7 +103,7 @@ impl Allocation {
         let global_data = take(version.global_data_size() as u32);
         let zero = take(ZERO_BYTES);
         let patches = take(PATCHES * PATCH_ENTRY);
-        let layout = take(layout_len * 32);
+        let layout = take(layout_len.saturating_mul(32));
         Allocation {
             data,
             elrange_dir,
@@ -206,7 +209,11 @@ pub fn global_data_template(g: &GlobalDataInputs<'_>) -> [u8; MAX_GLOBAL_DATA] {
     let entries = l.entries();
     put32(&mut b, 344, entries.len() as u32);
     for (i, e) in entries.iter().enumerate() {
-        put(&mut b, 352 + 32 * i, &e.to_bytes());
+        put(
+            &mut b,
+            352usize.saturating_add(i.saturating_mul(32)),
+            &e.to_bytes(),
+        );
     }
     let (image, start, size) = if g.elrange.size != 0 {
         (
@@ -351,28 +358,29 @@ pub fn write_metadata(m: &MetadataInputs<'_>, out: &mut [u8]) -> Result<(), Meta
     h.write(out);
     put(out, CSS_OFFSET, &m.css.to_bytes());
     let dir = |out: &mut [u8], i: usize, offset: u32, size: u32| {
-        put32(out, DIRS_OFFSET + 8 * i, offset);
-        put32(out, DIRS_OFFSET + 8 * i + 4, size);
+        let at = DIRS_OFFSET.saturating_add(i.saturating_mul(8));
+        put32(out, at, offset);
+        put32(out, at.saturating_add(4), size);
     };
     dir(out, DIR_PATCH, a.patches, PATCHES * PATCH_ENTRY);
-    dir(out, DIR_LAYOUT, a.layout, a.layout_len * 32);
+    dir(out, DIR_LAYOUT, a.layout, a.layout_len.saturating_mul(32));
     if let Some(at) = a.elrange {
         let e = m.elrange;
         put64(out, at as usize, e.image_address);
-        put64(out, at as usize + 8, e.start_address);
-        put64(out, at as usize + 16, e.size);
+        put64(out, (at as usize).saturating_add(8), e.start_address);
+        put64(out, (at as usize).saturating_add(16), e.size);
         match a.elrange_dir {
             Some(d) => {
                 put32(out, d as usize, at);
-                put32(out, d as usize + 4, 24);
+                put32(out, (d as usize).saturating_add(4), 24);
             }
             None => dir(out, DIR_ELRANGE, at, 24),
         }
     }
     if let (Some(t), Some(s)) = (a.extend_table, a.fips_sig) {
         put32(out, t as usize, EXTEND_ENTRY_FIPS_SIG);
-        put32(out, t as usize + 4, FIPS_SIG_SIZE);
-        put32(out, t as usize + 8, s);
+        put32(out, (t as usize).saturating_add(4), FIPS_SIG_SIZE);
+        put32(out, (t as usize).saturating_add(8), s);
         if let Some(sig) = m.fips_sig {
             put(out, s as usize, sig);
         }
@@ -393,20 +401,24 @@ pub fn write_metadata(m: &MetadataInputs<'_>, out: &mut [u8]) -> Result<(), Meta
         (62, a.zero, 2),
     ];
     for (i, (dst, src, size)) in patches.iter().enumerate() {
-        let at = a.patches as usize + 32 * i;
+        let at = (a.patches as usize).saturating_add(i.saturating_mul(32));
         put64(out, at, *dst);
-        put32(out, at + 8, *src);
-        put32(out, at + 12, *size);
+        put32(out, at.saturating_add(8), *src);
+        put32(out, at.saturating_add(12), *size);
     }
     for (i, e) in m.layout.entries().iter().enumerate() {
-        put(out, a.layout as usize + 32 * i, &e.to_bytes());
+        put(
+            out,
+            (a.layout as usize).saturating_add(i.saturating_mul(32)),
+            &e.to_bytes(),
+        );
     }
     append_compatible(m, out)
 }
 
 fn get_entry(b: &[u8], at: usize) -> LayoutEntry {
     let mut r = [0u8; 32];
-    if let Some(src) = b.get(at..at + 32) {
+    if let Some(src) = b.get(at..at.saturating_add(32)) {
         r.copy_from_slice(src);
     }
     LayoutEntry::from_bytes(&r)
@@ -437,7 +449,7 @@ fn append_compatible(m: &MetadataInputs<'_>, out: &mut [u8]) -> Result<(), Metad
     );
 
     let table = m.alloc.layout as usize;
-    let entry_at = |i: usize| table + 32 * i;
+    let entry_at = |i: usize| table.saturating_add(i.saturating_mul(32));
     let len = m.alloc.layout_len as usize;
     let find = |copy: &[u8], want: u16, upto: usize| {
         (0..upto).find(|&i| get_entry(copy, entry_at(i)).id == want)
@@ -480,10 +492,12 @@ fn append_compatible(m: &MetadataInputs<'_>, out: &mut [u8]) -> Result<(), Metad
         }
     };
     let mut count = len;
-    if ut_end + 1 == len {
+    // `ut_end < len`, a table index.
+    let after_ut = ut_end.saturating_add(1);
+    if after_ut == len {
         // Nothing after the utility thread.
         cleanup(copy, count);
-    } else if Some(ut_end + 1) == rsrv[0] {
+    } else if Some(after_ut) == rsrv[0] {
         // The utility thread, then reserved memory: kept in place, made static.
         cleanup(copy, count);
         if let Some(i) = rsrv[1] {
@@ -501,12 +515,12 @@ fn append_compatible(m: &MetadataInputs<'_>, out: &mut [u8]) -> Result<(), Metad
         });
         let mut g = LayoutEntry::group(
             id::THREAD_GROUP,
-            (ut_end + 1 - ut_start) as u16,
+            after_ut.saturating_sub(ut_start) as u16,
             m.tcs_num.wrapping_sub(1),
         );
         g.rva = step;
-        put(copy, entry_at(ut_end + 1), &g.to_bytes());
-        count = ut_end + 2;
+        put(copy, entry_at(after_ut), &g.to_bytes());
+        count = after_ut.saturating_add(1);
         cleanup(copy, count);
         for (k, e) in saved.into_iter().enumerate() {
             let Some(mut e) = e else { continue };
@@ -519,18 +533,26 @@ fn append_compatible(m: &MetadataInputs<'_>, out: &mut [u8]) -> Result<(), Metad
                 _ => {}
             }
             put(copy, entry_at(count), &e.to_bytes());
-            count += 1;
+            count = count.saturating_add(1);
         }
     }
-    let size = table + 32 * count;
+    let size = entry_at(count);
     put32(copy, 16, size as u32);
-    put32(copy, DIRS_OFFSET + 8 * DIR_LAYOUT + 4, (32 * count) as u32);
+    put32(
+        copy,
+        DIRS_OFFSET + 8 * DIR_LAYOUT + 4,
+        count.saturating_mul(32) as u32,
+    );
     if let Some(stale) = copy.get_mut(size..) {
         stale.fill(0);
     }
     if versions == 1 {
         // SGX1 only: the copy replaces the metadata.
-        out.copy_within(main_size..main_size + size, 0);
+        let end = main_size
+            .checked_add(size)
+            .filter(|&e| e <= out.len())
+            .ok_or(MetadataError::NoRoomForCompatible)?;
+        out.copy_within(main_size..end, 0);
         if let Some(rest) = out.get_mut(size..) {
             rest.fill(0);
         }

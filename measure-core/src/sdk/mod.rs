@@ -312,7 +312,10 @@ impl<'a> SdkEnclave<'a> {
         }
         elf.check_text_relocations(options.elf)?;
         // The loader's table checks: the patch must lie inside the enclave.
-        if gd_offset + gd_size > layout.enclave_size {
+        if gd_offset
+            .checked_add(gd_size)
+            .is_none_or(|end| end > layout.enclave_size)
+        {
             return Err(LayoutError::GlobalDataOutsideEnclave.into());
         }
         for seg in elf.segments() {

@@ -159,7 +159,8 @@ impl SdkVersion {
 
     /// Offset of `metadata_t.data` (the header, SIGSTRUCT and directories come first).
     pub const fn metadata_data_offset(self) -> usize {
-        super::metadata::DIRS_OFFSET + 8 * self.dir_count()
+        // At most 4 directories.
+        super::metadata::DIRS_OFFSET.wrapping_add(8usize.wrapping_mul(self.dir_count()))
     }
 
     /// The metadata's minor version (`MINOR_VERSION`; major 3, or 13 with an ELRANGE).
