@@ -289,3 +289,79 @@ fn verify_against_an_sdk_enclave() {
     assert_eq!(v["failed"][0], "MRENCLAVE");
     assert!(v["sdk_enclave"].as_str().unwrap().contains("sgx_sign 2.22"));
 }
+
+/// The signed enclave, dump and SIGSTRUCT are written as one set: no temporary file or journal
+/// is left, an output that is a pipe is written into (not replaced by a regular file), and an
+/// output that is the key or the configuration is refused with nothing written.
+#[test]
+fn sign_outputs_are_one_set_pipes_are_written_into_inputs_are_not_overwritten() {
+    use std::os::unix::fs::FileTypeExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let t = |n: &str| tmp.path().join(n).display().to_string();
+    let r = result("2.26", "basic-kss");
+    let fifo = t("css.fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    let (signed, dump) = (t("s.so"), t("dump.txt"));
+    let sign = |extra: &[&str]| {
+        let mut args = vec![
+            "sdk",
+            "sign",
+            "-e",
+            "enclaves/2.26/basic.so",
+            "-c",
+            "configs/kss.xml",
+            "-k",
+            "test-key.pem",
+            "-d",
+            "2026-01-01",
+        ];
+        args.extend(extra);
+        run(&args)
+    };
+    let o = sign(&["-o", &signed, "--dumpfile", &dump, "--cssfile", &fifo]);
+    assert_eq!(ok(&o).trim(), r["mrenclave"].as_str().unwrap());
+    let css = reader.join().unwrap();
+    let signed_bytes = std::fs::read(&signed).unwrap();
+    let off = r["metadata_offset"].as_u64().unwrap() as usize + 64;
+    assert_eq!(css, &signed_bytes[off..off + 1808]);
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+    let mut names: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["css.fifo", "dump.txt", "s.so"]);
+
+    // An output that is an input: refused, the input intact, no output written.
+    let key = std::fs::read(vectors().join("test-key.pem")).unwrap();
+    let config = vectors().join("configs/kss.xml");
+    let config_bytes = std::fs::read(&config).unwrap();
+    let other = t("other.so");
+    for (flag, path) in [
+        ("--dumpfile", vectors().join("test-key.pem")),
+        ("--cssfile", config.clone()),
+    ] {
+        let o = sign(&["-o", &other, flag, path.to_str().unwrap()]);
+        assert!(!o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("writing it would overwrite an input"), "{err}");
+        assert!(!Path::new(&other).exists());
+    }
+    assert_eq!(std::fs::read(vectors().join("test-key.pem")).unwrap(), key);
+    assert_eq!(std::fs::read(&config).unwrap(), config_bytes);
+}

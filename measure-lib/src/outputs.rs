@@ -546,6 +546,45 @@ pub fn settle(first: &Path) -> Result<()> {
     settle_locked(&journal)
 }
 
+/// Whether `path` exists and is neither a regular file nor a directory (`/dev/null`,
+/// `/dev/stdout`, a FIFO): such an output is written into, never replaced by a rename, which
+/// would turn the device or pipe into a regular file (as [`crate::fsutil::stage`] does).
+pub fn is_special_file(path: &Path) -> bool {
+    fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
+/// Writes outputs that belong together (`(what, path, bytes)`, `what` naming it in errors):
+/// the regular files (existing or new) as one [`OutputSet`], all old or all new; then each
+/// special file ([`is_special_file`]) written into directly, outside the set. Outputs that are
+/// the same file as another output or as one of `inputs` are refused first (see
+/// [`crate::fsutil::check_distinct`]; special files may repeat, `-dumpfile /dev/null -cssfile
+/// /dev/null`).
+pub fn write_together(
+    outputs: &[(&str, &Path, &[u8])],
+    inputs: &[crate::fsutil::Named<'_>],
+) -> Result<()> {
+    let (special, regular): (Vec<_>, Vec<_>) =
+        outputs.iter().partition(|(_, p, _)| is_special_file(p));
+    let named: Vec<crate::fsutil::Named<'_>> = regular.iter().map(|&&(w, p, _)| (w, p)).collect();
+    crate::fsutil::check_distinct(&named, inputs, &Default::default())?;
+    if !regular.is_empty() {
+        let dests: Vec<&Path> = regular.iter().map(|(_, p, _)| *p).collect();
+        let set = OutputSet::begin(&dests)?;
+        for (i, (_, _, bytes)) in regular.iter().enumerate() {
+            set.write(i, bytes)?;
+        }
+        set.commit()?;
+    }
+    for (_, path, bytes) in special {
+        fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(bytes))
+            .map_err(io_write(path))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use measure_core::measure::MeasurementHasher;
 use measure_core::sdk::layout::id;
 use measure_lib::sdk::{self, ElfOptions, SdkVersion, SignOptions};
-use measure_lib::{fsutil, sigstruct};
+use measure_lib::{fsutil, outputs, sigstruct};
 use serde_json::json;
 
 /// Measure, sign and dump Intel SGX SDK enclaves as the SDK's `sgx_sign` does.
@@ -307,25 +307,32 @@ fn mrenclave(a: &MrenclaveArgs) -> Result<()> {
     out(&format!("{m}\n"))
 }
 
-/// Stages the signed enclave and the optional dump and SIGSTRUCT, then puts them in place
-/// together.
+/// Writes the signed enclave and the optional dump and SIGSTRUCT as one set of outputs (all old
+/// or all new, even if the process is killed), none of them one of `inputs`.
 fn write_signed(
     output: &Path,
     signed: &sdk::Signed,
     dumpfile: Option<&Path>,
     cssfile: Option<&Path>,
+    inputs: &[fsutil::Named<'_>],
 ) -> Result<()> {
-    let mut staged = vec![fsutil::stage(output, &signed.file)?];
+    let dump = match dumpfile {
+        Some(_) => {
+            let d =
+                sdk::dump::read_dump(&signed.file).context("reading back the signed enclave")?;
+            sdk::dump::dump_text(&d)
+        }
+        None => String::new(),
+    };
+    let css = signed.css.to_bytes();
+    let mut set: Vec<(&str, &Path, &[u8])> = vec![("signed enclave", output, &signed.file)];
     if let Some(p) = dumpfile {
-        let d = sdk::dump::read_dump(&signed.file).context("reading back the signed enclave")?;
-        staged.push(fsutil::stage(p, sdk::dump::dump_text(&d).as_bytes())?);
+        set.push(("dump file", p, dump.as_bytes()));
     }
     if let Some(p) = cssfile {
-        staged.push(fsutil::stage(p, &signed.css.to_bytes())?);
+        set.push(("SIGSTRUCT file", p, &css));
     }
-    for s in staged {
-        s.commit()?;
-    }
+    outputs::write_together(&set, inputs)?;
     Ok(())
 }
 
@@ -335,11 +342,17 @@ fn sign(a: &SignArgs) -> Result<()> {
     let key = sigstruct::load_private_key(&a.key, a.passphrase.as_deref())?;
     let p = loaded.prepare()?;
     let signed = sdk::sign(&p, &key, date)?;
+    // The enclave may be signed in place; the key and configuration are never overwritten.
+    let mut inputs: Vec<fsutil::Named<'_>> = vec![("signing key", &a.key)];
+    if let Some(c) = &a.inputs.config {
+        inputs.push(("configuration", c));
+    }
     write_signed(
         &a.output,
         &signed,
         a.dumpfile.as_deref(),
         a.cssfile.as_deref(),
+        &inputs,
     )?;
     out(&format!("{}\n", hex::encode(signed.css.enclave_hash)))
 }
@@ -359,11 +372,20 @@ fn catsig(a: &CatsigArgs) -> Result<()> {
     let material = fsutil::read(&a.unsigned, "signing material")?;
     let p = loaded.prepare()?;
     let signed = sdk::catsig(&p, &key, &sig, &material)?;
+    let mut inputs: Vec<fsutil::Named<'_>> = vec![
+        ("public key", &a.key),
+        ("signature", &a.sig),
+        ("signing material", &a.unsigned),
+    ];
+    if let Some(c) = &a.inputs.config {
+        inputs.push(("configuration", c));
+    }
     write_signed(
         &a.output,
         &signed,
         a.dumpfile.as_deref(),
         a.cssfile.as_deref(),
+        &inputs,
     )?;
     out(&format!("{}\n", hex::encode(signed.css.enclave_hash)))
 }
@@ -374,15 +396,17 @@ fn dump(a: &DumpArgs) -> Result<()> {
     if a.json && a.dumpfile.is_some() {
         bail!("--json prints to standard output; it cannot be combined with --dumpfile");
     }
-    let mut staged = Vec::new();
-    if let Some(p) = &a.dumpfile {
-        staged.push(fsutil::stage(p, sdk::dump::dump_text(&d).as_bytes())?);
+    let text = a.dumpfile.as_ref().map(|_| sdk::dump::dump_text(&d));
+    let css = d.css().to_bytes();
+    let mut set: Vec<(&str, &Path, &[u8])> = Vec::new();
+    if let (Some(p), Some(t)) = (&a.dumpfile, &text) {
+        set.push(("dump file", p, t.as_bytes()));
     }
     if let Some(p) = &a.cssfile {
-        staged.push(fsutil::stage(p, &d.css().to_bytes())?);
+        set.push(("SIGSTRUCT file", p, &css));
     }
-    for s in staged {
-        s.commit()?;
+    if !set.is_empty() {
+        outputs::write_together(&set, &[("signed enclave", &a.enclave)])?;
     }
     if a.json {
         out(&format!(
