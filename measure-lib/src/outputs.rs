@@ -251,6 +251,14 @@ impl OutputSet {
                     d.display()
                 )));
             }
+            // A set is put in place by renaming, which would replace a device or a pipe (as root,
+            // /dev/null itself) with a regular file: such outputs are written by write_together.
+            if is_special_file(d) {
+                return Err(Error::Invalid(format!(
+                    "output {} is not a regular file (a device, pipe or socket); outputs that belong together are put in place by renaming, which would replace it: give a regular file",
+                    d.display()
+                )));
+            }
             split_dests.push(split(d)?);
         }
         let journal = journal_path(first)?;
@@ -588,6 +596,17 @@ pub fn write_together(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `sign -o /dev/null` would have renamed a regular file over the device (as root).
+    #[test]
+    fn a_set_refuses_a_device_as_output() {
+        let err = OutputSet::begin(&[Path::new("/dev/null")]).err();
+        assert!(
+            matches!(&err, Some(Error::Invalid(m)) if m.contains("not a regular file")),
+            "{err:?}"
+        );
+        assert!(fs::metadata("/dev/null").is_ok_and(|m| !m.is_file()));
+    }
 
     /// A journal cut short anywhere (the command was killed while writing it) is read as the
     /// lines it completed; one cut inside its first line is empty (found by the crash test).
