@@ -24,6 +24,10 @@
 //!
 //! Every violation names the entry by its index.
 
+#[cfg(test)]
+mod duplicate_tests;
+mod duplicates;
+
 use core::fmt;
 
 use crate::bundle::{Bundle, BundleError, Dialect, Form};
@@ -205,68 +209,22 @@ fn path_segments_ok(uri: &Field<'_>) -> bool {
     true
 }
 
-/// A Bloom filter on the stack, probed with hash positions keyed by the whole entry list (so they
-/// cannot be predicted by whoever crafts the list), confirmed by an exact comparison on a hit.
-struct SeenUris {
-    bits: [u8; BLOOM_BYTES],
-    key: [u64; 3],
-}
+/// Bytes of scratch per entry that [`check_policy_with_scratch`] needs to find repeated URIs in
+/// O(n log n) (see [`scratch_len`]).
+pub const SCRATCH_BYTES_PER_ENTRY: usize = duplicates::RECORD_LEN;
 
-/// Bloom filter size: 256 Ki bits (32 KiB of stack); with 3 probes, 10,000 URIs give about 0.1 %
-/// false positives.
-const BLOOM_BYTES: usize = 32 * 1024;
+/// Records the policy check keeps on the stack when the caller's scratch is smaller (30 KiB):
+/// lists up to this many entries are checked in O(n log n) with no scratch at all.
+pub const STACK_RECORDS: usize = 1280;
 
-fn mix(mut x: u64) -> u64 {
-    // splitmix64's finalizer.
-    x ^= x >> 30;
-    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x ^= x >> 27;
-    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^ (x >> 31)
-}
-
-fn u64_at(h: &[u8; 32], i: usize) -> u64 {
-    let mut b = [0u8; 8];
-    if let Some(s) = h.get(i..i + 8) {
-        b.copy_from_slice(s);
-    }
-    u64::from_le_bytes(b)
-}
-
-impl SeenUris {
-    fn new(list_digest: &[u8; 32]) -> Self {
-        SeenUris {
-            bits: [0; BLOOM_BYTES],
-            key: [
-                u64_at(list_digest, 0),
-                u64_at(list_digest, 8),
-                u64_at(list_digest, 16),
-            ],
-        }
-    }
-    fn positions(&self, uri_hash: &[u8; 32]) -> [usize; 3] {
-        let bits = (BLOOM_BYTES * 8) as u64;
-        [
-            (mix(u64_at(uri_hash, 0) ^ self.key[0]) % bits) as usize,
-            (mix(u64_at(uri_hash, 8) ^ self.key[1]) % bits) as usize,
-            (mix(u64_at(uri_hash, 16) ^ self.key[2]) % bits) as usize,
-        ]
-    }
-    fn get(&self, p: usize) -> bool {
-        self.bits
-            .get(p / 8)
-            .is_some_and(|b| b & (1 << (p % 8)) != 0)
-    }
-    /// Inserts; returns whether the URI may have been seen before.
-    fn insert(&mut self, uri_hash: &[u8; 32]) -> bool {
-        let ps = self.positions(uri_hash);
-        let maybe = ps.iter().all(|&p| self.get(p));
-        for p in ps {
-            if let Some(b) = self.bits.get_mut(p / 8) {
-                *b |= 1 << (p % 8);
-            }
-        }
-        maybe
+/// Scratch bytes [`check_policy_with_scratch`] needs for `entries` to run in O(n log n): none
+/// when the URIs are strictly ascending (as `hash-files` writes them: no URI can repeat),
+/// otherwise [`SCRATCH_BYTES_PER_ENTRY`] per entry. Linear in the list's size.
+pub fn scratch_len(entries: &EntryList<'_>) -> usize {
+    if uris_ascending(entries) {
+        0
+    } else {
+        entries.len().saturating_mul(SCRATCH_BYTES_PER_ENTRY)
     }
 }
 
@@ -282,12 +240,68 @@ fn is_sha256_hex(f: &Field<'_>) -> bool {
     n == 64
 }
 
-/// Checks every entry against the bundle's append policy. `list_digest` is the SHA-256 of the
-/// entry list's bytes (its CONFIGID half), used to key the duplicate filter.
+/// Whether the URIs are strictly ascending (byte order of their escaped form, which is
+/// canonical: then no two of them are equal).
+fn uris_ascending(entries: &EntryList<'_>) -> bool {
+    let mut prev: Option<&[u8]> = None;
+    entries.iter().all(|e| {
+        let ok = prev.is_none_or(|p| p < e.uri.raw());
+        prev = Some(e.uri.raw());
+        ok
+    })
+}
+
+/// The first rule other than repetition that entry `e` breaks.
+fn entry_violation(bundle: &Bundle<'_>, e: &Entry<'_>) -> Option<PolicyKind> {
+    if !bundle.policy.prefixes().any(|p| e.uri.starts_with(p)) {
+        return Some(PolicyKind::OutsidePrefixes);
+    }
+    if !e.uri.starts_with(b"file:") {
+        return Some(PolicyKind::NotAFileUri);
+    }
+    if !path_segments_ok(&e.uri) {
+        return Some(PolicyKind::BadPathSegment);
+    }
+    if bundle.dialect == Dialect::Toml0102
+        && (!toml0102_writable(&e.uri)
+            || !toml0102_writable(&e.sha256)
+            || e.sha256.bytes().next().is_none())
+    {
+        return Some(PolicyKind::NotWritableByToml0102);
+    }
+    if e.uri.bytes().any(|b| matches!(b, 0 | b'\r' | b'\n')) {
+        return Some(PolicyKind::LineBreakOrNulInUri);
+    }
+    if !is_sha256_hex(&e.sha256) {
+        return Some(PolicyKind::NotASha256);
+    }
+    None
+}
+
+/// Checks every entry against the bundle's append policy with no scratch but the stack (see
+/// [`check_policy_with_scratch`]): O(n log n) for lists whose URIs are strictly ascending or
+/// that have up to [`STACK_RECORDS`] entries, O(n^2 / [`STACK_RECORDS`]) hashes for longer
+/// unsorted lists. `_list_digest` (the SHA-256 of the list) is no longer used.
 pub fn check_policy(
     bundle: &Bundle<'_>,
     entries: &EntryList<'_>,
-    list_digest: &[u8; 32],
+    _list_digest: &[u8; 32],
+) -> Result<(), PolicyViolation> {
+    check_policy_with_scratch(bundle, entries, &mut [])
+}
+
+/// Checks every entry against the bundle's append policy: each entry against the rules in the
+/// order of [`PolicyKind`], and the violation reported is the one of the first entry that breaks
+/// a rule (for a repeated URI, the entry that repeats it and the first entry with that URI).
+///
+/// `scratch` is working memory (any alignment, contents ignored): with at least
+/// [`scratch_len`] bytes the check takes O(n log n) time; with less it uses at most
+/// [`STACK_RECORDS`] records of stack besides, and an unsorted list longer than the records it
+/// has takes O(n^2 / records) hashes. The answer never depends on the scratch.
+pub fn check_policy_with_scratch(
+    bundle: &Bundle<'_>,
+    entries: &EntryList<'_>,
+    scratch: &mut [u8],
 ) -> Result<(), PolicyViolation> {
     let violation = |kind, index: usize, other: usize| PolicyViolation {
         kind,
@@ -297,44 +311,69 @@ pub fn check_policy(
     if !entries.is_empty() && bundle.policy.is_empty() {
         return Err(violation(PolicyKind::NothingMayBeAppended, 0, 0));
     }
-    let mut seen = SeenUris::new(list_digest);
-    for (i, e) in entries.iter().enumerate() {
-        if !bundle.policy.prefixes().any(|p| e.uri.starts_with(p)) {
-            return Err(violation(PolicyKind::OutsidePrefixes, i, 0));
+    let (records, _) = scratch.as_chunks_mut::<{ duplicates::RECORD_LEN }>();
+    // URI hashes are needed for the base index; computed anyway, they are kept for the repeat
+    // check when the scratch holds them all.
+    let hash_uris = bundle.base_uri_count() > 0;
+    let keep = hash_uris && records.len() >= entries.len();
+    let mut first_bad: Option<(usize, PolicyKind)> = None;
+    let mut count = 0usize;
+    let mut ascending = true;
+    let mut prev: &[u8] = &[];
+    for (i, (off, e)) in entries.iter_offsets().enumerate() {
+        let mut kind = entry_violation(bundle, &e);
+        if kind.is_none() && hash_uris {
+            let h = field_sha256(&e.uri);
+            if bundle.has_base_uri_hash(&h) {
+                kind = Some(PolicyKind::RepeatsBaseUri);
+            } else if keep && let Some(slot) = records.get_mut(i) {
+                *slot = duplicates::record(&h, off);
+            }
         }
-        if !e.uri.starts_with(b"file:") {
-            return Err(violation(PolicyKind::NotAFileUri, i, 0));
+        if let Some(k) = kind {
+            first_bad = Some((i, k));
+            break;
         }
-        if !path_segments_ok(&e.uri) {
-            return Err(violation(PolicyKind::BadPathSegment, i, 0));
-        }
-        if bundle.dialect == Dialect::Toml0102
-            && (!toml0102_writable(&e.uri)
-                || !toml0102_writable(&e.sha256)
-                || e.sha256.bytes().next().is_none())
-        {
-            return Err(violation(PolicyKind::NotWritableByToml0102, i, 0));
-        }
-        if e.uri.bytes().any(|b| matches!(b, 0 | b'\r' | b'\n')) {
-            return Err(violation(PolicyKind::LineBreakOrNulInUri, i, 0));
-        }
-        if !is_sha256_hex(&e.sha256) {
-            return Err(violation(PolicyKind::NotASha256, i, 0));
-        }
-        let h = field_sha256(&e.uri);
-        if bundle.has_base_uri_hash(&h) {
-            return Err(violation(PolicyKind::RepeatsBaseUri, i, 0));
-        }
-        if seen.insert(&h)
-            && let Some(j) = entries
-                .iter()
-                .take(i)
-                .position(|prev| prev.uri.bytes().eq(e.uri.bytes()))
-        {
-            return Err(violation(PolicyKind::Duplicate, i, j));
-        }
+        ascending &= i == 0 || prev < e.uri.raw();
+        prev = e.uri.raw();
+        count = i + 1;
     }
-    Ok(())
+    // A repeat among the entries before the first other violation comes first.
+    let repeat = if ascending {
+        None
+    } else if let Some(recs) = records.get_mut(..count) {
+        if !keep {
+            for (slot, (off, e)) in recs.iter_mut().zip(entries.iter_offsets()) {
+                *slot = duplicates::record(&field_sha256(&e.uri), off);
+            }
+        }
+        duplicates::sort(recs);
+        duplicates::first_repeat_in_sorted(entries, recs)
+    } else if records.len() >= STACK_RECORDS {
+        duplicates::first_repeat_blocked(entries, count, records, &|e| field_sha256(&e.uri))
+    } else {
+        first_repeat_on_stack(entries, count)
+    };
+    if let Some(r) = repeat {
+        return Err(violation(
+            PolicyKind::Duplicate,
+            entries.index_of_offset(r.later),
+            entries.index_of_offset(r.earlier),
+        ));
+    }
+    match first_bad {
+        Some((i, k)) => Err(violation(k, i, 0)),
+        None => Ok(()),
+    }
+}
+
+/// [`duplicates::first_repeat_blocked`] with [`STACK_RECORDS`] records of stack, in a frame of
+/// its own (callers that pass enough scratch never reserve it).
+#[inline(never)]
+fn first_repeat_on_stack(entries: &EntryList<'_>, count: usize) -> Option<duplicates::Repeat> {
+    let mut buf = [[0u8; duplicates::RECORD_LEN]; STACK_RECORDS];
+    let recs = buf.get_mut(..count.min(STACK_RECORDS))?;
+    duplicates::first_repeat_blocked(entries, count, recs, &|e| field_sha256(&e.uri))
 }
 
 /// Buffers small writes into larger chunks for the sink.
@@ -609,11 +648,23 @@ pub fn mrenclave_unchecked(
     Ok(hasher.finish())
 }
 
-/// The verifier's entry point: parses both inputs, enforces the policy, returns MRENCLAVE.
+/// The verifier's entry point: parses both inputs, enforces the policy, returns MRENCLAVE. Uses
+/// only the stack (see [`check_policy`]); [`mrenclave_append_with_scratch`] takes working memory
+/// for long unsorted lists.
 pub fn mrenclave_append(bundle: &[u8], entries: &[u8]) -> Result<[u8; 32], AppendError> {
+    mrenclave_append_with_scratch(bundle, entries, &mut [])
+}
+
+/// [`mrenclave_append`] with `scratch` as working memory for the policy check (see
+/// [`check_policy_with_scratch`]: [`scratch_len`] bytes make it O(n log n) for any list).
+pub fn mrenclave_append_with_scratch(
+    bundle: &[u8],
+    entries: &[u8],
+    scratch: &mut [u8],
+) -> Result<[u8; 32], AppendError> {
     let bundle = Bundle::parse(bundle).map_err(AppendError::Bundle)?;
     let list = EntryList::parse(entries).map_err(AppendError::Entries)?;
-    check_policy(&bundle, &list, &Sha256::digest(entries)).map_err(AppendError::Policy)?;
+    check_policy_with_scratch(&bundle, &list, scratch).map_err(AppendError::Policy)?;
     Ok(mrenclave_unchecked(&bundle, list)?)
 }
 

@@ -274,6 +274,37 @@ impl<'a> EntryList<'a> {
     pub fn iter(&self) -> Entries<'a> {
         Entries { rest: self.body }
     }
+
+    /// The entries in order, each with the offset of its line in the list body (the bytes after
+    /// the header). Offsets grow with the index, so they order entries as indices do.
+    pub fn iter_offsets(&self) -> impl Iterator<Item = (usize, Entry<'a>)> + Clone + 'a {
+        let body = self.body;
+        let mut it = self.iter();
+        core::iter::from_fn(move || {
+            let offset = body.len() - it.rest.len();
+            Some((offset, it.next()?))
+        })
+    }
+
+    /// The entry whose line starts at `offset` of the body (an offset from [`iter_offsets`]).
+    ///
+    /// [`iter_offsets`]: EntryList::iter_offsets
+    pub fn entry_at(&self, offset: usize) -> Option<Entry<'a>> {
+        Entries {
+            rest: self.body.get(offset..)?,
+        }
+        .next()
+    }
+
+    /// The 0-based index of the entry whose line starts at `offset` of the body.
+    pub fn index_of_offset(&self, offset: usize) -> usize {
+        self.body
+            .get(..offset)
+            .unwrap_or(self.body)
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+    }
 }
 
 /// Iterator over the entries of an [`EntryList`].
