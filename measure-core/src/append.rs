@@ -26,7 +26,7 @@
 
 #[cfg(test)]
 mod duplicate_tests;
-mod duplicates;
+pub mod duplicates;
 
 use core::fmt;
 
@@ -251,7 +251,27 @@ fn uris_ascending(entries: &EntryList<'_>) -> bool {
     })
 }
 
-/// The first rule other than repetition that entry `e` breaks.
+/// Checks one entry against every rule but repetition (see [`check_policy_with_scratch`]), for
+/// readers that stream entries: the rule it breaks first, if any. The caller refuses any entry
+/// when the bundle has no prefix ([`PolicyKind::NothingMayBeAppended`]), and looks for repeats
+/// itself ([`uri_hash`] is an entry's key for [`duplicates::record`]).
+pub fn check_entry(bundle: &Bundle<'_>, e: &Entry<'_>) -> Result<(), PolicyKind> {
+    if let Some(k) = entry_violation(bundle, e) {
+        return Err(k);
+    }
+    if bundle.base_uri_count() > 0 && bundle.has_base_uri_hash(&field_sha256(&e.uri)) {
+        return Err(PolicyKind::RepeatsBaseUri);
+    }
+    Ok(())
+}
+
+/// The SHA-256 of an entry's URI (decoded): what the base URI index holds, and the key of the
+/// repeat check.
+pub fn uri_hash(e: &Entry<'_>) -> [u8; 32] {
+    field_sha256(&e.uri)
+}
+
+/// The first rule other than repetition and the base index that entry `e` breaks.
 fn entry_violation(bundle: &Bundle<'_>, e: &Entry<'_>) -> Option<PolicyKind> {
     if !bundle.policy.prefixes().any(|p| e.uri.starts_with(p)) {
         return Some(PolicyKind::OutsidePrefixes);
@@ -348,7 +368,7 @@ pub fn check_policy_with_scratch(
             }
         }
         duplicates::sort(recs);
-        duplicates::first_repeat_in_sorted(entries, recs)
+        duplicates::first_repeat_in_sorted(recs, &mut |a, b| same_uri_at(entries, a, b))
     } else if records.len() >= STACK_RECORDS {
         duplicates::first_repeat_blocked(entries, count, records, &|e| field_sha256(&e.uri))
     } else {
@@ -364,6 +384,14 @@ pub fn check_policy_with_scratch(
     match first_bad {
         Some((i, k)) => Err(violation(k, i, 0)),
         None => Ok(()),
+    }
+}
+
+/// Whether the entries whose lines start at offsets `a` and `b` have the same URI.
+fn same_uri_at(entries: &EntryList<'_>, a: usize, b: usize) -> bool {
+    match (entries.entry_at(a), entries.entry_at(b)) {
+        (Some(x), Some(y)) => x.uri.raw() == y.uri.raw(),
+        _ => false,
     }
 }
 
@@ -488,7 +516,7 @@ fn escaped_code_points(f: &Field<'_>) -> usize {
 /// Whether tomli_w writes `{ uri = "...", sha256 = "..." }` inline in an array: the line
 /// `    { uri = "U", sha256 = "H" },` is at most 100 code points (30 of them fixed). Both dialects
 /// agree for items holding only strings.
-fn fits_inline(e: &Entry<'_>) -> bool {
+pub fn fits_inline(e: &Entry<'_>) -> bool {
     30 + escaped_code_points(&e.uri) + escaped_code_points(&e.sha256) <= 100
 }
 
@@ -513,21 +541,23 @@ pub enum ListForm {
     Inline,
 }
 
-/// The final manifest: the base with `entries` appended, rendered on demand.
+/// How appended entries are written into the base manifest: the list's form, the text before and
+/// after the entries, and each entry's text. [`AppendedManifest`] renders a list held in memory
+/// with it; readers that stream entries (twice: once to choose the form and add up the length,
+/// once to write) use it directly.
 #[derive(Clone, Copy, Debug)]
-pub struct AppendedManifest<'a> {
+pub struct ManifestShape<'a> {
     form: ListForm,
     dialect: Dialect,
     parts: Form<'a>,
     whole: &'a [u8],
-    entries: EntryList<'a>,
-    len: u64,
 }
 
-impl<'a> AppendedManifest<'a> {
-    /// Chooses the list's form and computes the length (one rendering pass).
-    pub fn new(bundle: &Bundle<'a>, entries: EntryList<'a>) -> Self {
-        let (form, parts, whole) = if entries.is_empty() {
+impl<'a> ManifestShape<'a> {
+    /// The shape for appending entries to the bundle's base: `has_entries` says whether there
+    /// are any, `all_fit_inline` whether every one of them [`fits_inline`].
+    pub fn new(bundle: &Bundle<'a>, has_entries: bool, all_fit_inline: bool) -> Self {
+        let (form, parts, whole) = if !has_entries {
             match (bundle.empty_manifest, bundle.inline_form) {
                 (Some(m), _) => (
                     ListForm::EmptyBase,
@@ -542,43 +572,16 @@ impl<'a> AppendedManifest<'a> {
             }
         } else {
             match bundle.inline_form {
-                Some(f) if entries.iter().all(|e| fits_inline(&e)) => {
-                    (ListForm::Inline, f, &[][..])
-                }
+                Some(f) if all_fit_inline => (ListForm::Inline, f, &[][..]),
                 _ => (ListForm::Sections, bundle.sections_form, &[][..]),
             }
         };
-        let mut m = AppendedManifest {
+        ManifestShape {
             form,
             dialect: bundle.dialect,
             parts,
             whole,
-            entries,
-            len: 0,
-        };
-        m.len = match (m.form, m.dialect) {
-            (ListForm::EmptyBase, _) => whole.len() as u64,
-            // tomli_w: the entry templates plus the escaped fields, without rendering.
-            (form, Dialect::TomliW1 | Dialect::TomliW04) => {
-                let [a, b, c] = if form == ListForm::Inline {
-                    INLINE_ENTRY
-                } else {
-                    SECTIONS_ENTRY
-                };
-                let fixed = (a.len() + b.len() + c.len()) as u64;
-                let entries_len: u64 = entries
-                    .iter()
-                    .map(|e| fixed + toml_escaped_len(&e.uri) + toml_escaped_len(&e.sha256))
-                    .sum();
-                (parts.prefix.len() + parts.suffix.len()) as u64 + entries_len
-            }
-            _ => {
-                let mut len = 0u64;
-                m.render(&mut |c| len += c.len() as u64);
-                len
-            }
-        };
-        m
+        }
     }
 
     /// How the list is written.
@@ -586,42 +589,153 @@ impl<'a> AppendedManifest<'a> {
         self.form
     }
 
+    /// Bytes of the manifest outside the entries.
+    pub fn fixed_len(&self) -> u64 {
+        match self.form {
+            ListForm::EmptyBase => self.whole.len() as u64,
+            _ => (self.parts.prefix.len() + self.parts.suffix.len()) as u64,
+        }
+    }
+
+    /// Bytes the entry adds to the manifest.
+    pub fn entry_len(&self, e: &Entry<'_>) -> u64 {
+        match (self.form, self.dialect) {
+            (ListForm::EmptyBase, _) => 0,
+            // tomli_w: the entry template plus the escaped fields, without rendering.
+            (form, Dialect::TomliW1 | Dialect::TomliW04) => {
+                let [a, b, c] = if form == ListForm::Inline {
+                    INLINE_ENTRY
+                } else {
+                    SECTIONS_ENTRY
+                };
+                (a.len() + b.len() + c.len()) as u64
+                    + toml_escaped_len(&e.uri)
+                    + toml_escaped_len(&e.sha256)
+            }
+            _ => {
+                let mut len = 0u64;
+                let mut count = |c: &[u8]| len += c.len() as u64;
+                let mut w = self.entry_writer(&mut count);
+                w.write(e);
+                w.finish();
+                len
+            }
+        }
+    }
+
+    /// Writes what comes before the entries.
+    pub fn write_prefix(&self, out: &mut dyn FnMut(&[u8])) {
+        match self.form {
+            ListForm::EmptyBase => out(self.whole),
+            _ => out(self.parts.prefix),
+        }
+    }
+
+    /// Writes what comes after the entries.
+    pub fn write_suffix(&self, out: &mut dyn FnMut(&[u8])) {
+        if self.form != ListForm::EmptyBase {
+            out(self.parts.suffix);
+        }
+    }
+
+    /// A writer of entries in this shape (in chunks of up to 256 bytes to `out`).
+    pub fn entry_writer<'o>(&self, out: &'o mut dyn FnMut(&[u8])) -> EntryWriter<'o> {
+        let (open, mid, close): (&'static [u8], &'static [u8], &'static [u8]) =
+            match (self.form, self.dialect) {
+                (ListForm::Inline, _) => (INLINE_ENTRY[0], INLINE_ENTRY[1], INLINE_ENTRY[2]),
+                (_, Dialect::Toml0102) => (
+                    b"[[sgx.trusted_files]]\nuri = \"",
+                    b"\"\nsha256 = \"",
+                    b"\"\n\n",
+                ),
+                _ => (SECTIONS_ENTRY[0], SECTIONS_ENTRY[1], SECTIONS_ENTRY[2]),
+            };
+        EntryWriter {
+            chunks: Chunker {
+                out,
+                buf: [0; 256],
+                n: 0,
+            },
+            template: [open, mid, close],
+            py_strings: self.dialect == Dialect::Toml0102,
+        }
+    }
+}
+
+/// Writes entries as a [`ManifestShape`] says (see [`ManifestShape::entry_writer`]); call
+/// [`EntryWriter::finish`] after the last one.
+pub struct EntryWriter<'o> {
+    chunks: Chunker<'o>,
+    template: [&'static [u8]; 3],
+    py_strings: bool,
+}
+
+impl EntryWriter<'_> {
+    /// Writes one entry.
+    pub fn write(&mut self, e: &Entry<'_>) {
+        let [open, mid, close] = self.template;
+        let c = &mut self.chunks;
+        c.push(open);
+        if self.py_strings {
+            py_str_escape(&e.uri, c);
+            c.push(mid);
+            py_str_escape(&e.sha256, c);
+        } else {
+            push_toml_escaped(&e.uri, c);
+            c.push(mid);
+            push_toml_escaped(&e.sha256, c);
+        }
+        c.push(close);
+    }
+
+    /// Writes out what is buffered.
+    pub fn finish(mut self) {
+        self.chunks.flush();
+    }
+}
+
+/// The final manifest: the base with `entries` appended, rendered on demand.
+#[derive(Clone, Copy, Debug)]
+pub struct AppendedManifest<'a> {
+    shape: ManifestShape<'a>,
+    entries: EntryList<'a>,
+    len: u64,
+}
+
+impl<'a> AppendedManifest<'a> {
+    /// Chooses the list's form and computes the length.
+    pub fn new(bundle: &Bundle<'a>, entries: EntryList<'a>) -> Self {
+        let shape = ManifestShape::new(
+            bundle,
+            !entries.is_empty(),
+            bundle.inline_form.is_some() && entries.iter().all(|e| fits_inline(&e)),
+        );
+        let len = entries
+            .iter()
+            .fold(shape.fixed_len(), |n, e| n + shape.entry_len(&e));
+        AppendedManifest {
+            shape,
+            entries,
+            len,
+        }
+    }
+
+    /// How the list is written.
+    pub fn form(&self) -> ListForm {
+        self.shape.form
+    }
+
     /// Writes the manifest bytes to `out`.
     pub fn render(&self, out: &mut dyn FnMut(&[u8])) {
-        if self.form == ListForm::EmptyBase {
-            out(self.whole);
-            return;
-        }
-        out(self.parts.prefix);
-        let (open, mid, close): (&[u8], &[u8], &[u8]) = match (self.form, self.dialect) {
-            (ListForm::Inline, _) => (INLINE_ENTRY[0], INLINE_ENTRY[1], INLINE_ENTRY[2]),
-            (_, Dialect::Toml0102) => (
-                b"[[sgx.trusted_files]]\nuri = \"",
-                b"\"\nsha256 = \"",
-                b"\"\n\n",
-            ),
-            _ => (SECTIONS_ENTRY[0], SECTIONS_ENTRY[1], SECTIONS_ENTRY[2]),
-        };
-        let mut c = Chunker {
-            out: &mut *out,
-            buf: [0; 256],
-            n: 0,
-        };
-        for e in self.entries.iter() {
-            c.push(open);
-            if self.dialect == Dialect::Toml0102 {
-                py_str_escape(&e.uri, &mut c);
-                c.push(mid);
-                py_str_escape(&e.sha256, &mut c);
-            } else {
-                push_toml_escaped(&e.uri, &mut c);
-                c.push(mid);
-                push_toml_escaped(&e.sha256, &mut c);
+        self.shape.write_prefix(out);
+        if self.shape.form != ListForm::EmptyBase {
+            let mut w = self.shape.entry_writer(out);
+            for e in self.entries.iter() {
+                w.write(&e);
             }
-            c.push(close);
+            w.finish();
         }
-        c.flush();
-        out(self.parts.suffix);
+        self.shape.write_suffix(out);
     }
 }
 

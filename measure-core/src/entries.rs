@@ -212,6 +212,28 @@ pub struct Entry<'a> {
     pub sha256: Field<'a>,
 }
 
+/// Validates one line of a list (without its newline; `line` is its 1-based number, the header
+/// being line 1) and splits it into an entry: what [`EntryList::parse`] checks for each line, for
+/// readers that stream a list instead of holding it.
+pub fn parse_line(l: &[u8], line: u32) -> Result<Entry<'_>, EntriesError> {
+    if core::str::from_utf8(l).is_err() {
+        return Err(EntriesError::NotUtf8 { line });
+    }
+    let (uri, sha) = split_tab(l).ok_or(EntriesError::BadSeparator { line })?;
+    if sha.contains(&b'\t') {
+        return Err(EntriesError::BadSeparator { line });
+    }
+    if uri.is_empty() {
+        return Err(EntriesError::EmptyUri { line });
+    }
+    check_field(uri, line)?;
+    check_field(sha, line)?;
+    Ok(Entry {
+        uri: Field { raw: uri },
+        sha256: Field { raw: sha },
+    })
+}
+
 /// A validated entry list, borrowed from its bytes.
 #[derive(Clone, Copy, Debug)]
 pub struct EntryList<'a> {
@@ -240,18 +262,7 @@ impl<'a> EntryList<'a> {
             line = line.saturating_add(1);
             let (l, r) = split_line(rest).ok_or(EntriesError::MissingFinalNewline)?;
             rest = r;
-            if core::str::from_utf8(l).is_err() {
-                return Err(EntriesError::NotUtf8 { line });
-            }
-            let (uri, sha) = split_tab(l).ok_or(EntriesError::BadSeparator { line })?;
-            if sha.contains(&b'\t') {
-                return Err(EntriesError::BadSeparator { line });
-            }
-            if uri.is_empty() {
-                return Err(EntriesError::EmptyUri { line });
-            }
-            check_field(uri, line)?;
-            check_field(sha, line)?;
+            parse_line(l, line)?;
             count += 1;
             if count > MAX_ENTRIES {
                 return Err(EntriesError::TooMany);

@@ -113,6 +113,11 @@ pub(crate) fn start_writeback(file: &fs::File) {
 }
 
 impl Staged {
+    /// The temporary file, for writing more into it before [`Staged::commit`].
+    pub fn file_mut(&mut self) -> Option<&mut fs::File> {
+        self.tmp.as_mut().map(|t| t.as_file_mut())
+    }
+
     /// Puts the file in place (a rename).
     pub fn commit(mut self) -> Result<()> {
         let Some(tmp) = self.tmp.take() else {

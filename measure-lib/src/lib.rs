@@ -3,6 +3,7 @@
 //! command line tool, the benchmarks and the Python package are built on it.
 
 pub mod append;
+pub mod appended;
 pub mod attrs;
 pub mod bundle;
 pub mod check;

@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 
 use clap::ValueEnum;
 use measure_lib::entries;
+use measure_lib::entries::stream::EntriesInput;
 use measure_lib::fsutil;
 
 /// Input formats of entries (`--from`).
@@ -121,6 +122,28 @@ pub fn load(
     let input = read_input(path)?;
     entries::Entries::parse(&input, from.map(Into::into), uri_prefix)
         .with_context(|| format!("entries {}", path.display()))
+}
+
+/// A data owner's entries opened for streaming (see `measure_lib::entries::stream`), for the
+/// commands that take `--entries FILE [--from F] [--uri-prefix P]` (`-` is standard input).
+/// Problems with the content are reported with the file's name.
+pub fn open(
+    path: &std::path::Path,
+    from: Option<From>,
+    uri_prefix: Option<&str>,
+) -> Result<EntriesInput> {
+    EntriesInput::open(path, from.map(Into::into), uri_prefix).map_err(|e| in_file(e, path))
+}
+
+/// Names the entries file in an error about its content (as [`load`] does).
+pub fn in_file(e: measure_lib::Error, path: &std::path::Path) -> anyhow::Error {
+    use measure_lib::Error as E;
+    match e {
+        e @ (E::EntryList(_) | E::Entries(_) | E::Toml(_) | E::Invalid(_)) => {
+            e.context(format!("entries {}", path.display())).into()
+        }
+        e => e.into(),
+    }
 }
 
 /// Runs the command.

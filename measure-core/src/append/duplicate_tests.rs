@@ -219,7 +219,8 @@ fn equal_hashes_are_confirmed_by_the_uris() {
         .map(|(off, _)| duplicates::record(&[7; 32], off))
         .collect();
     duplicates::sort(&mut recs);
-    let r = duplicates::first_repeat_in_sorted(&list, &recs).unwrap();
+    let r =
+        duplicates::first_repeat_in_sorted(&recs, &mut |a, b| same_uri_at(&list, a, b)).unwrap();
     assert_eq!(
         (
             list.index_of_offset(r.later),

@@ -1,12 +1,13 @@
 //! The first appended URI that repeats an earlier one, in O(n log n) without allocating.
 //!
-//! Each entry gets a 24-byte record: the first 16 bytes of the SHA-256 of its URI, then the offset
-//! of its line in the list (big-endian, so records compare as (hash, offset) byte by byte, and
-//! offsets order entries as their indices do). The records are sorted in a buffer the caller
-//! provides; equal hashes are then adjacent and confirmed by comparing the URIs themselves, so the
-//! answer never depends on the hash (two different URIs with the same 128-bit prefix only cost a
-//! comparison). URIs are compared in their escaped form: the list's encoding is canonical, so two
-//! fields are equal decoded exactly when they are equal escaped.
+//! Each entry gets a 24-byte record: the first 16 bytes of the SHA-256 of its URI, then its
+//! position (big-endian, so records compare as (hash, position) byte by byte): the offset of its
+//! line in a list held in memory, or its index for lists read as a stream; either orders entries
+//! as their indices do. The records are sorted in a buffer the caller provides; equal hashes are
+//! then adjacent and confirmed by comparing the URIs themselves, so the answer never depends on
+//! the hash (two different URIs with the same 128-bit prefix only cost a comparison). URIs are
+//! compared in their escaped form: the list's encoding is canonical, so two fields are equal
+//! decoded exactly when they are equal escaped.
 //!
 //! When the buffer cannot hold a record per entry, the entries are taken in blocks the size of
 //! the buffer, each block sorted and probed by every later entry: O(n^2 / block) hashes, still the
@@ -21,17 +22,17 @@ pub const RECORD_LEN: usize = 24;
 /// One entry's record.
 pub type Record = [u8; RECORD_LEN];
 
-/// The entry at offset `later` repeats the URI of the entry at offset `earlier`, the first entry
-/// with that URI.
+/// The entry at position `later` repeats the URI of the entry at position `earlier`, the first
+/// entry with that URI.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Repeat {
-    /// Line offset of the repeating entry.
+    /// Position of the repeating entry.
     pub later: usize,
-    /// Line offset of the first entry with the same URI.
+    /// Position of the first entry with the same URI.
     pub earlier: usize,
 }
 
-/// A record for an entry whose URI has SHA-256 `uri_hash`, at line offset `offset`.
+/// A record for an entry whose URI has SHA-256 `uri_hash`, at position `offset`.
 pub fn record(uri_hash: &[u8; 32], offset: usize) -> Record {
     let mut r = [0u8; RECORD_LEN];
     let (key, off) = r.split_at_mut(16);
@@ -52,7 +53,12 @@ fn offset(r: &Record) -> usize {
     u64::from_be_bytes(o) as usize
 }
 
-/// Sorts records by (hash, offset).
+/// The position of a record.
+pub fn position(r: &Record) -> usize {
+    offset(r)
+}
+
+/// Sorts records by (hash, position).
 pub fn sort(records: &mut [Record]) {
     records.sort_unstable_by(|a, b| key(a).cmp(&key(b)).then_with(|| offset(a).cmp(&offset(b))));
 }
@@ -73,14 +79,34 @@ fn first_of(a: Option<Repeat>, b: Option<Repeat>) -> Option<Repeat> {
     }
 }
 
-/// The first repeat among the entries of sorted `records`.
-pub fn first_repeat_in_sorted(list: &EntryList<'_>, records: &[Record]) -> Option<Repeat> {
+/// Calls `f` with the position of every record whose hash another record shares, in sorted
+/// `records`: the only entries whose URIs [`first_repeat_in_sorted`] compares (none, for a list
+/// without repeats).
+pub fn positions_sharing_a_hash(records: &[Record], f: &mut dyn FnMut(usize)) {
+    let mut rest = records;
+    while let Some((head, _)) = rest.split_first() {
+        let k = key(head);
+        let run_len = rest.iter().take_while(|r| key(r) == k).count().max(1);
+        let (run, tail) = rest.split_at(run_len.min(rest.len()));
+        rest = tail;
+        if run.len() > 1 {
+            run.iter().for_each(|r| f(offset(r)));
+        }
+    }
+}
+
+/// The first repeat among the entries of sorted `records`; `same(a, b)` says whether the entries
+/// at positions `a` and `b` have the same URI.
+pub fn first_repeat_in_sorted(
+    records: &[Record],
+    same: &mut dyn FnMut(usize, usize) -> bool,
+) -> Option<Repeat> {
     let mut best: Option<Repeat> = None;
     let mut rest = records;
     while let Some((head, _)) = rest.split_first() {
         let k = key(head);
-        let run_len = rest.iter().take_while(|r| key(r) == k).count();
-        let (run, tail) = rest.split_at(run_len.max(1));
+        let run_len = rest.iter().take_while(|r| key(r) == k).count().max(1);
+        let (run, tail) = rest.split_at(run_len.min(rest.len()));
         rest = tail;
         if run.len() < 2 {
             continue;
@@ -96,7 +122,7 @@ pub fn first_repeat_in_sorted(list: &EntryList<'_>, records: &[Record]) -> Optio
             run.get(..t)?
                 .iter()
                 .map(offset)
-                .find(|&e| same_uri(list, e, l))
+                .find(|&e| same(e, l))
                 .map(|earlier| Repeat { later: l, earlier })
         });
         best = first_of(best, found);
@@ -150,7 +176,10 @@ pub fn first_repeat_blocked(
             return best;
         }
         sort(block);
-        best = first_of(best, first_repeat_in_sorted(list, block));
+        best = first_of(
+            best,
+            first_repeat_in_sorted(block, &mut |a, b| same_uri(list, a, b)),
+        );
         for (off, e) in entries.clone() {
             if best.is_some_and(|b| off >= b.later) {
                 break;
