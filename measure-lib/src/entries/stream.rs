@@ -182,8 +182,12 @@ impl EntriesInput {
                 start as u64,
             ),
             From::Toml | From::Json => {
+                // The input and its canonical list (smaller) are held; nothing else of size.
                 let bytes = read_all(&file).map_err(read_err)?;
-                Source::Memory(to_canonical(&bytes, Some(from), None)?.into_owned())
+                let mut list = to_canonical(&bytes, Some(from), None)?.into_owned();
+                drop(bytes);
+                list.shrink_to_fit();
+                Source::Memory(list)
             }
         };
         Ok(EntriesInput { source })
@@ -282,9 +286,11 @@ impl EntriesInput {
     }
 }
 
+/// The whole file, in a buffer of its size (no doubling on the way).
 fn read_all(mut file: &File) -> io::Result<Vec<u8>> {
     file.seek(SeekFrom::Start(0))?;
-    let mut v = Vec::new();
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut v = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
     file.read_to_end(&mut v)?;
     Ok(v)
 }
@@ -456,7 +462,12 @@ pub fn to_canonical<'b>(
     if uri_prefix.is_some() && from != From::Sha256sum {
         return Err(EntriesError::UriPrefixNotApplicable.into());
     }
-    let mut out = Vec::from(HEADER);
+    // The canonical list is shorter than TOML or JSON of the same entries: one allocation.
+    let mut out = Vec::with_capacity(match from {
+        From::Toml | From::Json => bytes.len().saturating_add(HEADER.len()),
+        _ => 0,
+    });
+    out.extend_from_slice(HEADER);
     let push_entry = |out: &mut Vec<u8>, uri: &str, sha: &str| {
         let mut push = |c: &[u8]| out.extend_from_slice(c);
         list::write_escaped(uri.as_bytes(), &mut push);
