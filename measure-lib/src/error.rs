@@ -214,6 +214,9 @@ pub enum Error {
         /// For a duplicate: the earlier entry's index and URI.
         other: Option<(u32, String)>,
     },
+    /// Shards that cannot be made or joined.
+    #[error(transparent)]
+    Shard(#[from] crate::shard::ShardError),
     /// An argument that cannot be used (its name and the problem).
     #[error("{0}")]
     Invalid(String),

@@ -114,8 +114,11 @@ pub(crate) fn start_writeback(file: &fs::File) {
 
 impl Staged {
     /// The temporary file, for writing more into it before [`Staged::commit`].
-    pub fn file_mut(&mut self) -> Option<&mut fs::File> {
-        self.tmp.as_mut().map(|t| t.as_file_mut())
+    pub fn file_mut(&mut self) -> std::io::Result<&mut fs::File> {
+        self.tmp
+            .as_mut()
+            .map(|t| t.as_file_mut())
+            .ok_or_else(|| std::io::Error::other("the staged file was already put in place"))
     }
 
     /// Puts the file in place (a rename).

@@ -22,6 +22,7 @@ pub mod outputs;
 pub mod pipeline;
 pub mod ratls;
 pub mod report;
+pub mod shard;
 pub mod signer;
 pub mod sigstruct;
 pub mod toml;

@@ -77,7 +77,8 @@ pub fn run(args: &AppendArgs) -> Result<()> {
         let out = {
             let mut writer = staged
                 .as_mut()
-                .and_then(|s| s.file_mut())
+                .map(|s| s.file_mut())
+                .transpose()?
                 .map(|f| std::io::BufWriter::with_capacity(1 << 20, f));
             let out = append_input(
                 &bundle,

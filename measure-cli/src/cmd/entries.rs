@@ -74,6 +74,24 @@ pub enum EntriesCommand {
         after_help = "Examples:\n  sgx-measure entries convert entries.toml --to list -o entries.list\n  sgx-measure entries convert SHA256SUMS --from sha256sum --uri-prefix file:/data/ --to json -o entries.json"
     )]
     Convert(ConvertArgs),
+    /// Join the shard files of `hash-files --shard K/N` runs (K = 0..N-1, on any machines) into
+    /// exactly the entries one `hash-files` run gives, in the format the shards were made for.
+    /// Refuses shards of different runs or trees, shards given twice and missing shards.
+    #[command(
+        after_help = "Example:\n  sgx-measure hash-files /data --uri-prefix file:/data/ --shard 3/8 -o shards/part-3\n  sgx-measure entries merge shards/part-* -o entries.toml"
+    )]
+    Merge(MergeArgs),
+}
+
+/// `entries merge` options.
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The shard files, in any order.
+    #[arg(required = true, value_name = "SHARD")]
+    pub shards: Vec<PathBuf>,
+    /// Output file (written atomically; standard output if omitted).
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
 }
 
 /// `entries convert` options.
@@ -153,6 +171,16 @@ pub fn run(args: &EntriesArgs) -> Result<()> {
             let input = read_input(&a.input)?;
             let list = entries::parse(&input, a.from.map(Into::into), a.uri_prefix.as_deref())?;
             let out = entries::render_as(&list, a.to.into());
+            match &a.output {
+                Some(p) => fsutil::write_atomic(p, &out)?,
+                None => std::io::stdout().lock().write_all(&out)?,
+            }
+            Ok(())
+        }
+        EntriesCommand::Merge(a) => {
+            let (format, entries) = measure_lib::shard::merge_files(&a.shards)?;
+            let mut out = Vec::new();
+            measure_lib::dataset::render_to(&entries, format, &mut out)?;
             match &a.output {
                 Some(p) => fsutil::write_atomic(p, &out)?,
                 None => std::io::stdout().lock().write_all(&out)?,
