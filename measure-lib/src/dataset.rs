@@ -50,16 +50,6 @@ fn sorted_children(dir: &Path) -> Result<Vec<(String, std::fs::FileType)>> {
     Ok(names)
 }
 
-/// `os.access(path, os.R_OK)`.
-fn readable(p: &Path) -> bool {
-    use std::os::unix::ffi::OsStrExt;
-    let Ok(c) = std::ffi::CString::new(p.as_os_str().as_bytes()) else {
-        return false;
-    };
-    // SAFETY: `c` is a valid NUL-terminated string that outlives the call.
-    unsafe { libc::access(c.as_ptr(), libc::R_OK) == 0 }
-}
-
 /// What one directory entry contributes to a walk.
 enum Found {
     File(PathBuf, String),
@@ -74,6 +64,10 @@ enum Found {
 fn walk(dir: &Path, rel: &str) -> Result<Vec<(PathBuf, String)>> {
     use rayon::prelude::*;
     let children = sorted_children(dir)?;
+    let handle = std::fs::File::open(dir).map_err(|source| Error::List {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let found: Vec<Result<Found>> = children
         .par_iter()
         .with_min_len(32)
@@ -97,7 +91,7 @@ fn walk(dir: &Path, rel: &str) -> Result<Vec<(PathBuf, String)>> {
             };
             Ok(if is_dir && !kind.is_symlink() {
                 Found::Dir(walk(&p, &rel)?)
-            } else if is_file && readable(&p) {
+            } else if is_file && crate::fsutil::readable_at(&handle, name) {
                 Found::File(p, rel)
             } else {
                 Found::Nothing

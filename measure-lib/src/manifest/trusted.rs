@@ -192,7 +192,10 @@ impl Tf {
                 }
                 .into());
             }
-            for (name, kind) in sorted_entries(&self.realpath)? {
+            let entries = sorted_entries(&self.realpath)?;
+            // Looked up from the open directory (see `fsutil::readable_at`).
+            let handle = std::fs::File::open(&self.realpath).ok();
+            for (name, kind) in entries {
                 let outer = self.realpath.join(&name);
                 // `isfile` and `isdir` follow symlinks: the directory entry's own type answers
                 // for anything but a symlink (no system call), a symlink is looked up.
@@ -208,7 +211,11 @@ impl Tf {
                 if !file && !dir {
                     continue;
                 }
-                if !readable(&outer) {
+                let is_readable = match &handle {
+                    Some(h) => crate::fsutil::readable_at(h, &name),
+                    None => readable(&outer),
+                };
+                if !is_readable {
                     continue;
                 }
                 let child = self.child_known(&name, chroot_dir, dir)?;
