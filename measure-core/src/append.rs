@@ -356,7 +356,8 @@ pub fn check_policy_with_scratch(
         }
         ascending &= i == 0 || prev < e.uri.raw();
         prev = e.uri.raw();
-        count = i + 1;
+        // `i` indexes the list: one more is its length at most.
+        count = i.saturating_add(1);
     }
     // A repeat among the entries before the first other violation comes first.
     let repeat = if ascending {
@@ -593,7 +594,8 @@ impl<'a> ManifestShape<'a> {
     pub fn fixed_len(&self) -> u64 {
         match self.form {
             ListForm::EmptyBase => self.whole.len() as u64,
-            _ => (self.parts.prefix.len() + self.parts.suffix.len()) as u64,
+            // Lengths of slices in memory: their sum fits (saturating only to state it).
+            _ => (self.parts.prefix.len() as u64).saturating_add(self.parts.suffix.len() as u64),
         }
     }
 
@@ -608,13 +610,18 @@ impl<'a> ManifestShape<'a> {
                 } else {
                     SECTIONS_ENTRY
                 };
-                (a.len() + b.len() + c.len()) as u64
-                    + toml_escaped_len(&e.uri)
-                    + toml_escaped_len(&e.sha256)
+                // A few constant bytes and at most 6 per byte of fields held in memory: far
+                // from 2^64 (saturating only to state it).
+                [a.len(), b.len(), c.len()]
+                    .iter()
+                    .fold(0u64, |n, &l| n.saturating_add(l as u64))
+                    .saturating_add(toml_escaped_len(&e.uri))
+                    .saturating_add(toml_escaped_len(&e.sha256))
             }
             _ => {
                 let mut len = 0u64;
-                let mut count = |c: &[u8]| len += c.len() as u64;
+                // Bytes rendered from one entry in memory (saturating only to state it).
+                let mut count = |c: &[u8]| len = len.saturating_add(c.len() as u64);
                 let mut w = self.entry_writer(&mut count);
                 w.write(e);
                 w.finish();
@@ -712,7 +719,11 @@ impl<'a> AppendedManifest<'a> {
         );
         let len = entries
             .iter()
-            .fold(shape.fixed_len(), |n, e| n + shape.entry_len(&e));
+            // Each term is at most 6 bytes per byte of the list in memory (plus constants), so
+            // the sum is far from 2^64 (saturating only to state it).
+            .fold(shape.fixed_len(), |n, e| {
+                n.saturating_add(shape.entry_len(&e))
+            });
         AppendedManifest {
             shape,
             entries,

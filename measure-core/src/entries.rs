@@ -292,7 +292,8 @@ impl<'a> EntryList<'a> {
         let body = self.body;
         let mut it = self.iter();
         core::iter::from_fn(move || {
-            let offset = body.len() - it.rest.len();
+            // `it.rest` is a suffix of `body`: no underflow (saturating only to state it).
+            let offset = body.len().saturating_sub(it.rest.len());
             Some((offset, it.next()?))
         })
     }

@@ -92,11 +92,11 @@ fn check_all_ways(bundle: &Bundle<'_>, list: &EntryList<'_>) {
         7,
         STACK_RECORDS * SCRATCH_BYTES_PER_ENTRY + 13,
         scratch_len(list),
-        n * SCRATCH_BYTES_PER_ENTRY + 1,
+        n.saturating_mul(SCRATCH_BYTES_PER_ENTRY).saturating_add(1),
     ];
     for size in sizes {
         // An odd offset: the scratch has no alignment.
-        let mut buf = std::vec![0xA5u8; size + 1];
+        let mut buf = std::vec![0xA5u8; size.saturating_add(1)];
         let got = check_policy_with_scratch(bundle, list, &mut buf[1..]);
         assert_eq!(got, want, "scratch {size} bytes, {n} entries");
     }

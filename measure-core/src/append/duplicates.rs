@@ -163,10 +163,11 @@ pub fn first_repeat_blocked(
     let mut best: Option<Repeat> = None;
     let mut entries = list.iter_offsets().take(count);
     loop {
-        let mut m = 0;
+        let mut m = 0usize;
         for (slot, (off, e)) in buf.iter_mut().zip(entries.by_ref()) {
             *slot = record(&hash(&e), off);
-            m += 1;
+            // At most `buf.len()`: the zip stops there.
+            m = m.saturating_add(1);
         }
         let Some(block) = buf.get_mut(..m).filter(|b| !b.is_empty()) else {
             return best;
