@@ -20,7 +20,7 @@ const HASH: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab
 fn bundle_bytes(dialect: Dialect, prefixes: &[&'static str], base: &[&'static str]) -> Vec<u8> {
     BundleBuilder {
         params: LayoutParams {
-            version: GramineVersion::V1_9,
+            version: GramineVersion::LATEST,
             enclave_size: 1 << 28,
             threads: 4,
             edmm: false,

@@ -20,7 +20,7 @@ fn bundle_bytes(dialect: Dialect, inline: bool, empty: bool, base: &[&str]) -> V
     let elf = Elf::parse(PAL).unwrap();
     BundleBuilder {
         params: LayoutParams {
-            version: GramineVersion::V1_9,
+            version: GramineVersion::LATEST,
             enclave_size: 1 << 28,
             threads: 4,
             edmm: false,
