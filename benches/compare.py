@@ -3,7 +3,11 @@
 run and printed as ratios (the targets come from the issues; TIMINGS.md in testdata/vectors has
 the reference timings of Gramine's Python signer).
 
-usage: benches/compare.py [--runs N] [--only NAME,...]   (NAME: engine, manifest, diff, dcap)
+usage: benches/compare.py [--runs N] [--only NAME,...]
+
+NAME: engine, manifest, diff, dcap (the defaults), and the scale cases, run only when named (they
+generate several GB in a temporary directory and take minutes): append-scale, configid-scale,
+app-tree, dataset.
 
 Every timing is the median wall-clock time of N runs of the whole process (start-up, file reads,
 parsing, measurement, output). The SHA-256 baselines are taken in the same run, interleaved with
@@ -32,6 +36,7 @@ RATE = os.path.join(ROOT, 'target', 'release', 'sha256-rate')
 def build():
     subprocess.run(['cargo', 'build', '--release', '-q', '-p', 'measure-cli', '-p', 'sgx-measure-benches',
                     '--bin', 'sgx-measure', '--bin', 'sha256-rate'], cwd=ROOT, check=True)
+    subprocess.run(['cargo', 'build', '--release', '-q', '-p', 'sgx-measure-ffi'], cwd=ROOT, check=True)
 
 
 def timed(cmd, cwd=None):
@@ -296,16 +301,234 @@ def bench_sdk(runs):
     return ok
 
 
+# ------------------------------------------------------------------------------------------------
+# Scale (issue 14): a million appended entries, real application trees, data sets of a million
+# files. Inputs are generated in a temporary directory (several GB at most, removed at the end).
+
+APPEND_BASE = os.path.join(VECTORS, 'pa03-append-10000-entries', 'base.manifest')
+ABI_BENCH_C = os.path.join(ROOT, 'benches', 'c', 'append_abi.c')
+
+
+def cpu_wall(cmd, runs, ok_codes=(0,)):
+    """Median wall-clock and CPU (user + system) seconds, and the largest peak RSS (KiB), of
+    `runs` runs of cmd after one warm-up run."""
+    timed_rc(cmd, ok_codes)
+    res = [timed_rc(cmd, ok_codes) for _ in range(runs)]
+    return (statistics.median(r[0] for r in res), statistics.median(r[1] for r in res),
+            max(r[2] for r in res))
+
+
+def write_list(path, n, shuffled=False, fmt='list', prefix='file:/data/owner1/'):
+    """n generated entries under `prefix` (URIs ascending as hash-files writes them, or
+    shuffled), as a canonical list or sha256sum lines."""
+    import random
+    order = list(range(n))
+    if shuffled:
+        random.Random(14).shuffle(order)
+    with open(path, 'w') as f:
+        if fmt == 'list':
+            f.write('sgx-measure entries v1\n')
+        for start in range(0, n, 100000):
+            chunk = order[start:start + 100000]
+            hexes = os.urandom(32 * len(chunk)).hex()
+            if fmt == 'list':
+                f.write(''.join(f'{prefix}d{k // 1000:05d}/img{k:08d}.jpg\t{hexes[64 * i:64 * i + 64]}\n'
+                                for i, k in enumerate(chunk)))
+            else:
+                path_prefix = prefix[len('file:'):]
+                f.write(''.join(f'{hexes[64 * i:64 * i + 64]}  {path_prefix}d{k // 1000:05d}/img{k:08d}.jpg\n'
+                                for i, k in enumerate(chunk)))
+
+
+def make_bundle(d, enclave_size='4G'):
+    """pa03's base manifest (a Python application), enclave size raised so that ten million
+    appended entries fit, admitting entries under file:/data/owner1/."""
+    base = os.path.join(d, 'base.manifest')
+    with open(APPEND_BASE) as f:
+        text = f.read()
+    text = re.sub(r'(?m)^sgx\.enclave_size = .*$', f'sgx.enclave_size = "{enclave_size}"', text)
+    with open(base, 'w') as f:
+        f.write(text)
+    bundle = os.path.join(d, 'base.bundle')
+    subprocess.run([EXE, 'bundle', '-q', '-m', base, '-l', PAL_BASIC, '--allow-prefix', 'file:/data/owner1/',
+                    '-o', bundle], cwd=os.path.join(VECTORS, 'pa03-append-10000-entries'), check=True,
+                   stdout=subprocess.DEVNULL)
+    return bundle
+
+
+def bench_append_scale(runs):
+    print('append at scale (generated entries under file:/data/owner1/, pa03 base with a 4G enclave)')
+    ok = True
+    with tempfile.TemporaryDirectory() as d:
+        bundle = make_bundle(d)
+        one_m = os.path.join(d, '1m.list')
+        shuffled = os.path.join(d, '1m-shuffled.list')
+        write_list(one_m, 1_000_000)
+        write_list(shuffled, 1_000_000, shuffled=True)
+        w1, c1, r1 = cpu_wall([EXE, 'append', '-q', '--bundle', bundle, '--entries', one_m], runs)
+        ok &= row('append, 1,000,000 entries (ascending): whole process', f'{w1:.3f} s', '<= 2 s', w1 <= 2)
+        print(f'    cpu {c1:.3f} s, peak RSS {r1 / 1024:.1f} MiB')
+        ws, cs, rs = cpu_wall([EXE, 'append', '-q', '--bundle', bundle, '--entries', shuffled], runs)
+        ok &= row('append, 1,000,000 entries (shuffled): whole process', f'{ws:.3f} s', '<= 2 s', ws <= 2)
+        print(f'    cpu {cs:.3f} s, peak RSS {rs / 1024:.1f} MiB')
+        m = subprocess.run([EXE, 'append', '-q', '--bundle', bundle, '--entries', one_m],
+                           capture_output=True, text=True, check=True).stdout.strip()
+        wv, cv, _ = cpu_wall([EXE, 'verify', '--bundle', bundle, '--entries', one_m, '--mrenclave', m], runs)
+        ok &= row('verify --bundle --entries, 1,000,000 entries', f'{wv:.3f} s', '<= 3 s', wv <= 3)
+        print(f'    cpu {cv:.3f} s')
+
+        # The C ABI, host build: the shared library, malloc and friends counted during the calls.
+        lib_dir = os.path.join(ROOT, 'target', 'release')
+        abi = os.path.join(d, 'append_abi')
+        subprocess.run(['cc', '-O2', '-std=c11', '-I', os.path.join(ROOT, 'ffi', 'include'), ABI_BENCH_C,
+                        '-L', lib_dir, '-lsgx_measure', f'-Wl,-rpath,{lib_dir}', '-o', abi], check=True)
+        for name, path in (('ascending', one_m), ('shuffled', shuffled)):
+            out = subprocess.run([abi, bundle, path, str(max(runs, 3))], capture_output=True, text=True,
+                                 check=True).stdout.split()
+            mr, best, scratch, allocs, cpu = out[0], float(out[1]), int(out[2]), int(out[3]), float(out[4])
+            assert name == 'shuffled' or mr == m, 'C ABI and CLI disagree'
+            ok &= row(f'C ABI (host build), 1,000,000 entries ({name})', f'{best:.3f} s', '<= 1.5 s', best <= 1.5)
+            print(f'    cpu {cpu:.3f} s (best call)')
+            ok &= row(f'    heap allocations during the calls (scratch {scratch / 2**20:.1f} MiB, caller\'s)',
+                      str(allocs), '0', allocs == 0)
+
+        os.remove(shuffled)
+        ten_m = os.path.join(d, '10m.list')
+        write_list(ten_m, 10_000_000)
+        w10, c10, r10 = cpu_wall([EXE, 'append', '-q', '--bundle', bundle, '--entries', ten_m], max(1, runs // 2))
+        print(f'  append, 10,000,000 entries: {w10:.3f} s (cpu {c10:.3f} s, peak RSS {r10 / 1024:.1f} MiB)')
+        ok &= row('    10 M / 1 M, whole process', f'{w10 / w1:.2f} x', '<= 12 x', w10 / w1 <= 12)
+    return ok
+
+
+def bench_configid_scale(runs):
+    print('configid at scale (5,000,000 entries)')
+    ok = True
+    with tempfile.TemporaryDirectory() as d:
+        for fmt in ('list', 'sha256sum'):
+            path = os.path.join(d, f'5m.{fmt}')
+            write_list(path, 5_000_000, fmt=fmt)
+            size = os.path.getsize(path)
+            w, c, rss = cpu_wall([EXE, 'configid', '--entries', path], max(1, runs // 2))
+            ok &= row(f'configid, {fmt} ({size / 2**20:.0f} MiB): peak RSS', f'{rss / 1024:.1f} MiB', '<= 64 MiB',
+                      rss <= 64 * 1024)
+            print(f'    {w:.3f} s (cpu {c:.3f} s)')
+            os.remove(path)
+    return ok
+
+
+def make_app_tree(root, files=64000, seed=14):
+    """A tree shaped like an application's libraries (/usr/lib of a PyTorch image): ~64,000 files
+    in nested package directories, most a few KiB (median ~3 KiB), 2 % between 64 KiB and 2 MiB,
+    about 50 large (20-100 MiB); about 4 GB in all."""
+    import random
+    rnd = random.Random(seed)
+    block = os.urandom(1 << 20)
+    n = total = d = 0
+    while n < files:
+        parts = [f'pkg{d:04d}'] + [f'sub{rnd.randrange(6)}' for _ in range(rnd.choice([0, 1, 1, 2, 2, 3]))]
+        dirpath = os.path.join(root, *parts)
+        os.makedirs(dirpath, exist_ok=True)
+        for i in range(rnd.randrange(20, 180)):
+            if n >= files:
+                break
+            r = rnd.random()
+            if r < 0.0008:
+                size = rnd.randrange(20 << 20, 100 << 20)
+            elif r < 0.02:
+                size = rnd.randrange(64 << 10, 2 << 20)
+            else:
+                size = int(rnd.lognormvariate(8.0, 1.0))
+            name = f'f{i:03d}.py' if size < 65536 else f'lib{i:03d}.so'
+            with open(os.path.join(dirpath, name), 'wb') as f:
+                f.write(os.urandom(min(size, 4096)))
+                left = size - min(size, 4096)
+                while left > 0:
+                    k = min(left, len(block))
+                    f.write(block[:k])
+                    left -= k
+            n += 1
+            total += size
+        d += 1
+    return n, total
+
+
+def bench_app_tree(runs):
+    print('real-application tree: sign with every file hashed (warm page cache), one-core SHA-256 in the same run')
+    ok = True
+    with tempfile.TemporaryDirectory() as d:
+        root = os.path.join(d, 'usr', 'lib')
+        nfiles, total = make_app_tree(root)
+        tops = sorted(os.listdir(root))
+        m = os.path.join(d, 'app.manifest')
+        with open(m, 'w') as f:
+            f.write('libos.entrypoint = "/usr/bin/python3"\n'
+                    'loader.entrypoint.uri = "file:/usr/lib/x86_64-linux-gnu/gramine/libsysdb.so"\n'
+                    '[sgx]\nenclave_size = "4G"\nmax_threads = 32\nedmm_enable = false\ntrusted_files = [\n'
+                    + ''.join(f'  "file:{root}/{t}/",\n' for t in tops) + ']\n')
+        files = [os.path.join(dp, fn) for dp, _, fns in os.walk(root) for fn in fns]
+        subprocess.run(['cat', *files[:1]], stdout=subprocess.DEVNULL, check=True)
+        for i in range(0, len(files), 2000):  # warm the page cache
+            subprocess.run(['cat', *files[i:i + 2000]], stdout=subprocess.DEVNULL, check=True)
+        blocks = total // 64
+        sign = sign_cmd(m, d)
+        timed_rc(sign)  # warm-up
+        ours, rate = [], []
+        for _ in range(runs):
+            ours.append(timed_rc(sign))
+            rate.append(timed_rc([RATE, str(blocks)]))
+        w, c = statistics.median(x[0] for x in ours), statistics.median(x[1] for x in ours)
+        tr, cr = statistics.median(x[0] for x in rate), statistics.median(x[1] for x in rate)
+        print(f'  {nfiles:,} files, {total / 1e9:.2f} GB: sign {w:.3f} s wall, {c:.3f} s cpu; '
+              f'SHA-256 alone (sha2 rounds over as many blocks, one core) {tr:.3f} s wall, {cr:.3f} s cpu')
+        ok &= row('  sign cpu / SHA-256 alone cpu', f'{c / cr:.3f} x', '<= 1.3 x', c / cr <= 1.3)
+        ok &= row('  sign wall / SHA-256 alone wall', f'{w / tr:.3f} x', '<= 0.65 x', w / tr <= 0.65)
+        if shutil.which('openssl'):
+            parts = [timed_rc(['openssl', 'dgst', '-sha256', *files[i:i + 5000]]) for i in range(0, len(files), 5000)]
+            print(f'    (for reference, reading included: openssl dgst over the same files, one core: '
+                  f'{sum(p[0] for p in parts):.3f} s wall, {sum(p[1] for p in parts):.3f} s cpu)')
+        cache = os.path.join(d, 'hash-cache.jsonl')
+        timed_rc(sign_cmd(m, d, '--hash-cache', cache))
+        wc, cc, _ = cpu_wall(sign_cmd(m, d, '--hash-cache', cache), runs)
+        ok &= row('  re-sign with a warm --hash-cache', f'{wc:.3f} s', '<= 0.3 s', wc <= 0.3)
+        print(f'    cpu {cc:.3f} s')
+    return ok
+
+
+def bench_dataset(runs):
+    print('hash-files on 1,000,000 files of 4 KiB (warm page cache)')
+    ok = True
+    with tempfile.TemporaryDirectory() as d:
+        data = os.path.join(d, 'data')
+        block = os.urandom(4096 - 8)
+        for i in range(1000):
+            sub = os.path.join(data, f'{i:04d}')
+            os.makedirs(sub)
+            for j in range(1000):
+                with open(os.path.join(sub, f'{j:04d}.bin'), 'wb') as f:
+                    f.write((i * 1000 + j).to_bytes(8, 'little') + block)
+        out = os.path.join(d, 'entries.toml')
+        cmd = [EXE, 'hash-files', '-q', data, '--uri-prefix', 'file:/data/', '-o', out]
+        w, c, rss = cpu_wall(cmd, max(1, runs // 2))
+        ok &= row('hash-files, 1,000,000 files of 4 KiB', f'{w:.3f} s', '<= 6 s', w <= 6)
+        print(f'    cpu {c:.3f} s, peak RSS {rss / 1024:.1f} MiB')
+    return ok
+
+
 BENCHES = {'engine': bench_engine, 'manifest': bench_manifest, 'diff': bench_diff, 'dcap': bench_dcap,
-           'sdk': bench_sdk}
+           'sdk': bench_sdk,
+           'append-scale': bench_append_scale, 'configid-scale': bench_configid_scale,
+           'app-tree': bench_app_tree, 'dataset': bench_dataset}
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--runs', type=int, default=5)
-    ap.add_argument('--only', default=','.join(BENCHES))
+    ap.add_argument('--only', default='engine,manifest,diff,dcap')
     a = ap.parse_args()
     build()
+    # Wall-clock targets assume the machine is otherwise idle: CPU times are printed beside them.
+    print('load average: %.2f %.2f %.2f on %d cores' % (*os.getloadavg(), os.cpu_count()))
     ok = True
     for name in a.only.split(','):
         ok &= BENCHES[name](a.runs)

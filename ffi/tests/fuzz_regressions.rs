@@ -1,6 +1,7 @@
 //! Inputs that made the `c_abi` fuzz target fail (`testdata/fuzz-regressions/c_abi-*`), run
 //! through its append property: the status (and failing entry) of `sgxm_mrenclave_append_ex` is
-//! the documented code of the core's error, and the output is written only on success.
+//! the documented code of the core's error, the output is written only on success, and
+//! `sgxm_mrenclave_append_scratch` gives the same answer.
 //!
 //! The files use the target's mode 0: `[0][bundle length: u32 LE][bundle][entry list]`.
 
@@ -8,7 +9,9 @@ use std::path::Path;
 
 use measure_core::append::{AppendError, PolicyKind, mrenclave_append};
 use sgx_measure::status::*;
-use sgx_measure::verify::sgxm_mrenclave_append_ex;
+use sgx_measure::verify::{
+    sgxm_append_scratch_size, sgxm_mrenclave_append_ex, sgxm_mrenclave_append_scratch,
+};
 
 /// The documented code of a policy violation (each rule has its own).
 fn policy_status(kind: PolicyKind) -> u32 {
@@ -54,6 +57,30 @@ fn c_abi_append_statuses() {
                 &mut index,
             )
         };
+        // The same answer with the scratch the list asks for.
+        let mut need = 0usize;
+        // SAFETY: a valid buffer and a writable size_t.
+        unsafe { sgxm_append_scratch_size(entries.as_ptr(), entries.len(), &mut need) };
+        let mut scratch = vec![0u8; need];
+        let (mut out2, mut index2) = ([0xa5u8; 32], 0xa5a5_a5a5u32);
+        // SAFETY: valid buffers of the given lengths, a distinct scratch, outputs of 32 and 4 bytes.
+        let rc2 = unsafe {
+            sgxm_mrenclave_append_scratch(
+                bundle.as_ptr(),
+                bundle.len(),
+                entries.as_ptr(),
+                entries.len(),
+                scratch.as_mut_ptr(),
+                scratch.len(),
+                out2.as_mut_ptr(),
+                &mut index2,
+            )
+        };
+        assert_eq!(
+            (rc2, out2, index2),
+            (rc, out, index),
+            "{name}: with scratch"
+        );
         match mrenclave_append(bundle, entries) {
             Ok(m) => {
                 assert_eq!(rc, SGXM_OK, "{name}");

@@ -33,7 +33,10 @@ use sgx_measure::hasher::{
     sgxm_hasher_finish, sgxm_hasher_init, sgxm_hasher_restore, sgxm_hasher_save,
 };
 use sgx_measure::status::*;
-use sgx_measure::verify::{sgxm_configid, sgxm_mrenclave_append, sgxm_mrenclave_append_ex};
+use sgx_measure::verify::{
+    SGXM_APPEND_SCRATCH_BYTES_PER_ENTRY, sgxm_append_scratch_size, sgxm_configid,
+    sgxm_mrenclave_append, sgxm_mrenclave_append_ex, sgxm_mrenclave_append_scratch,
+};
 
 const SENTINEL: u8 = 0xa5;
 /// Guard bytes on each side of every output buffer.
@@ -223,6 +226,43 @@ fn append(bundle: &[u8], entries: &[u8]) {
     assert_eq!(rc, rc2);
     plain.check(rc2 == SGXM_OK, "sgxm_mrenclave_append");
     assert_eq!(plain.get(), out.get());
+
+    // With the scratch it asks for (and with a few bytes less), the same answer.
+    let mut need = 0usize;
+    // SAFETY: valid buffer; `need` is a writable size_t.
+    let rc_size = unsafe { sgxm_append_scratch_size(entries.as_ptr(), entries.len(), &mut need) };
+    if let Ok(l) = &list {
+        assert_eq!(rc_size, SGXM_OK);
+        assert!(need == 0 || need == l.len() * SGXM_APPEND_SCRATCH_BYTES_PER_ENTRY);
+        for size in [need, need.saturating_sub(5)] {
+            let mut scratch = vec![0x5au8; size];
+            let mut with = Out::<32>::new();
+            let mut with_idx = Out::<4>::new();
+            // SAFETY: valid buffers of the given lengths, a distinct scratch, outputs of 32 and 4
+            // bytes.
+            let rc3 = unsafe {
+                sgxm_mrenclave_append_scratch(
+                    bundle.as_ptr(),
+                    bundle.len(),
+                    entries.as_ptr(),
+                    entries.len(),
+                    scratch.as_mut_ptr(),
+                    scratch.len(),
+                    with.ptr(),
+                    with_idx.ptr().cast(),
+                )
+            };
+            assert_eq!(rc, rc3, "scratch of {size} bytes");
+            with.check(rc3 == SGXM_OK, "sgxm_mrenclave_append_scratch");
+            assert_eq!(with.get(), out.get());
+            with_idx.check(want_index.is_some(), "failing_entry_out with scratch");
+            if want_index.is_some() {
+                assert_eq!(with_idx.get(), idx.get());
+            }
+        }
+    } else {
+        assert_ne!(rc_size, SGXM_OK);
+    }
 
     // NULL arguments: refused, nothing written.
     let mut none = Out::<32>::new();

@@ -24,6 +24,10 @@
 //!
 //! Every violation names the entry by its index.
 
+#[cfg(test)]
+mod duplicate_tests;
+pub mod duplicates;
+
 use core::fmt;
 
 use crate::bundle::{Bundle, BundleError, Dialect, Form};
@@ -206,68 +210,22 @@ fn path_segments_ok(uri: &Field<'_>) -> bool {
     true
 }
 
-/// A Bloom filter on the stack, probed with hash positions keyed by the whole entry list (so they
-/// cannot be predicted by whoever crafts the list), confirmed by an exact comparison on a hit.
-struct SeenUris {
-    bits: [u8; BLOOM_BYTES],
-    key: [u64; 3],
-}
+/// Bytes of scratch per entry that [`check_policy_with_scratch`] needs to find repeated URIs in
+/// O(n log n) (see [`scratch_len`]).
+pub const SCRATCH_BYTES_PER_ENTRY: usize = duplicates::RECORD_LEN;
 
-/// Bloom filter size: 256 Ki bits (32 KiB of stack); with 3 probes, 10,000 URIs give about 0.1 %
-/// false positives.
-const BLOOM_BYTES: usize = 32 * 1024;
+/// Records the policy check keeps on the stack when the caller's scratch is smaller (30 KiB):
+/// lists up to this many entries are checked in O(n log n) with no scratch at all.
+pub const STACK_RECORDS: usize = 1280;
 
-fn mix(mut x: u64) -> u64 {
-    // splitmix64's finalizer.
-    x ^= x >> 30;
-    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x ^= x >> 27;
-    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^ (x >> 31)
-}
-
-fn u64_at(h: &[u8; 32], i: usize) -> u64 {
-    let mut b = [0u8; 8];
-    if let Some(s) = h.get(i..).and_then(|s| s.get(..8)) {
-        b.copy_from_slice(s);
-    }
-    u64::from_le_bytes(b)
-}
-
-impl SeenUris {
-    fn new(list_digest: &[u8; 32]) -> Self {
-        SeenUris {
-            bits: [0; BLOOM_BYTES],
-            key: [
-                u64_at(list_digest, 0),
-                u64_at(list_digest, 8),
-                u64_at(list_digest, 16),
-            ],
-        }
-    }
-    fn positions(&self, uri_hash: &[u8; 32]) -> [usize; 3] {
-        const BITS: u64 = (BLOOM_BYTES * 8) as u64;
-        [
-            (mix(u64_at(uri_hash, 0) ^ self.key[0]) % BITS) as usize,
-            (mix(u64_at(uri_hash, 8) ^ self.key[1]) % BITS) as usize,
-            (mix(u64_at(uri_hash, 16) ^ self.key[2]) % BITS) as usize,
-        ]
-    }
-    fn get(&self, p: usize) -> bool {
-        self.bits
-            .get(p / 8)
-            .is_some_and(|b| b & (1 << (p % 8)) != 0)
-    }
-    /// Inserts; returns whether the URI may have been seen before.
-    fn insert(&mut self, uri_hash: &[u8; 32]) -> bool {
-        let ps = self.positions(uri_hash);
-        let maybe = ps.iter().all(|&p| self.get(p));
-        for p in ps {
-            if let Some(b) = self.bits.get_mut(p / 8) {
-                *b |= 1 << (p % 8);
-            }
-        }
-        maybe
+/// Scratch bytes [`check_policy_with_scratch`] needs for `entries` to run in O(n log n): none
+/// when the URIs are strictly ascending (as `hash-files` writes them: no URI can repeat),
+/// otherwise [`SCRATCH_BYTES_PER_ENTRY`] per entry. Linear in the list's size.
+pub fn scratch_len(entries: &EntryList<'_>) -> usize {
+    if uris_ascending(entries) {
+        0
+    } else {
+        entries.len().saturating_mul(SCRATCH_BYTES_PER_ENTRY)
     }
 }
 
@@ -283,12 +241,88 @@ fn is_sha256_hex(f: &Field<'_>) -> bool {
     n == 64
 }
 
-/// Checks every entry against the bundle's append policy. `list_digest` is the SHA-256 of the
-/// entry list's bytes (its CONFIGID half), used to key the duplicate filter.
+/// Whether the URIs are strictly ascending (byte order of their escaped form, which is
+/// canonical: then no two of them are equal).
+fn uris_ascending(entries: &EntryList<'_>) -> bool {
+    let mut prev: Option<&[u8]> = None;
+    entries.iter().all(|e| {
+        let ok = prev.is_none_or(|p| p < e.uri.raw());
+        prev = Some(e.uri.raw());
+        ok
+    })
+}
+
+/// Checks one entry against every rule but repetition (see [`check_policy_with_scratch`]), for
+/// readers that stream entries: the rule it breaks first, if any. The caller refuses any entry
+/// when the bundle has no prefix ([`PolicyKind::NothingMayBeAppended`]), and looks for repeats
+/// itself ([`uri_hash`] is an entry's key for [`duplicates::record`]).
+pub fn check_entry(bundle: &Bundle<'_>, e: &Entry<'_>) -> Result<(), PolicyKind> {
+    if let Some(k) = entry_violation(bundle, e) {
+        return Err(k);
+    }
+    if bundle.base_uri_count() > 0 && bundle.has_base_uri_hash(&field_sha256(&e.uri)) {
+        return Err(PolicyKind::RepeatsBaseUri);
+    }
+    Ok(())
+}
+
+/// The SHA-256 of an entry's URI (decoded): what the base URI index holds, and the key of the
+/// repeat check.
+pub fn uri_hash(e: &Entry<'_>) -> [u8; 32] {
+    field_sha256(&e.uri)
+}
+
+/// The first rule other than repetition and the base index that entry `e` breaks.
+fn entry_violation(bundle: &Bundle<'_>, e: &Entry<'_>) -> Option<PolicyKind> {
+    if !bundle.policy.prefixes().any(|p| e.uri.starts_with(p)) {
+        return Some(PolicyKind::OutsidePrefixes);
+    }
+    if !e.uri.starts_with(b"file:") {
+        return Some(PolicyKind::NotAFileUri);
+    }
+    if !path_segments_ok(&e.uri) {
+        return Some(PolicyKind::BadPathSegment);
+    }
+    if bundle.dialect == Dialect::Toml0102
+        && (!toml0102_writable(&e.uri)
+            || !toml0102_writable(&e.sha256)
+            || e.sha256.bytes().next().is_none())
+    {
+        return Some(PolicyKind::NotWritableByToml0102);
+    }
+    if e.uri.bytes().any(|b| matches!(b, 0 | b'\r' | b'\n')) {
+        return Some(PolicyKind::LineBreakOrNulInUri);
+    }
+    if !is_sha256_hex(&e.sha256) {
+        return Some(PolicyKind::NotASha256);
+    }
+    None
+}
+
+/// Checks every entry against the bundle's append policy with no scratch but the stack (see
+/// [`check_policy_with_scratch`]): O(n log n) for lists whose URIs are strictly ascending or
+/// that have up to [`STACK_RECORDS`] entries, O(n^2 / [`STACK_RECORDS`]) hashes for longer
+/// unsorted lists. `_list_digest` (the SHA-256 of the list) is no longer used.
 pub fn check_policy(
     bundle: &Bundle<'_>,
     entries: &EntryList<'_>,
-    list_digest: &[u8; 32],
+    _list_digest: &[u8; 32],
+) -> Result<(), PolicyViolation> {
+    check_policy_with_scratch(bundle, entries, &mut [])
+}
+
+/// Checks every entry against the bundle's append policy: each entry against the rules in the
+/// order of [`PolicyKind`], and the violation reported is the one of the first entry that breaks
+/// a rule (for a repeated URI, the entry that repeats it and the first entry with that URI).
+///
+/// `scratch` is working memory (any alignment, contents ignored): with at least
+/// [`scratch_len`] bytes the check takes O(n log n) time; with less it uses at most
+/// [`STACK_RECORDS`] records of stack besides, and an unsorted list longer than the records it
+/// has takes O(n^2 / records) hashes. The answer never depends on the scratch.
+pub fn check_policy_with_scratch(
+    bundle: &Bundle<'_>,
+    entries: &EntryList<'_>,
+    scratch: &mut [u8],
 ) -> Result<(), PolicyViolation> {
     let violation = |kind, index: usize, other: usize| PolicyViolation {
         kind,
@@ -298,44 +332,78 @@ pub fn check_policy(
     if !entries.is_empty() && bundle.policy.is_empty() {
         return Err(violation(PolicyKind::NothingMayBeAppended, 0, 0));
     }
-    let mut seen = SeenUris::new(list_digest);
-    for (i, e) in entries.iter().enumerate() {
-        if !bundle.policy.prefixes().any(|p| e.uri.starts_with(p)) {
-            return Err(violation(PolicyKind::OutsidePrefixes, i, 0));
+    let (records, _) = scratch.as_chunks_mut::<{ duplicates::RECORD_LEN }>();
+    // URI hashes are needed for the base index; computed anyway, they are kept for the repeat
+    // check when the scratch holds them all.
+    let hash_uris = bundle.base_uri_count() > 0;
+    let keep = hash_uris && records.len() >= entries.len();
+    let mut first_bad: Option<(usize, PolicyKind)> = None;
+    let mut count = 0usize;
+    let mut ascending = true;
+    let mut prev: &[u8] = &[];
+    for (i, (off, e)) in entries.iter_offsets().enumerate() {
+        let mut kind = entry_violation(bundle, &e);
+        if kind.is_none() && hash_uris {
+            let h = field_sha256(&e.uri);
+            if bundle.has_base_uri_hash(&h) {
+                kind = Some(PolicyKind::RepeatsBaseUri);
+            } else if keep && let Some(slot) = records.get_mut(i) {
+                *slot = duplicates::record(&h, off);
+            }
         }
-        if !e.uri.starts_with(b"file:") {
-            return Err(violation(PolicyKind::NotAFileUri, i, 0));
+        if let Some(k) = kind {
+            first_bad = Some((i, k));
+            break;
         }
-        if !path_segments_ok(&e.uri) {
-            return Err(violation(PolicyKind::BadPathSegment, i, 0));
-        }
-        if bundle.dialect == Dialect::Toml0102
-            && (!toml0102_writable(&e.uri)
-                || !toml0102_writable(&e.sha256)
-                || e.sha256.bytes().next().is_none())
-        {
-            return Err(violation(PolicyKind::NotWritableByToml0102, i, 0));
-        }
-        if e.uri.bytes().any(|b| matches!(b, 0 | b'\r' | b'\n')) {
-            return Err(violation(PolicyKind::LineBreakOrNulInUri, i, 0));
-        }
-        if !is_sha256_hex(&e.sha256) {
-            return Err(violation(PolicyKind::NotASha256, i, 0));
-        }
-        let h = field_sha256(&e.uri);
-        if bundle.has_base_uri_hash(&h) {
-            return Err(violation(PolicyKind::RepeatsBaseUri, i, 0));
-        }
-        if seen.insert(&h)
-            && let Some(j) = entries
-                .iter()
-                .take(i)
-                .position(|prev| prev.uri.bytes().eq(e.uri.bytes()))
-        {
-            return Err(violation(PolicyKind::Duplicate, i, j));
-        }
+        ascending &= i == 0 || prev < e.uri.raw();
+        prev = e.uri.raw();
+        // `i` indexes the list: one more is its length at most.
+        count = i.saturating_add(1);
     }
-    Ok(())
+    // A repeat among the entries before the first other violation comes first.
+    let repeat = if ascending {
+        None
+    } else if let Some(recs) = records.get_mut(..count) {
+        if !keep {
+            for (slot, (off, e)) in recs.iter_mut().zip(entries.iter_offsets()) {
+                *slot = duplicates::record(&field_sha256(&e.uri), off);
+            }
+        }
+        duplicates::sort(recs);
+        duplicates::first_repeat_in_sorted(recs, &mut |a, b| same_uri_at(entries, a, b))
+    } else if records.len() >= STACK_RECORDS {
+        duplicates::first_repeat_blocked(entries, count, records, &|e| field_sha256(&e.uri))
+    } else {
+        first_repeat_on_stack(entries, count)
+    };
+    if let Some(r) = repeat {
+        return Err(violation(
+            PolicyKind::Duplicate,
+            entries.index_of_offset(r.later),
+            entries.index_of_offset(r.earlier),
+        ));
+    }
+    match first_bad {
+        Some((i, k)) => Err(violation(k, i, 0)),
+        None => Ok(()),
+    }
+}
+
+/// Whether the entries whose lines start at offsets `a` and `b` have the same URI.
+fn same_uri_at(entries: &EntryList<'_>, a: usize, b: usize) -> bool {
+    match (entries.entry_at(a), entries.entry_at(b)) {
+        (Some(x), Some(y)) => x.uri.raw() == y.uri.raw(),
+        _ => false,
+    }
+}
+
+/// [`duplicates::first_repeat_blocked`] with [`STACK_RECORDS`] records of stack, in a frame of
+/// its own (callers that pass enough scratch never reserve it).
+#[inline(never)]
+fn first_repeat_on_stack(entries: &EntryList<'_>, count: usize) -> Option<duplicates::Repeat> {
+    let mut buf = [[0u8; duplicates::RECORD_LEN]; STACK_RECORDS];
+    let recs = buf.get_mut(..count.min(STACK_RECORDS))?;
+    duplicates::first_repeat_blocked(entries, count, recs, &|e| field_sha256(&e.uri))
 }
 
 /// Buffers small writes into larger chunks for the sink.
@@ -454,7 +522,7 @@ fn escaped_code_points(f: &Field<'_>) -> usize {
 /// Whether tomli_w writes `{ uri = "...", sha256 = "..." }` inline in an array: the line
 /// `    { uri = "U", sha256 = "H" },` is at most 100 code points (30 of them fixed). Both dialects
 /// agree for items holding only strings.
-fn fits_inline(e: &Entry<'_>) -> bool {
+pub fn fits_inline(e: &Entry<'_>) -> bool {
     escaped_code_points(&e.uri)
         .saturating_add(escaped_code_points(&e.sha256))
         .saturating_add(30)
@@ -482,21 +550,23 @@ pub enum ListForm {
     Inline,
 }
 
-/// The final manifest: the base with `entries` appended, rendered on demand.
+/// How appended entries are written into the base manifest: the list's form, the text before and
+/// after the entries, and each entry's text. [`AppendedManifest`] renders a list held in memory
+/// with it; readers that stream entries (twice: once to choose the form and add up the length,
+/// once to write) use it directly.
 #[derive(Clone, Copy, Debug)]
-pub struct AppendedManifest<'a> {
+pub struct ManifestShape<'a> {
     form: ListForm,
     dialect: Dialect,
     parts: Form<'a>,
     whole: &'a [u8],
-    entries: EntryList<'a>,
-    len: u64,
 }
 
-impl<'a> AppendedManifest<'a> {
-    /// Chooses the list's form and computes the length (one rendering pass).
-    pub fn new(bundle: &Bundle<'a>, entries: EntryList<'a>) -> Self {
-        let (form, parts, whole) = if entries.is_empty() {
+impl<'a> ManifestShape<'a> {
+    /// The shape for appending entries to the bundle's base: `has_entries` says whether there
+    /// are any, `all_fit_inline` whether every one of them [`fits_inline`].
+    pub fn new(bundle: &Bundle<'a>, has_entries: bool, all_fit_inline: bool) -> Self {
+        let (form, parts, whole) = if !has_entries {
             match (bundle.empty_manifest, bundle.inline_form) {
                 (Some(m), _) => (
                     ListForm::EmptyBase,
@@ -511,49 +581,16 @@ impl<'a> AppendedManifest<'a> {
             }
         } else {
             match bundle.inline_form {
-                Some(f) if entries.iter().all(|e| fits_inline(&e)) => {
-                    (ListForm::Inline, f, &[][..])
-                }
+                Some(f) if all_fit_inline => (ListForm::Inline, f, &[][..]),
                 _ => (ListForm::Sections, bundle.sections_form, &[][..]),
             }
         };
-        let mut m = AppendedManifest {
+        ManifestShape {
             form,
             dialect: bundle.dialect,
             parts,
             whole,
-            entries,
-            len: 0,
-        };
-        m.len = match (m.form, m.dialect) {
-            (ListForm::EmptyBase, _) => whole.len() as u64,
-            // tomli_w: the entry templates plus the escaped fields, without rendering.
-            (form, Dialect::TomliW1 | Dialect::TomliW04) => {
-                let [a, b, c] = if form == ListForm::Inline {
-                    INLINE_ENTRY
-                } else {
-                    SECTIONS_ENTRY
-                };
-                // Lengths of bytes in memory: the sums saturate rather than wrap.
-                let fixed = (a.len() as u64)
-                    .saturating_add(b.len() as u64)
-                    .saturating_add(c.len() as u64);
-                let entries_len = entries.iter().fold(0u64, |sum, e| {
-                    sum.saturating_add(fixed)
-                        .saturating_add(toml_escaped_len(&e.uri))
-                        .saturating_add(toml_escaped_len(&e.sha256))
-                });
-                (parts.prefix.len() as u64)
-                    .saturating_add(parts.suffix.len() as u64)
-                    .saturating_add(entries_len)
-            }
-            _ => {
-                let mut len = 0u64;
-                m.render(&mut |c| len = len.saturating_add(c.len() as u64));
-                len
-            }
-        };
-        m
+        }
     }
 
     /// How the list is written.
@@ -561,42 +598,163 @@ impl<'a> AppendedManifest<'a> {
         self.form
     }
 
+    /// Bytes of the manifest outside the entries.
+    pub fn fixed_len(&self) -> u64 {
+        match self.form {
+            ListForm::EmptyBase => self.whole.len() as u64,
+            // Lengths of slices in memory: their sum fits (saturating only to state it).
+            _ => (self.parts.prefix.len() as u64).saturating_add(self.parts.suffix.len() as u64),
+        }
+    }
+
+    /// Bytes the entry adds to the manifest.
+    pub fn entry_len(&self, e: &Entry<'_>) -> u64 {
+        match (self.form, self.dialect) {
+            (ListForm::EmptyBase, _) => 0,
+            // tomli_w: the entry template plus the escaped fields, without rendering.
+            (form, Dialect::TomliW1 | Dialect::TomliW04) => {
+                let [a, b, c] = if form == ListForm::Inline {
+                    INLINE_ENTRY
+                } else {
+                    SECTIONS_ENTRY
+                };
+                // A few constant bytes and at most 6 per byte of fields held in memory: far
+                // from 2^64 (saturating only to state it).
+                [a.len(), b.len(), c.len()]
+                    .iter()
+                    .fold(0u64, |n, &l| n.saturating_add(l as u64))
+                    .saturating_add(toml_escaped_len(&e.uri))
+                    .saturating_add(toml_escaped_len(&e.sha256))
+            }
+            _ => {
+                let mut len = 0u64;
+                // Bytes rendered from one entry in memory (saturating only to state it).
+                let mut count = |c: &[u8]| len = len.saturating_add(c.len() as u64);
+                let mut w = self.entry_writer(&mut count);
+                w.write(e);
+                w.finish();
+                len
+            }
+        }
+    }
+
+    /// Writes what comes before the entries.
+    pub fn write_prefix(&self, out: &mut dyn FnMut(&[u8])) {
+        match self.form {
+            ListForm::EmptyBase => out(self.whole),
+            _ => out(self.parts.prefix),
+        }
+    }
+
+    /// Writes what comes after the entries.
+    pub fn write_suffix(&self, out: &mut dyn FnMut(&[u8])) {
+        if self.form != ListForm::EmptyBase {
+            out(self.parts.suffix);
+        }
+    }
+
+    /// A writer of entries in this shape (in chunks of up to 256 bytes to `out`).
+    pub fn entry_writer<'o>(&self, out: &'o mut dyn FnMut(&[u8])) -> EntryWriter<'o> {
+        let (open, mid, close): (&'static [u8], &'static [u8], &'static [u8]) =
+            match (self.form, self.dialect) {
+                (ListForm::Inline, _) => (INLINE_ENTRY[0], INLINE_ENTRY[1], INLINE_ENTRY[2]),
+                (_, Dialect::Toml0102) => (
+                    b"[[sgx.trusted_files]]\nuri = \"",
+                    b"\"\nsha256 = \"",
+                    b"\"\n\n",
+                ),
+                _ => (SECTIONS_ENTRY[0], SECTIONS_ENTRY[1], SECTIONS_ENTRY[2]),
+            };
+        EntryWriter {
+            chunks: Chunker {
+                out,
+                buf: [0; 256],
+                n: 0,
+            },
+            template: [open, mid, close],
+            py_strings: self.dialect == Dialect::Toml0102,
+        }
+    }
+}
+
+/// Writes entries as a [`ManifestShape`] says (see [`ManifestShape::entry_writer`]); call
+/// [`EntryWriter::finish`] after the last one.
+pub struct EntryWriter<'o> {
+    chunks: Chunker<'o>,
+    template: [&'static [u8]; 3],
+    py_strings: bool,
+}
+
+impl EntryWriter<'_> {
+    /// Writes one entry.
+    pub fn write(&mut self, e: &Entry<'_>) {
+        let [open, mid, close] = self.template;
+        let c = &mut self.chunks;
+        c.push(open);
+        if self.py_strings {
+            py_str_escape(&e.uri, c);
+            c.push(mid);
+            py_str_escape(&e.sha256, c);
+        } else {
+            push_toml_escaped(&e.uri, c);
+            c.push(mid);
+            push_toml_escaped(&e.sha256, c);
+        }
+        c.push(close);
+    }
+
+    /// Writes out what is buffered.
+    pub fn finish(mut self) {
+        self.chunks.flush();
+    }
+}
+
+/// The final manifest: the base with `entries` appended, rendered on demand.
+#[derive(Clone, Copy, Debug)]
+pub struct AppendedManifest<'a> {
+    shape: ManifestShape<'a>,
+    entries: EntryList<'a>,
+    len: u64,
+}
+
+impl<'a> AppendedManifest<'a> {
+    /// Chooses the list's form and computes the length.
+    pub fn new(bundle: &Bundle<'a>, entries: EntryList<'a>) -> Self {
+        let shape = ManifestShape::new(
+            bundle,
+            !entries.is_empty(),
+            bundle.inline_form.is_some() && entries.iter().all(|e| fits_inline(&e)),
+        );
+        let len = entries
+            .iter()
+            // Each term is at most 6 bytes per byte of the list in memory (plus constants), so
+            // the sum is far from 2^64 (saturating only to state it).
+            .fold(shape.fixed_len(), |n, e| {
+                n.saturating_add(shape.entry_len(&e))
+            });
+        AppendedManifest {
+            shape,
+            entries,
+            len,
+        }
+    }
+
+    /// How the list is written.
+    pub fn form(&self) -> ListForm {
+        self.shape.form
+    }
+
     /// Writes the manifest bytes to `out`.
     pub fn render(&self, out: &mut dyn FnMut(&[u8])) {
-        if self.form == ListForm::EmptyBase {
-            out(self.whole);
-            return;
-        }
-        out(self.parts.prefix);
-        let (open, mid, close): (&[u8], &[u8], &[u8]) = match (self.form, self.dialect) {
-            (ListForm::Inline, _) => (INLINE_ENTRY[0], INLINE_ENTRY[1], INLINE_ENTRY[2]),
-            (_, Dialect::Toml0102) => (
-                b"[[sgx.trusted_files]]\nuri = \"",
-                b"\"\nsha256 = \"",
-                b"\"\n\n",
-            ),
-            _ => (SECTIONS_ENTRY[0], SECTIONS_ENTRY[1], SECTIONS_ENTRY[2]),
-        };
-        let mut c = Chunker {
-            out: &mut *out,
-            buf: [0; 256],
-            n: 0,
-        };
-        for e in self.entries.iter() {
-            c.push(open);
-            if self.dialect == Dialect::Toml0102 {
-                py_str_escape(&e.uri, &mut c);
-                c.push(mid);
-                py_str_escape(&e.sha256, &mut c);
-            } else {
-                push_toml_escaped(&e.uri, &mut c);
-                c.push(mid);
-                push_toml_escaped(&e.sha256, &mut c);
+        self.shape.write_prefix(out);
+        if self.shape.form != ListForm::EmptyBase {
+            let mut w = self.shape.entry_writer(out);
+            for e in self.entries.iter() {
+                w.write(&e);
             }
-            c.push(close);
+            w.finish();
         }
-        c.flush();
-        out(self.parts.suffix);
+        self.shape.write_suffix(out);
     }
 }
 
@@ -623,11 +781,23 @@ pub fn mrenclave_unchecked(
     Ok(hasher.finish())
 }
 
-/// The verifier's entry point: parses both inputs, enforces the policy, returns MRENCLAVE.
+/// The verifier's entry point: parses both inputs, enforces the policy, returns MRENCLAVE. Uses
+/// only the stack (see [`check_policy`]); [`mrenclave_append_with_scratch`] takes working memory
+/// for long unsorted lists.
 pub fn mrenclave_append(bundle: &[u8], entries: &[u8]) -> Result<[u8; 32], AppendError> {
+    mrenclave_append_with_scratch(bundle, entries, &mut [])
+}
+
+/// [`mrenclave_append`] with `scratch` as working memory for the policy check (see
+/// [`check_policy_with_scratch`]: [`scratch_len`] bytes make it O(n log n) for any list).
+pub fn mrenclave_append_with_scratch(
+    bundle: &[u8],
+    entries: &[u8],
+    scratch: &mut [u8],
+) -> Result<[u8; 32], AppendError> {
     let bundle = Bundle::parse(bundle).map_err(AppendError::Bundle)?;
     let list = EntryList::parse(entries).map_err(AppendError::Entries)?;
-    check_policy(&bundle, &list, &Sha256::digest(entries)).map_err(AppendError::Policy)?;
+    check_policy_with_scratch(&bundle, &list, scratch).map_err(AppendError::Policy)?;
     Ok(mrenclave_unchecked(&bundle, list)?)
 }
 

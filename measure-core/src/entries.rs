@@ -212,6 +212,28 @@ pub struct Entry<'a> {
     pub sha256: Field<'a>,
 }
 
+/// Validates one line of a list (without its newline; `line` is its 1-based number, the header
+/// being line 1) and splits it into an entry: what [`EntryList::parse`] checks for each line, for
+/// readers that stream a list instead of holding it.
+pub fn parse_line(l: &[u8], line: u32) -> Result<Entry<'_>, EntriesError> {
+    if core::str::from_utf8(l).is_err() {
+        return Err(EntriesError::NotUtf8 { line });
+    }
+    let (uri, sha) = split_tab(l).ok_or(EntriesError::BadSeparator { line })?;
+    if sha.contains(&b'\t') {
+        return Err(EntriesError::BadSeparator { line });
+    }
+    if uri.is_empty() {
+        return Err(EntriesError::EmptyUri { line });
+    }
+    check_field(uri, line)?;
+    check_field(sha, line)?;
+    Ok(Entry {
+        uri: Field { raw: uri },
+        sha256: Field { raw: sha },
+    })
+}
+
 /// A validated entry list, borrowed from its bytes.
 #[derive(Clone, Copy, Debug)]
 pub struct EntryList<'a> {
@@ -244,18 +266,7 @@ impl<'a> EntryList<'a> {
             line = line.saturating_add(1);
             let (l, r) = split_line(rest).ok_or(EntriesError::MissingFinalNewline)?;
             rest = r;
-            if core::str::from_utf8(l).is_err() {
-                return Err(EntriesError::NotUtf8 { line });
-            }
-            let (uri, sha) = split_tab(l).ok_or(EntriesError::BadSeparator { line })?;
-            if sha.contains(&b'\t') {
-                return Err(EntriesError::BadSeparator { line });
-            }
-            if uri.is_empty() {
-                return Err(EntriesError::EmptyUri { line });
-            }
-            check_field(uri, line)?;
-            check_field(sha, line)?;
+            parse_line(l, line)?;
             count += 1;
             if count > MAX_ENTRIES {
                 return Err(EntriesError::TooMany);
@@ -277,6 +288,38 @@ impl<'a> EntryList<'a> {
     /// The entries in order.
     pub fn iter(&self) -> Entries<'a> {
         Entries { rest: self.body }
+    }
+
+    /// The entries in order, each with the offset of its line in the list body (the bytes after
+    /// the header). Offsets grow with the index, so they order entries as indices do.
+    pub fn iter_offsets(&self) -> impl Iterator<Item = (usize, Entry<'a>)> + Clone + 'a {
+        let body = self.body;
+        let mut it = self.iter();
+        core::iter::from_fn(move || {
+            // `it.rest` is a suffix of `body`: no underflow (saturating only to state it).
+            let offset = body.len().saturating_sub(it.rest.len());
+            Some((offset, it.next()?))
+        })
+    }
+
+    /// The entry whose line starts at `offset` of the body (an offset from [`iter_offsets`]).
+    ///
+    /// [`iter_offsets`]: EntryList::iter_offsets
+    pub fn entry_at(&self, offset: usize) -> Option<Entry<'a>> {
+        Entries {
+            rest: self.body.get(offset..)?,
+        }
+        .next()
+    }
+
+    /// The 0-based index of the entry whose line starts at `offset` of the body.
+    pub fn index_of_offset(&self, offset: usize) -> usize {
+        self.body
+            .get(..offset)
+            .unwrap_or(self.body)
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
     }
 }
 

@@ -16,15 +16,16 @@
 //! ```
 
 use indexmap::IndexMap;
-use measure_core::append::{AppendedManifest, check_policy, mrenclave_unchecked};
+use measure_core::append::{AppendedManifest, mrenclave_unchecked};
 use measure_core::bundle::Bundle;
 use measure_core::engine::{self, SliceSource};
 use measure_core::measure::MeasurementHasher;
 use measure_core::rules::Expansion;
-use sha2::{Digest, Sha256};
 
+use crate::appended::Measure;
 use crate::bundle::entry_value;
 use crate::entries::Entries;
+use crate::entries::stream::EntriesInput;
 use crate::error::{Error, Result};
 use crate::manifest::{ManifestError, pypath};
 use crate::toml::{self, Value};
@@ -69,7 +70,7 @@ pub fn append(
             })
         }
         Policy::Enforce => {
-            check_policy(bundle, &list, &Sha256::digest(&entries.list).into())
+            crate::appended::check_policy_in_memory(bundle, &list)
                 .map_err(|v| entries.policy_error(v))?;
             let mrenclave = mrenclave_unchecked(bundle, list)?;
             let manifest = render_manifest.then(|| {
@@ -82,6 +83,38 @@ pub fn append(
                 manifest,
             })
         }
+    }
+}
+
+/// What [`append_input`] computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AppendedInput {
+    /// MRENCLAVE of the base enclave with the entries appended.
+    pub mrenclave: [u8; 32],
+    /// Number of entries.
+    pub count: usize,
+}
+
+/// [`append`] with the bundle's policy enforced, for entries of any size: they are streamed
+/// from `input` (see [`crate::appended`]), never held, and the final manifest, when
+/// `manifest_out` is given, is written there as it is measured.
+pub fn append_input(
+    bundle: &Bundle<'_>,
+    input: &EntriesInput,
+    manifest_out: Option<&mut dyn std::io::Write>,
+) -> Result<AppendedInput> {
+    let out = crate::appended::evaluate(bundle, input, Measure::IfAllowed, manifest_out)?;
+    if let Err(r) = out.policy {
+        return Err(r.into_error());
+    }
+    match out.mrenclave {
+        Some(mrenclave) => Ok(AppendedInput {
+            mrenclave,
+            count: out.count,
+        }),
+        None => Err(Error::Internal(
+            "entries admitted by the policy were not measured".into(),
+        )),
     }
 }
 

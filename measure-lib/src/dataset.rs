@@ -24,7 +24,9 @@ fn utf8(p: &Path) -> Result<&str> {
     })
 }
 
-fn sorted_children(dir: &Path) -> Result<Vec<String>> {
+/// A directory's entries, sorted by name, with their types as the listing gives them (the
+/// entries' own types: a symlink is a symlink).
+fn sorted_children(dir: &Path) -> Result<Vec<(String, std::fs::FileType)>> {
     let list_error = |source| Error::List {
         path: dir.to_path_buf(),
         source,
@@ -32,8 +34,9 @@ fn sorted_children(dir: &Path) -> Result<Vec<String>> {
     let mut names = Vec::new();
     for e in std::fs::read_dir(dir).map_err(list_error)? {
         let e = e.map_err(list_error)?;
+        let kind = e.file_type().map_err(list_error)?;
         match e.file_name().into_string() {
-            Ok(n) => names.push(n),
+            Ok(n) => names.push((n, kind)),
             Err(name) => {
                 return Err(crate::manifest::ManifestError::FileNameNotUtf8 {
                     name,
@@ -43,34 +46,73 @@ fn sorted_children(dir: &Path) -> Result<Vec<String>> {
             }
         }
     }
-    names.sort();
+    names.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     Ok(names)
 }
 
-/// Files below `dir` in Gramine's directory expansion order, with their paths relative to `dir`.
-fn walk(dir: &Path, rel: &str, out: &mut Vec<(PathBuf, String)>) -> Result<()> {
-    for name in sorted_children(dir)? {
-        let p = dir.join(&name);
-        let meta = std::fs::metadata(&p);
-        let (is_file, is_dir) = meta
-            .as_ref()
-            .map(|m| (m.is_file(), m.is_dir()))
-            .unwrap_or((false, false));
-        let link = std::fs::symlink_metadata(&p)
-            .map(|m| m.file_type().is_symlink())
-            .unwrap_or(false);
-        let rel = if rel.is_empty() {
-            name.clone()
-        } else {
-            format!("{rel}/{name}")
-        };
-        if is_dir && !link {
-            walk(&p, &rel, out)?;
-        } else if is_file && std::fs::File::open(&p).is_ok() {
-            out.push((p, rel));
+/// What one directory entry contributes to a walk.
+enum Found {
+    File(PathBuf, String),
+    Dir(Vec<(PathBuf, String)>),
+    Nothing,
+}
+
+/// Files below `dir` in Gramine's directory expansion order (depth-first, names sorted,
+/// symlinked directories not followed, unreadable and special files skipped), with their paths
+/// relative to `dir`. Subdirectories are walked on every core and joined in order; an entry's
+/// type comes from the listing (a symlink is looked up), so a regular file costs one `access`.
+fn walk(dir: &Path, rel: &str) -> Result<Vec<(PathBuf, String)>> {
+    use rayon::prelude::*;
+    let children = sorted_children(dir)?;
+    let handle = std::fs::File::open(dir).map_err(|source| Error::List {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let found: Vec<Result<Found>> = children
+        .par_iter()
+        .with_min_len(32)
+        .map(|(name, kind)| {
+            let p = dir.join(name);
+            let rel = if rel.is_empty() {
+                name.clone()
+            } else {
+                format!("{rel}/{name}")
+            };
+            let (is_file, is_dir) = if kind.is_file() {
+                (true, false)
+            } else if kind.is_dir() {
+                (false, true)
+            } else if kind.is_symlink() {
+                std::fs::metadata(&p)
+                    .map(|m| (m.is_file(), m.is_dir()))
+                    .unwrap_or((false, false))
+            } else {
+                (false, false)
+            };
+            Ok(if is_dir && !kind.is_symlink() {
+                Found::Dir(walk(&p, &rel)?)
+            } else if is_file && crate::fsutil::readable_at(&handle, name) {
+                Found::File(p, rel)
+            } else {
+                Found::Nothing
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for f in found {
+        match f? {
+            Found::File(p, rel) => out.push((p, rel)),
+            Found::Dir(mut files) => {
+                if out.is_empty() {
+                    out = files;
+                } else {
+                    out.append(&mut files);
+                }
+            }
+            Found::Nothing => {}
         }
     }
-    Ok(())
+    Ok(out)
 }
 
 /// Refuses a `--uri-prefix` that would give URIs Gramine does not mean: one that does not start
@@ -129,9 +171,7 @@ fn collect_unchecked(
         })?;
         let shown = pypath::normalize(utf8(arg)?);
         if meta.is_dir() {
-            let mut files = Vec::new();
-            walk(arg, "", &mut files)?;
-            for (p, rel) in files {
+            for (p, rel) in walk(arg, "")? {
                 let uri = match uri_prefix {
                     Some(pre) => format!("{pre}{rel}"),
                     None => format!("file:{}", pypath::join(&shown, &rel)),
@@ -152,6 +192,171 @@ fn collect_unchecked(
         }
     }
     Ok(out)
+}
+
+/// What [`hash_files`] produced: all entries, or one shard of them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Hashed {
+    /// The entries (URI, sha256 in hex) of every file, in order.
+    All(Vec<(String, String)>),
+    /// One shard (see [`crate::shard`]).
+    Shard(crate::shard::ShardFile),
+}
+
+/// The data owner's job: the files under `paths` (see [`collect`]) hashed with `hasher`; with
+/// `shard`, only that shard's files, as a shard file whose merge writes `format`.
+pub fn hash_files(
+    paths: &[PathBuf],
+    uri_prefix: Option<&str>,
+    hasher: &mut crate::hashing::FileHasher,
+    shard: Option<crate::shard::Shard>,
+    format: EntryFormat,
+) -> Result<Hashed> {
+    let files = collect(paths, uri_prefix)?;
+    let total = files.len();
+    let (range, tree) = match shard {
+        Some(s) => (
+            s.range(total),
+            Some(crate::shard::tree_digest(
+                files.iter().map(|(_, u)| u.as_str()),
+            )),
+        ),
+        None => (0..total, None),
+    };
+    let chosen: Vec<(PathBuf, String)> = files
+        .into_iter()
+        .skip(range.start)
+        .take(range.len())
+        .collect();
+    let to_hash: Vec<PathBuf> = chosen.iter().map(|(p, _)| p.clone()).collect();
+    let mut entries = Vec::with_capacity(chosen.len());
+    for ((p, uri), r) in chosen.into_iter().zip(hasher.hash_all(&to_hash)) {
+        let h = r.map_err(|source| Error::Hash { path: p, source })?;
+        entries.push((uri, hex::encode(h)));
+    }
+    Ok(match (shard, tree) {
+        (Some(shard), Some(tree)) => Hashed::Shard(crate::shard::ShardFile {
+            shard,
+            files: total,
+            range,
+            tree,
+            format,
+            entries,
+        }),
+        _ => Hashed::All(entries),
+    })
+}
+
+/// Writes entries in a format, exactly as [`render`] renders them, without building a document
+/// tree (for millions of entries).
+pub fn render_to(
+    entries: &[(String, String)],
+    format: EntryFormat,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let mut buf = String::with_capacity(1 << 16);
+    let flush = |buf: &mut String, out: &mut dyn std::io::Write, force: bool| {
+        if force || buf.len() >= 1 << 16 {
+            let r = out.write_all(buf.as_bytes());
+            buf.clear();
+            r
+        } else {
+            Ok(())
+        }
+    };
+    match format {
+        EntryFormat::Toml if entries.is_empty() => {}
+        EntryFormat::Toml => {
+            // tomli_w writes the array inline when every item fits on a line of 100 code points.
+            let mut item = String::new();
+            let inline_item = |item: &mut String, uri: &str, sha: &str| {
+                item.clear();
+                item.push_str("{ uri = ");
+                toml::emit::write_string(item, uri);
+                item.push_str(", sha256 = ");
+                toml::emit::write_string(item, sha);
+                item.push_str(" }");
+            };
+            let fits = |item: &str| {
+                let n = ARRAY_INDENT.len() + 1;
+                n + item.len() <= MAX_LINE_LENGTH || n + item.chars().count() <= MAX_LINE_LENGTH
+            };
+            let inline = entries.iter().all(|(u, s)| {
+                // A line longer than 100 code points even without escapes cannot fit.
+                u.chars().count() + s.chars().count() + 30 <= MAX_LINE_LENGTH && {
+                    inline_item(&mut item, u, s);
+                    fits(&item)
+                }
+            });
+            if inline {
+                buf.push_str("[sgx]\ntrusted_files = [\n");
+                for (u, s) in entries {
+                    inline_item(&mut item, u, s);
+                    buf.push_str(ARRAY_INDENT);
+                    buf.push_str(&item);
+                    buf.push_str(",\n");
+                    flush(&mut buf, out, false)?;
+                }
+                buf.push_str("]\n");
+            } else {
+                for (i, (u, s)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        buf.push('\n');
+                    }
+                    buf.push_str("[[sgx.trusted_files]]\nuri = ");
+                    toml::emit::write_string(&mut buf, u);
+                    buf.push_str("\nsha256 = ");
+                    toml::emit::write_string(&mut buf, s);
+                    buf.push('\n');
+                    flush(&mut buf, out, false)?;
+                }
+            }
+        }
+        EntryFormat::Json => {
+            buf.push('[');
+            for (i, (uri, sha)) in entries.iter().enumerate() {
+                buf.push_str(if i == 0 { "\n  " } else { ",\n  " });
+                buf.push_str("{\"uri\":");
+                buf.push_str(&serde_json::to_string(uri).unwrap_or_default());
+                buf.push_str(",\"sha256\":");
+                buf.push_str(&serde_json::to_string(sha).unwrap_or_default());
+                buf.push('}');
+                flush(&mut buf, out, false)?;
+            }
+            buf.push_str(if entries.is_empty() { "]\n" } else { "\n]\n" });
+        }
+        EntryFormat::Sha256sum => {
+            for (uri, sha) in entries {
+                sha256sum_line(&mut buf, uri, sha);
+                flush(&mut buf, out, false)?;
+            }
+        }
+    }
+    flush(&mut buf, out, true)
+}
+
+const ARRAY_INDENT: &str = "    ";
+const MAX_LINE_LENGTH: usize = 100;
+
+/// A `sha256sum` line for an entry (path = URI without `file:`), escaped as GNU coreutils
+/// escapes a name holding a backslash or newline.
+fn sha256sum_line(s: &mut String, uri: &str, sha: &str) {
+    let path = uri.strip_prefix("file:").unwrap_or(uri);
+    if path.contains(['\\', '\n', '\r']) {
+        let esc = path
+            .replace('\\', "\\\\")
+            .replace('\n', "\\n")
+            .replace('\r', "\\r");
+        s.push('\\');
+        s.push_str(sha);
+        s.push_str("  ");
+        s.push_str(&esc);
+    } else {
+        s.push_str(sha);
+        s.push_str("  ");
+        s.push_str(path);
+    }
+    s.push('\n');
 }
 
 /// Renders entries in a format.

@@ -2,11 +2,12 @@
 //! JSON arrays, `sha256sum` lines and the canonical list (`measure_core::entries`), converted
 //! without changing a single byte of any URI or hash.
 
-use serde_json::Value as Json;
-
 use crate::dataset::{EntryFormat, render};
 use crate::error::{Error, Result};
 use crate::toml::{self, Value};
+
+mod json;
+pub mod stream;
 
 /// Entries that cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -165,7 +166,7 @@ pub fn detect(bytes: &[u8]) -> From {
     let t = text.trim_start();
     if bytes.starts_with(measure_core::entries::HEADER) {
         From::List
-    } else if t.starts_with('[') && serde_json::from_slice::<Json>(bytes).is_ok() {
+    } else if t.starts_with('[') && json::is_valid(bytes) {
         From::Json
     } else if t.lines().next().is_some_and(|l| {
         let l = l.strip_prefix('\\').unwrap_or(l);
@@ -233,37 +234,9 @@ fn from_toml(bytes: &[u8]) -> Result<Vec<EntryRec>> {
 }
 
 fn from_json(bytes: &[u8]) -> Result<Vec<EntryRec>> {
-    let v: Json = serde_json::from_slice(bytes).map_err(|source| EntriesError::Json { source })?;
-    let Json::Array(items) = v else {
-        return Err(EntriesError::NotJsonArray.into());
-    };
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| {
-            let Json::Object(o) = item else {
-                return Err(entry_error(i, EntryProblem::NotAnObject));
-            };
-            if let Some(k) = o.keys().find(|k| *k != "uri" && *k != "sha256") {
-                return Err(entry_error(
-                    i,
-                    EntryProblem::UnexpectedKey { key: k.clone() },
-                ));
-            }
-            let get = |key: &'static str| match o.get(key) {
-                Some(Json::String(s)) => Ok(s.clone()),
-                Some(_) => Err(entry_error(
-                    i,
-                    EntryProblem::NotAString { key, found: None },
-                )),
-                None => Err(entry_error(i, EntryProblem::Missing { key, toml: false })),
-            };
-            Ok(EntryRec {
-                uri: get("uri")?,
-                sha256: get("sha256")?,
-            })
-        })
-        .collect()
+    let mut out = Vec::new();
+    json::for_each_entry(bytes, &mut |uri, sha256| out.push(EntryRec { uri, sha256 }))?;
+    Ok(out)
 }
 
 /// GNU coreutils' escaped file names (the line starts with `\`): `\\`, `\n`, `\r`.
@@ -297,51 +270,61 @@ fn from_sha256sum(bytes: &[u8], prefix: &str) -> Result<Vec<EntryRec>> {
     let text = std::str::from_utf8(bytes).map_err(|_| EntriesError::Sha256sumNotUtf8)?;
     let mut out = Vec::new();
     for (n, raw) in text.split('\n').enumerate() {
-        let line = n + 1;
-        // CRLF line endings: the CR is not part of the name (sha256sum -c reads such files).
-        let raw = raw.strip_suffix('\r').unwrap_or(raw);
-        if raw.is_empty() {
-            continue;
+        if let Some((hash, path)) = sha256sum_line(raw, n + 1)? {
+            out.push(EntryRec {
+                uri: format!("{prefix}{path}"),
+                sha256: hash.to_string(),
+            });
         }
-        let (escaped, l) = match raw.strip_prefix('\\') {
-            Some(rest) => (true, rest),
-            None => (false, raw),
-        };
-        // BSD/--tag style: "SHA256 (path) = hash".
-        let (hash, path) = if let Some(rest) = l.strip_prefix("SHA256 (") {
-            let Some((path, hash)) = rest.rsplit_once(") = ") else {
-                return Err(line_error(line, "malformed \"SHA256 (path) = hash\" line"));
-            };
-            (hash, path)
-        } else {
-            let Some((hash, rest)) = l.split_once(' ') else {
-                return Err(line_error(line, "expected \"<hash>  <path>\""));
-            };
-            let path = rest
-                .strip_prefix(' ')
-                .or_else(|| rest.strip_prefix('*'))
-                .ok_or_else(|| {
-                    line_error(
-                        line,
-                        "expected two spaces (or \" *\") between hash and path",
-                    )
-                })?;
-            (hash, path)
-        };
-        if hash.is_empty() || path.is_empty() {
-            return Err(line_error(line, "empty hash or path"));
-        }
-        let path = if escaped {
-            unescape_gnu(path, line)?
-        } else {
-            path.to_string()
-        };
-        out.push(EntryRec {
-            uri: format!("{prefix}{path}"),
-            sha256: hash.to_string(),
-        });
     }
     Ok(out)
+}
+
+/// One `sha256sum` line (without its newline; `line` counts from 1): `None` for an empty line,
+/// else the hash and the path (unescaped).
+pub(crate) fn sha256sum_line(
+    raw: &str,
+    line: usize,
+) -> Result<Option<(&str, std::borrow::Cow<'_, str>)>> {
+    // CRLF line endings: the CR is not part of the name (sha256sum -c reads such files).
+    let raw = raw.strip_suffix('\r').unwrap_or(raw);
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let (escaped, l) = match raw.strip_prefix('\\') {
+        Some(rest) => (true, rest),
+        None => (false, raw),
+    };
+    // BSD/--tag style: "SHA256 (path) = hash".
+    let (hash, path) = if let Some(rest) = l.strip_prefix("SHA256 (") {
+        let Some((path, hash)) = rest.rsplit_once(") = ") else {
+            return Err(line_error(line, "malformed \"SHA256 (path) = hash\" line"));
+        };
+        (hash, path)
+    } else {
+        let Some((hash, rest)) = l.split_once(' ') else {
+            return Err(line_error(line, "expected \"<hash>  <path>\""));
+        };
+        let path = rest
+            .strip_prefix(' ')
+            .or_else(|| rest.strip_prefix('*'))
+            .ok_or_else(|| {
+                line_error(
+                    line,
+                    "expected two spaces (or \" *\") between hash and path",
+                )
+            })?;
+        (hash, path)
+    };
+    if hash.is_empty() || path.is_empty() {
+        return Err(line_error(line, "empty hash or path"));
+    }
+    let path = if escaped {
+        std::borrow::Cow::Owned(unescape_gnu(path, line)?)
+    } else {
+        std::borrow::Cow::Borrowed(path)
+    };
+    Ok(Some((hash, path)))
 }
 
 fn from_list(bytes: &[u8]) -> Result<Vec<EntryRec>> {
@@ -374,7 +357,7 @@ fn from_list(bytes: &[u8]) -> Result<Vec<EntryRec>> {
 /// hexadecimal digits (either case, kept as given) and a URI without NUL, CR or LF; other
 /// control characters (TAB...) are legal in file names and kept.
 pub fn parse(bytes: &[u8], from: Option<From>, uri_prefix: Option<&str>) -> Result<Vec<EntryRec>> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
     let from = from.unwrap_or_else(|| detect(bytes));
     if uri_prefix.is_some() && from != From::Sha256sum {
         return Err(EntriesError::UriPrefixNotApplicable.into());
@@ -386,23 +369,31 @@ pub fn parse(bytes: &[u8], from: Option<From>, uri_prefix: Option<&str>) -> Resu
         From::List => from_list(bytes),
     }?;
     for (i, e) in records.iter().enumerate() {
-        if e.uri.contains(['\0', '\r', '\n']) {
-            return Err(entry_error(
-                i,
-                EntryProblem::LineBreakOrNulInUri { uri: e.uri.clone() },
-            ));
-        }
-        if e.sha256.len() != 64 || !e.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(entry_error(
-                i,
-                EntryProblem::NotASha256 {
-                    hash: e.sha256.clone(),
-                },
-            ));
+        if let Some(p) = content_problem(e.uri.as_bytes(), e.sha256.as_bytes()) {
+            return Err(entry_error(i, p));
         }
     }
     Ok(records)
 }
+
+/// What every format refuses in an entry once it is read (see [`parse`]): a URI with NUL, CR or
+/// LF, a hash that is not 64 hexadecimal digits.
+pub(crate) fn content_problem(uri: &[u8], sha256: &[u8]) -> Option<EntryProblem> {
+    if uri.iter().any(|b| matches!(b, 0 | b'\r' | b'\n')) {
+        return Some(EntryProblem::LineBreakOrNulInUri {
+            uri: String::from_utf8_lossy(uri).into_owned(),
+        });
+    }
+    if sha256.len() != 64 || !sha256.iter().all(|b| b.is_ascii_hexdigit()) {
+        return Some(EntryProblem::NotASha256 {
+            hash: String::from_utf8_lossy(sha256).into_owned(),
+        });
+    }
+    None
+}
+
+/// A UTF-8 byte-order mark, which [`parse`] skips at the start of any input.
+pub(crate) const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// A data owner's entries: the records as given, and their canonical entry list (what
 /// CONFIGID and the C ABI read).

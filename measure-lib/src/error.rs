@@ -217,6 +217,9 @@ pub enum Error {
     /// An Intel SGX SDK enclave, configuration or signed enclave that cannot be used.
     #[error(transparent)]
     Sdk(#[from] crate::sdk::SdkFileError),
+    /// Shards that cannot be made or joined.
+    #[error(transparent)]
+    Shard(#[from] crate::shard::ShardError),
     /// An argument that cannot be used (its name and the problem).
     #[error("{0}")]
     Invalid(String),

@@ -126,6 +126,18 @@ pub(crate) fn start_writeback(file: &fs::File) {
 }
 
 impl Staged {
+    /// Where to write more before [`Staged::commit`]: the temporary file, or for a special file
+    /// the bytes kept until commit (written only when everything succeeded).
+    pub fn file_mut(&mut self) -> std::io::Result<&mut dyn Write> {
+        if let Some(bytes) = self.direct.as_mut() {
+            return Ok(bytes);
+        }
+        self.tmp
+            .as_mut()
+            .map(|t| t.as_file_mut() as &mut dyn Write)
+            .ok_or_else(|| std::io::Error::other("the staged file was already put in place"))
+    }
+
     /// Puts the file in place (a rename), or writes a special file.
     pub fn commit(mut self) -> Result<()> {
         if let Some(bytes) = self.direct.take() {
@@ -273,6 +285,18 @@ pub fn check_distinct(
         }
     }
     Ok(())
+}
+
+/// `os.access(dir/name, os.R_OK)`, looked up from an open directory (one path component to
+/// resolve instead of the whole path: it adds up over millions of files).
+pub(crate) fn readable_at(dir: &fs::File, name: &str) -> bool {
+    use std::os::fd::AsRawFd;
+    let Ok(c) = std::ffi::CString::new(name) else {
+        return false;
+    };
+    // SAFETY: `dir` is an open file descriptor for the duration of the call and `c` a valid
+    // NUL-terminated string that outlives it.
+    unsafe { libc::faccessat(dir.as_raw_fd(), c.as_ptr(), libc::R_OK, 0) == 0 }
 }
 
 #[cfg(test)]

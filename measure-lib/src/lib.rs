@@ -3,6 +3,7 @@
 //! command line tool, the benchmarks and the Python package are built on it.
 
 pub mod append;
+pub mod appended;
 pub mod attrs;
 pub mod bundle;
 pub mod check;
@@ -22,6 +23,7 @@ pub mod pipeline;
 pub mod ratls;
 pub mod report;
 pub mod sdk;
+pub mod shard;
 pub mod signer;
 pub mod sigstruct;
 pub mod toml;

@@ -29,14 +29,14 @@
 
 use std::path::Path;
 
-use measure_core::append::{check_policy, mrenclave_unchecked};
 use measure_core::bundle::Bundle;
 use measure_core::sigstruct::Sigstruct;
-use sha2::{Digest, Sha256};
 
+use crate::appended::{Measure, evaluate};
 pub use crate::check::Check;
 use crate::check::{Group, Status};
 use crate::entries::Entries;
+use crate::entries::stream::EntriesInput;
 use crate::error::{Error, Result};
 use crate::evidence::{self, EvidenceFileError, EvidenceKind};
 use crate::identity::{ExpectedIdentity, ExpectedMrenclave, FoundIdentity};
@@ -168,41 +168,61 @@ pub fn expected_from_bundle(
     entries: &Entries,
     options: &ExpectedIdentity,
 ) -> Result<ExpectedIdentity> {
-    let list = entries.entry_list()?;
-    let policy = check_policy(bundle, &list, &Sha256::digest(&entries.list).into());
+    let input = EntriesInput::from_list(entries.list.clone())?;
+    Ok(expected_from_input(bundle, &input, options)?.0)
+}
+
+/// What [`expected_from_input`] read of the entries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EntriesRead {
+    /// Number of entries.
+    pub count: usize,
+    /// Their CONFIGID.
+    pub configid: [u8; 64],
+}
+
+/// [`expected_from_bundle`] for entries of any size, streamed from `input` (see
+/// [`crate::appended`]): read twice, never held.
+pub fn expected_from_input(
+    bundle: &Bundle<'_>,
+    input: &EntriesInput,
+    options: &ExpectedIdentity,
+) -> Result<(ExpectedIdentity, EntriesRead)> {
+    let outcome = evaluate(bundle, input, Measure::Always, None)?;
     let allowed = "every entry allowed";
     let policy_check = Check::new(
         "append_policy",
         "append policy",
         Group::Identity,
-        if policy.is_ok() {
+        if outcome.policy.is_ok() {
             Status::Pass
         } else {
             Status::Fail
         },
         allowed,
-        match &policy {
+        match &outcome.policy {
             Ok(()) => allowed.to_string(),
-            Err(v) => format!(
-                "{v} ({})",
-                entries
-                    .records
-                    .get(v.index as usize)
-                    .map(|r| r.uri.as_str())
-                    .unwrap_or("?")
-            ),
+            Err(r) => format!("{} ({})", r.violation, r.uri),
         },
-        format!("{} entries", entries.len()),
+        format!("{} entries", outcome.count),
     );
-    let value = mrenclave_unchecked(bundle, list)?;
-    Ok(ExpectedIdentity {
-        mrenclave: Some(ExpectedMrenclave {
-            value,
-            source: "base bundle + entries".into(),
-        }),
-        source_checks: vec![policy_check],
-        ..options.clone()
-    })
+    let Some(value) = outcome.mrenclave else {
+        return Err(Error::Internal("the entries were not measured".into()));
+    };
+    Ok((
+        ExpectedIdentity {
+            mrenclave: Some(ExpectedMrenclave {
+                value,
+                source: "base bundle + entries".into(),
+            }),
+            source_checks: vec![policy_check],
+            ..options.clone()
+        },
+        EntriesRead {
+            count: outcome.count,
+            configid: outcome.configid,
+        },
+    ))
 }
 
 /// Orders checks as `sgx-measure verify` prints them: which enclave (the source's checks and

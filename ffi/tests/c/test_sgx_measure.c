@@ -7,8 +7,9 @@
  *   SGXM_EXPECTED_VERSION: the version sgxm_version() must return (pkg-config --modversion).
  *
  * Every function is called, with NULL pointers, truncated and corrupted bundles, hostile entries;
- * outputs must be written only on success. Stack use of sgxm_mrenclave_append is measured on a
- * painted thread stack, and its time on the largest case.
+ * outputs must be written only on success; with or without scratch memory, the answer is the same.
+ * Stack use of sgxm_mrenclave_append is measured on a painted thread stack, and its time on the
+ * largest case.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -197,6 +198,66 @@ static void test_damaged_bundle(const uint8_t *bundle, size_t blen, const uint8_
     free(copy);
 }
 
+/* sgxm_append_scratch_size and sgxm_mrenclave_append_scratch: the scratch changes the time, never
+ * the answer. A generated list of 6,000 URIs (above the 1,280 records the stack holds) in
+ * ascending and shuffled order, with and without a repeated URI, against the no-scratch call. */
+static void test_scratch(const uint8_t *bundle, size_t blen) {
+    enum { N = 6000 };
+    static char list[N * 96 + 64]; /* 85 bytes a line */
+    static uint32_t order[N];
+    for (uint32_t i = 0; i < N; i++) order[i] = i;
+    uint8_t out[32], out2[32];
+    for (int variant = 0; variant < 4; variant++) {
+        int shuffled = variant & 1, repeat = variant & 2;
+        uint32_t rng = 12345;
+        for (uint32_t i = 0; i < N; i++) order[i] = i;
+        if (shuffled)
+            for (uint32_t i = N - 1; i > 0; i--) {
+                rng = rng * 1103515245u + 12345u;
+                uint32_t j = (rng >> 8) % (i + 1), t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+        if (repeat) order[N - 7] = order[1500];
+        size_t len = (size_t)sprintf(list, "%s", HEADER);
+        for (uint32_t i = 0; i < N; i++)
+            len += (size_t)sprintf(list + len, "file:/data/x/%06u\t%064u\n", order[i], order[i]);
+        size_t need = 12345;
+        CHECK(sgxm_append_scratch_size((const uint8_t *)list, len, &need) == SGXM_OK, "scratch size");
+        size_t want_need = (shuffled || repeat) ? (size_t)N * SGXM_APPEND_SCRATCH_BYTES_PER_ENTRY : 0;
+        CHECK(need == want_need, "variant %d: scratch size %zu, want %zu", variant, need, want_need);
+        uint32_t idx = 0xffffffffu, idx2 = 0xffffffffu;
+        memset(out, SENTINEL, sizeof out);
+        uint32_t st = sgxm_mrenclave_append_ex(bundle, blen, (const uint8_t *)list, len, out, &idx);
+        /* Unaligned scratch of every interesting size: none, a few records, all of them. */
+        size_t sizes[] = {0, 5 * SGXM_APPEND_SCRATCH_BYTES_PER_ENTRY, 2000 * SGXM_APPEND_SCRATCH_BYTES_PER_ENTRY + 3, need};
+        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+            uint8_t *scratch = malloc(sizes[k] + 1);
+            memset(out2, SENTINEL, sizeof out2);
+            idx2 = 0xffffffffu;
+            uint32_t st2 = sgxm_mrenclave_append_scratch(bundle, blen, (const uint8_t *)list, len,
+                                                         sizes[k] ? scratch + 1 : NULL, sizes[k], out2, &idx2);
+            CHECK(st2 == st && idx2 == idx && memcmp(out, out2, 32) == 0, "variant %d, scratch %zu: status %u/%u, entry %u/%u",
+                  variant, sizes[k], st2, st, idx2, idx);
+            free(scratch);
+        }
+        if (repeat) {
+            CHECK(st == SGXM_ERR_POLICY_DUPLICATE && idx == N - 7 && untouched(out, 32), "variant %d: status %u (%s), entry %u",
+                  variant, st, sgxm_status_str(st), idx);
+        } else {
+            CHECK(st == SGXM_OK, "variant %d: status %u (%s)", variant, st, sgxm_status_str(st));
+        }
+    }
+    size_t n;
+    CHECK(sgxm_append_scratch_size(NULL, 0, &n) == SGXM_ERR_NULL_ARGUMENT, "scratch size NULL");
+    CHECK(sgxm_append_scratch_size((const uint8_t *)HEADER, strlen(HEADER), NULL) == SGXM_ERR_NULL_ARGUMENT, "scratch size NULL out");
+    CHECK(sgxm_append_scratch_size((const uint8_t *)"x\n", 2, &n) == SGXM_ERR_ENTRIES_BAD_HEADER, "scratch size bad list");
+    CHECK(sgxm_mrenclave_append_scratch(bundle, blen, (const uint8_t *)HEADER, strlen(HEADER), NULL, 24, out, NULL) ==
+              SGXM_ERR_NULL_ARGUMENT, "NULL scratch with a length");
+    CHECK(sgxm_mrenclave_append_scratch(bundle, blen, (const uint8_t *)HEADER, strlen(HEADER), NULL, 0, NULL, NULL) ==
+              SGXM_ERR_NULL_ARGUMENT, "NULL out");
+}
+
 struct run { const uint8_t *b; size_t bl; const uint8_t *e; size_t el; uint8_t out[32]; uint32_t st; };
 
 static void *run_append(void *arg) {
@@ -269,6 +330,19 @@ static void run_cases(const char *case_file) {
             CHECK(st == st_want && untouched(out, 32), "%s + %s: status %u (%s), want %u", bpath, epath, st, sgxm_status_str(st), st_want);
             printf("  %-40s refused: %s (entry %u)\n", strrchr(epath, '/') ? strrchr(epath, '/') + 1 : epath, sgxm_status_str(st), idx);
         }
+        {
+            /* The same answer with the scratch sgxm_append_scratch_size asks for. */
+            size_t need = 0;
+            CHECK(sgxm_append_scratch_size(e, el, &need) == SGXM_OK, "scratch size of %s", epath);
+            uint8_t *scratch = malloc(need + 1), o1[32], o2[32];
+            uint32_t i1 = 0xffffffffu, i2 = 0xffffffffu;
+            memset(o1, SENTINEL, sizeof o1);
+            memset(o2, SENTINEL, sizeof o2);
+            uint32_t s1 = sgxm_mrenclave_append_ex(b, bl, e, el, o1, &i1);
+            uint32_t s2 = sgxm_mrenclave_append_scratch(b, bl, e, el, scratch, need, o2, &i2);
+            CHECK(s1 == s2 && i1 == i2 && memcmp(o1, o2, 32) == 0, "%s with %zu bytes of scratch: status %u/%u", epath, need, s2, s1);
+            free(scratch);
+        }
         uint8_t cfg[64];
         CHECK(sgxm_configid(e, el, cfg) == SGXM_OK, "configid of %s", epath);
         char cfghex[129];
@@ -277,6 +351,7 @@ static void run_cases(const char *case_file) {
         if (first) {
             test_hostile_entries(b, bl);
             test_damaged_bundle(b, bl, e, el);
+            test_scratch(b, bl);
             first = 0;
         }
         free(b);

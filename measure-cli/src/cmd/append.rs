@@ -8,9 +8,9 @@ use clap::Args;
 use measure_core::bundle::Bundle;
 use sha2::{Digest, Sha256};
 
-use super::entries::load;
+use super::entries::{in_file, load, open};
 use crate::cmd::entries::From;
-use measure_lib::append::{Policy, append};
+use measure_lib::append::{Policy, append, append_input};
 use measure_lib::fsutil;
 
 /// Compute the MRENCLAVE of the bundle's enclave with a data owner's entries appended to
@@ -50,29 +50,62 @@ pub fn run(args: &AppendArgs) -> Result<()> {
     let bundle_bytes = fsutil::read(&args.bundle, "bundle")?;
     let bundle = Bundle::parse(&bundle_bytes)
         .with_context(|| format!("bundle {}", args.bundle.display()))?;
-    let entries = load(&args.entries, args.from, args.uri_prefix.as_deref())?;
-    entries.entry_list()?;
-    let policy = if args.unsafe_no_policy {
+    let (mrenclave, count) = if args.unsafe_no_policy {
+        let entries = load(&args.entries, args.from, args.uri_prefix.as_deref())?;
+        entries.entry_list()?;
         eprintln!(
             "sgx-measure: WARNING: --unsafe-no-policy: the append policy is NOT enforced. Appended entries may shadow or replace the base enclave's own files (a planted library is code). Use this only to reproduce Gramine's result, never to decide whether to trust an enclave."
         );
-        Policy::UnsafeGramineSemantics
+        let out = append(
+            &bundle,
+            &entries,
+            Policy::UnsafeGramineSemantics,
+            args.print_manifest.is_some(),
+        )?;
+        if let (Some(path), Some(bytes)) = (&args.print_manifest, &out.manifest) {
+            fsutil::write_atomic(path, bytes)?;
+        }
+        (out.mrenclave, entries.len())
     } else {
-        Policy::Enforce
+        // Streamed: the entries are read (not held) once to check them, and once more as the
+        // final manifest is measured (and written, with --print-manifest).
+        let input = open(&args.entries, args.from, args.uri_prefix.as_deref())?;
+        let mut staged = match &args.print_manifest {
+            Some(path) => Some(fsutil::stage(path, b"")?),
+            None => None,
+        };
+        let out = {
+            let mut writer = staged
+                .as_mut()
+                .map(|s| s.file_mut())
+                .transpose()?
+                .map(|f| std::io::BufWriter::with_capacity(1 << 20, f));
+            let out = append_input(
+                &bundle,
+                &input,
+                writer.as_mut().map(|w| w as &mut dyn std::io::Write),
+            )
+            .map_err(|e| in_file(e, &args.entries))?;
+            if let Some(mut w) = writer {
+                w.flush()
+                    .map_err(|e| anyhow::anyhow!("cannot write the manifest: {e}"))?;
+            }
+            out
+        };
+        if let Some(s) = staged {
+            s.commit()?;
+        }
+        (out.mrenclave, out.count)
     };
-    let out = append(&bundle, &entries, policy, args.print_manifest.is_some())?;
-    if let (Some(path), Some(bytes)) = (&args.print_manifest, &out.manifest) {
-        fsutil::write_atomic(path, bytes)?;
-    }
     let mut stdout = std::io::stdout().lock();
     if args.quiet {
-        writeln!(stdout, "{}", hex::encode(out.mrenclave))?;
+        writeln!(stdout, "{}", hex::encode(mrenclave))?;
     } else {
-        writeln!(stdout, "mrenclave: {}", hex::encode(out.mrenclave))?;
+        writeln!(stdout, "mrenclave: {}", hex::encode(mrenclave))?;
         writeln!(
             stdout,
             "entries appended: {} (policy {})",
-            entries.len(),
+            count,
             if args.unsafe_no_policy {
                 "NOT enforced"
             } else {

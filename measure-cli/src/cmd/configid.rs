@@ -6,7 +6,7 @@ use anyhow::Result;
 use base64ct::Encoding as _;
 use clap::Args;
 
-use super::entries::load;
+use super::entries::{in_file, open};
 use crate::cmd::entries::From;
 
 /// Print the CONFIGID of a data owner's entries (128 hex digits): the SHA-256 of the canonical
@@ -38,7 +38,13 @@ pub struct ConfigidArgs {
 
 /// Runs the command.
 pub fn run(args: &ConfigidArgs) -> Result<()> {
-    let id = load(&args.entries, args.from, args.uri_prefix.as_deref())?.configid()?;
+    // One streamed pass: memory stays flat for any number of entries (canonical list and
+    // sha256sum input).
+    let input = open(&args.entries, args.from, args.uri_prefix.as_deref())?;
+    let id = input
+        .for_each(&mut |_| Ok(()))
+        .map_err(|e| in_file(e, &args.entries))?
+        .configid();
     if args.base64 {
         println!("{}", base64ct::Base64::encode_string(&id));
     } else {

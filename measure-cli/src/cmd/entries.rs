@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 
 use clap::ValueEnum;
 use measure_lib::entries;
+use measure_lib::entries::stream::EntriesInput;
 use measure_lib::fsutil;
 
 /// Input formats of entries (`--from`).
@@ -73,6 +74,24 @@ pub enum EntriesCommand {
         after_help = "Examples:\n  sgx-measure entries convert entries.toml --to list -o entries.list\n  sgx-measure entries convert SHA256SUMS --from sha256sum --uri-prefix file:/data/ --to json -o entries.json"
     )]
     Convert(ConvertArgs),
+    /// Join the shard files of `hash-files --shard K/N` runs (K = 0..N-1, on any machines) into
+    /// exactly the entries one `hash-files` run gives, in the format the shards were made for.
+    /// Refuses shards of different runs or trees, shards given twice and missing shards.
+    #[command(
+        after_help = "Example:\n  sgx-measure hash-files /data --uri-prefix file:/data/ --shard 3/8 -o shards/part-3\n  sgx-measure entries merge shards/part-* -o entries.toml"
+    )]
+    Merge(MergeArgs),
+}
+
+/// `entries merge` options.
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The shard files, in any order.
+    #[arg(required = true, value_name = "SHARD")]
+    pub shards: Vec<PathBuf>,
+    /// Output file (written atomically; standard output if omitted).
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
 }
 
 /// `entries convert` options.
@@ -123,6 +142,28 @@ pub fn load(
         .with_context(|| format!("entries {}", path.display()))
 }
 
+/// A data owner's entries opened for streaming (see `measure_lib::entries::stream`), for the
+/// commands that take `--entries FILE [--from F] [--uri-prefix P]` (`-` is standard input).
+/// Problems with the content are reported with the file's name.
+pub fn open(
+    path: &std::path::Path,
+    from: Option<From>,
+    uri_prefix: Option<&str>,
+) -> Result<EntriesInput> {
+    EntriesInput::open(path, from.map(Into::into), uri_prefix).map_err(|e| in_file(e, path))
+}
+
+/// Names the entries file in an error about its content (as [`load`] does).
+pub fn in_file(e: measure_lib::Error, path: &std::path::Path) -> anyhow::Error {
+    use measure_lib::Error as E;
+    match e {
+        e @ (E::EntryList(_) | E::Entries(_) | E::Toml(_) | E::Invalid(_)) => {
+            e.context(format!("entries {}", path.display())).into()
+        }
+        e => e.into(),
+    }
+}
+
 /// Runs the command.
 pub fn run(args: &EntriesArgs) -> Result<()> {
     match &args.command {
@@ -130,6 +171,16 @@ pub fn run(args: &EntriesArgs) -> Result<()> {
             let input = read_input(&a.input)?;
             let list = entries::parse(&input, a.from.map(Into::into), a.uri_prefix.as_deref())?;
             let out = entries::render_as(&list, a.to.into());
+            match &a.output {
+                Some(p) => fsutil::write_atomic(p, &out)?,
+                None => std::io::stdout().lock().write_all(&out)?,
+            }
+            Ok(())
+        }
+        EntriesCommand::Merge(a) => {
+            let (format, entries) = measure_lib::shard::merge_files(&a.shards)?;
+            let mut out = Vec::new();
+            measure_lib::dataset::render_to(&entries, format, &mut out)?;
             match &a.output {
                 Some(p) => fsutil::write_atomic(p, &out)?,
                 None => std::io::stdout().lock().write_all(&out)?,

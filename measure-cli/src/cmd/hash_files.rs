@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
-use measure_lib::dataset::{self, collect, render};
+use measure_lib::dataset::{self, Hashed, render_to};
 use measure_lib::fsutil;
+use measure_lib::shard::Shard;
 
 /// Output format of the entries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -61,22 +62,50 @@ pub struct HashFilesArgs {
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Hash only shard K of N (K from 0) of the files and write a shard file; `sgx-measure
+    /// entries merge` joins the N shard files into exactly this command's output without
+    /// --shard (in --format). Every shard walks the whole tree; the files are numbered in walk
+    /// order and shard K takes numbers K*n/N to (K+1)*n/N.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+}
+
+fn parse_shard(s: &str) -> std::result::Result<Shard, String> {
+    Shard::parse(s).map_err(|e| e.to_string())
 }
 
 /// Runs the command.
 pub fn run(args: &HashFilesArgs) -> Result<()> {
-    let files = collect(&args.paths, args.uri_prefix.as_deref())?;
     let mut hasher = crate::progress::file_hasher(args.hash_cache.as_deref(), args.quiet)?;
-    let paths: Vec<PathBuf> = files.iter().map(|(p, _)| p.clone()).collect();
-    let mut entries = Vec::with_capacity(files.len());
-    for ((p, uri), r) in files.into_iter().zip(hasher.hash_all(&paths)) {
-        let h = r.with_context(|| format!("cannot hash {}", p.display()))?;
-        entries.push((uri, hex::encode(h)));
-    }
-    let text = render(&entries, args.format.into());
+    let hashed = dataset::hash_files(
+        &args.paths,
+        args.uri_prefix.as_deref(),
+        &mut hasher,
+        args.shard,
+        args.format.into(),
+    )?;
+    let write = |out: &mut dyn std::io::Write| -> std::io::Result<()> {
+        match &hashed {
+            Hashed::All(entries) => render_to(entries, args.format.into(), out),
+            Hashed::Shard(s) => out.write_all(&s.to_bytes()),
+        }
+    };
     match &args.output {
-        Some(path) => fsutil::write_atomic(path, text.as_bytes())?,
-        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+        Some(path) => {
+            let mut staged = fsutil::stage(path, b"")?;
+            staged
+                .file_mut()
+                .and_then(|f| {
+                    let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+                    write(&mut w).and_then(|()| w.flush())
+                })
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            staged.commit()?;
+        }
+        None => {
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+            write(&mut w).and_then(|()| w.flush())?;
+        }
     }
     hasher.save_cache()?;
     Ok(())

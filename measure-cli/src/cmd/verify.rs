@@ -10,13 +10,12 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
-use measure_core::configid::configid;
 use measure_core::evidence::{Evidence, Quote};
 use measure_core::profile::GramineVersion;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::entries::load;
+use super::entries::{in_file, open};
 use super::parse_version;
 use crate::cmd::entries::From;
 use measure_lib::check::{Check, Group, Status, Verification};
@@ -167,15 +166,16 @@ struct Inputs {
 fn expected_identity(
     args: &VerifyArgs,
     inputs: &mut Inputs,
-) -> Result<(ExpectedIdentity, Option<Vec<u8>>)> {
-    let mut list_bytes = None;
+) -> Result<(ExpectedIdentity, Option<[u8; 64]>)> {
+    let mut entries_configid = None;
     let mut id = if let (Some(bundle), Some(entries)) = (&args.bundle, &args.entries) {
         let bundle_bytes = fsutil::read(bundle, "bundle")?;
         let parsed = measure_core::bundle::Bundle::parse(&bundle_bytes)
             .with_context(|| format!("bundle {}", bundle.display()))?;
-        let loaded = load(entries, args.from, args.uri_prefix.as_deref())?;
-        let (recs, list) = (&loaded.records, loaded.list.clone());
-        let id = verify::expected_from_bundle(&parsed, &loaded, &ExpectedIdentity::default())
+        // Streamed: the entries are read twice (checked, then measured), never held.
+        let input = open(entries, args.from, args.uri_prefix.as_deref())?;
+        let (id, read) = verify::expected_from_input(&parsed, &input, &ExpectedIdentity::default())
+            .map_err(|e| in_file(e, entries))
             .with_context(|| format!("bundle {}", bundle.display()))?;
         let sha = hex::encode(Sha256::digest(&bundle_bytes));
         let version = parsed.params.version;
@@ -186,7 +186,7 @@ fn expected_identity(
         let version = version.as_str();
         inputs.lines.push((
             "entries",
-            format!("{} ({} entries)", entries.display(), recs.len()),
+            format!("{} ({} entries)", entries.display(), read.count),
         ));
         inputs.json.insert(
             "bundle".into(),
@@ -194,9 +194,9 @@ fn expected_identity(
         );
         inputs.json.insert(
             "entries".into(),
-            json!({"path": entries.display().to_string(), "count": recs.len(), "configid": hex::encode(configid(&list)?)}),
+            json!({"path": entries.display().to_string(), "count": read.count, "configid": hex::encode(read.configid)}),
         );
-        list_bytes = Some(list);
+        entries_configid = Some(read.configid);
         id
     } else if let (Some(manifest), Some(libpal)) = (&args.manifest, &args.libpal) {
         let m = fsutil::read(manifest, "manifest")?;
@@ -246,13 +246,13 @@ fn expected_identity(
     id.allow_debug = args.allow_debug;
     if let Some(c) = &args.configid {
         id.configid = Some(if c == "auto" {
-            let list = list_bytes.as_deref().ok_or_else(|| {
+            let id = entries_configid.ok_or_else(|| {
                 anyhow!(
                     "--configid auto needs --bundle and --entries (give 128 hex digits otherwise)"
                 )
             })?;
             (
-                configid(list)?,
+                id,
                 "SHA-256 of the canonical entry list, 32 zero bytes".to_string(),
             )
         } else {
@@ -267,7 +267,7 @@ fn expected_identity(
         id.report_data
             .push(ReportDataRule::sha256_of(&bytes, p.display().to_string()));
     }
-    Ok((id, list_bytes))
+    Ok((id, entries_configid))
 }
 
 /// The quote's chain, verified with the collateral (or skipped on request).

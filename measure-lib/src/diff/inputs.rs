@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use measure_core::append::{AppendedManifest, check_policy};
+use measure_core::append::AppendedManifest;
 use measure_core::bundle::{self, Bundle};
 use measure_core::elf::{Elf, LoadSegment};
 use measure_core::engine::{self, PalImage};
@@ -11,7 +11,6 @@ use measure_core::entries::{self as core_entries, EntryList};
 use measure_core::layout::{Layout, LayoutParams};
 use measure_core::profile::GramineVersion;
 use measure_core::sigstruct::{self as core_sig, Sigstruct};
-use sha2::{Digest, Sha256};
 
 use super::report::InputKind;
 use super::sections::plural;
@@ -212,26 +211,24 @@ fn load_bundle(opts: &DiffOptions<'_>, o: &SideOptions, path: &Path, bytes: &[u8
         Some(p) => {
             let entries = (opts.load_entries)(p)?;
             let list_for_policy = EntryList::parse(&entries.list)?;
-            check_policy(&b, &list_for_policy, &Sha256::digest(&entries.list).into()).map_err(
-                |violation| {
-                    let uri = entries
-                        .records
-                        .get(violation.index as usize)
-                        .map(|r| pypath::repr_str(&r.uri))
-                        .unwrap_or_default();
-                    Error::Policy {
-                        violation,
-                        uri,
-                        other: None,
-                    }
-                    .context(format!(
-                        "{} {}: entries {}",
-                        o.label,
-                        path.display(),
-                        p.display()
-                    ))
-                },
-            )?;
+            crate::appended::check_policy_in_memory(&b, &list_for_policy).map_err(|violation| {
+                let uri = entries
+                    .records
+                    .get(violation.index as usize)
+                    .map(|r| pypath::repr_str(&r.uri))
+                    .unwrap_or_default();
+                Error::Policy {
+                    violation,
+                    uri,
+                    other: None,
+                }
+                .context(format!(
+                    "{} {}: entries {}",
+                    o.label,
+                    path.display(),
+                    p.display()
+                ))
+            })?;
             let n = entries.len();
             (entries.list, Some((n, p.clone())))
         }

@@ -87,6 +87,12 @@ pub(super) fn readable(p: &Path) -> bool {
 
 /// Directory entries' names, sorted as Python sorts strings (by code point).
 fn sorted_names(dir: &Path) -> Result<Vec<String>> {
+    Ok(sorted_entries(dir)?.into_iter().map(|(n, _)| n).collect())
+}
+
+/// Directory entries' names and types (of the entries themselves, as `lstat` gives them; from
+/// the directory listing where the file system records them), sorted as [`sorted_names`].
+fn sorted_entries(dir: &Path) -> Result<Vec<(String, std::fs::FileType)>> {
     let rd = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
         // pathlib's glob silently yields nothing for a directory it may not list.
@@ -105,8 +111,14 @@ fn sorted_names(dir: &Path) -> Result<Vec<String>> {
             path: dir.to_path_buf(),
             source,
         })?;
+        let kind = entry
+            .file_type()
+            .map_err(|source| ManifestError::ListDirectory {
+                path: dir.to_path_buf(),
+                source,
+            })?;
         match entry.file_name().into_string() {
-            Ok(n) => names.push(n),
+            Ok(n) => names.push((n, kind)),
             Err(name) => {
                 return Err(ManifestError::FileNameNotUtf8 {
                     name,
@@ -116,7 +128,7 @@ fn sorted_names(dir: &Path) -> Result<Vec<String>> {
             }
         }
     }
-    names.sort();
+    names.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     Ok(names)
 }
 
@@ -143,9 +155,9 @@ impl Tf {
         })
     }
 
-    /// `TrustedFile.from_realpath(child)` for a directory entry `name` of this directory.
-    fn child(&self, name: &str, chroot_dir: Option<&Path>) -> Result<(Tf, PathBuf)> {
-        let outer = self.realpath.join(name);
+    /// `TrustedFile.from_realpath(child)` for a directory entry `name` of this directory, known
+    /// to be a directory or not.
+    fn child_known(&self, name: &str, chroot_dir: Option<&Path>, is_dir: bool) -> Result<Tf> {
         let path = match &self.inner {
             Some(inner) => pypath::join(inner, name),
             None => pypath::join(
@@ -153,20 +165,13 @@ impl Tf {
                 name,
             ),
         };
-        let slash = if is_dir(&outer) { "/" } else { "" };
-        Ok((
-            Tf::new(format!("file:{path}{slash}"), None, chroot_dir)?,
-            outer,
-        ))
+        let slash = if is_dir { "/" } else { "" };
+        Tf::new(format!("file:{path}{slash}"), None, chroot_dir)
     }
 
-    /// `TrustedFile.expand_directory(recursive=True, skip_inaccessible=True)`.
-    fn expand(self, chroot_dir: Option<&Path>, out: &mut Vec<Tf>) -> Result<()> {
-        self.expand_known(chroot_dir, None, out)
-    }
-
-    /// `expand`, with `is_dir(realpath)` already known for a file URI (stat calls of long lists
-    /// are made in parallel beforehand).
+    /// `TrustedFile.expand_directory(recursive=True, skip_inaccessible=True)`, with
+    /// `is_dir(realpath)` given when already known (stat calls of long lists are made in parallel
+    /// beforehand; a directory listing tells the type of each entry).
     fn expand_known(
         self,
         chroot_dir: Option<&Path>,
@@ -174,7 +179,8 @@ impl Tf {
         out: &mut Vec<Tf>,
     ) -> Result<()> {
         if self.uri.ends_with('/') {
-            if !is_dir(&self.realpath) {
+            // Known to be a directory only when a listing said so.
+            if known_dir != Some(true) && !is_dir(&self.realpath) {
                 return Err(ManifestError::SlashUriNotDirectory {
                     uri: pypath::repr_str(&self.uri),
                 }
@@ -186,20 +192,40 @@ impl Tf {
                 }
                 .into());
             }
-            for name in sorted_names(&self.realpath)? {
+            let entries = sorted_entries(&self.realpath)?;
+            // Looked up from the open directory (see `fsutil::readable_at`).
+            let handle = std::fs::File::open(&self.realpath).ok();
+            for (name, kind) in entries {
                 let outer = self.realpath.join(&name);
-                if !is_file(&outer) && !is_dir(&outer) {
+                // `isfile` and `isdir` follow symlinks: the directory entry's own type answers
+                // for anything but a symlink (no system call), a symlink is looked up.
+                let (file, dir) = if kind.is_file() {
+                    (true, false)
+                } else if kind.is_dir() {
+                    (false, true)
+                } else if kind.is_symlink() {
+                    (is_file(&outer), is_dir(&outer))
+                } else {
+                    (false, false)
+                };
+                if !file && !dir {
                     continue;
                 }
-                if !readable(&outer) {
+                let is_readable = match &handle {
+                    Some(h) => crate::fsutil::readable_at(h, &name),
+                    None => readable(&outer),
+                };
+                if !is_readable {
                     continue;
                 }
-                let (child, outer) = self.child(&name, chroot_dir)?;
-                if is_symlink(&outer) && is_dir(&outer) {
+                let child = self.child_known(&name, chroot_dir, dir)?;
+                if kind.is_symlink() && dir {
                     // Symlinked directories are not descended into.
                     continue;
                 }
-                child.expand(chroot_dir, out)?;
+                // Outside a chroot the child is read where it was listed: its type is known.
+                let known = chroot_dir.is_none().then_some(dir);
+                child.expand_known(chroot_dir, known, out)?;
             }
         } else {
             if known_dir.unwrap_or_else(|| is_dir(&self.realpath)) {

@@ -339,7 +339,8 @@ static NEEDS_ESCAPE: [bool; 256] = {
     t
 };
 
-fn write_string(out: &mut String, s: &str) {
+/// Writes `s` as tomli_w writes a string (a basic string, escaped).
+pub fn write_string(out: &mut String, s: &str) {
     out.push('"');
     let bytes = s.as_bytes();
     let mut start = 0;
