@@ -1,12 +1,18 @@
 //! The std library of sgx-measure: everything that needs `std` (files, TOML in Gramine's
 //! dialects, parallel hashing, RSA), on top of the no_std `measure-core`. The `sgx-measure`
 //! command line tool, the benchmarks and the Python package are built on it.
+//!
+//! # Cargo features
+//! - `dcap`: DCAP quote verification with collateral ([`dcap`]), collateral fetching and RA-TLS
+//!   certificates ([`ratls`]), through `dcap-qvl`, `p256`, `x509-cert` and `ureq`. Off by default
+//!   (the `sgx-measure` command line enables it).
 
 pub mod append;
 pub mod attrs;
 pub mod bundle;
 pub mod check;
 pub mod dataset;
+#[cfg(feature = "dcap")]
 pub mod dcap;
 pub mod diff;
 pub mod entries;
@@ -19,6 +25,7 @@ pub mod manifest;
 pub mod measure;
 pub mod outputs;
 pub mod pipeline;
+#[cfg(feature = "dcap")]
 pub mod ratls;
 pub mod report;
 pub mod sdk;

@@ -7,7 +7,7 @@
 //! - [`verify`]: checks it against the enclave a base bundle plus a data owner's entries describe
 //!   and the relying party's expectations.
 //!
-//! A quote's signature chain is verified by [`crate::dcap`] (with collateral); [`Found`] of a quote
+//! A quote's signature chain is verified by `measure_lib::dcap` (feature `dcap`, with collateral); [`Found`] of a quote
 //! file says in its notes that this function alone does not.
 //!
 //! ```no_run
