@@ -121,6 +121,10 @@ impl Job {
 }
 
 fn main() -> ExitCode {
+    if std::env::args().skip(1).any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
     let job = match Job::from_args(std::env::args().skip(1)) {
         Ok(job) => job,
         Err(message) => {
