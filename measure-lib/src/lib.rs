@@ -3,9 +3,11 @@
 //! command line tool, the benchmarks and the Python package are built on it.
 //!
 //! # Cargo features
-//! - `dcap`: DCAP quote verification with collateral ([`dcap`]), collateral fetching and RA-TLS
-//!   certificates ([`ratls`]), through `dcap-qvl`, `p256`, `x509-cert` and `ureq`. Off by default
+//! - `dcap`: DCAP quote verification with collateral (module `dcap`), collateral fetching and RA-TLS
+//!   certificates (module `ratls`), through `dcap-qvl`, `p256`, `x509-cert` and `ureq`. Off by default
 //!   (the `sgx-measure` command line enables it).
+
+#![warn(missing_docs)]
 
 pub mod append;
 pub mod attrs;
