@@ -41,7 +41,8 @@ fn sources() -> Vec<PathBuf> {
 }
 
 /// Whether `line` names a version (`V1_9`, not part of a longer identifier such as
-/// `XFRM_MASK_CONST_V1_0`) or compares versions.
+/// `XFRM_MASK_CONST_V1_0`; a string `"1.9"` or `"v1.9"`) or compares versions (an ordering of
+/// `GramineVersion`, or `.code()` compared with `<`, `>`, `<=`, `>=` on either side).
 fn names_a_version(line: &str) -> bool {
     let bytes = line.as_bytes();
     let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
@@ -52,9 +53,21 @@ fn names_a_version(line: &str) -> bool {
             return true;
         }
     }
-    line.contains("version.code() <")
-        || line.contains("version.code() >")
+    // A version number in a string literal: `"1.9"`, `"v1.10"` (the whole literal).
+    for (i, _) in line.match_indices('"') {
+        let rest = line.get(i + 1..).unwrap_or("");
+        let rest = rest.strip_prefix('v').unwrap_or(rest);
+        if let Some(minor) = rest.strip_prefix("1.") {
+            let digits = minor.bytes().take_while(u8::is_ascii_digit).count();
+            if digits > 0 && minor.as_bytes().get(digits) == Some(&b'"') {
+                return true;
+            }
+        }
+    }
+    let ordered = [" < ", " > ", " <= ", " >= "];
+    (line.contains(".code()") && ordered.iter().any(|op| line.contains(op)))
         || line.contains("PartialOrd for GramineVersion")
+        || line.contains("Ord for GramineVersion")
 }
 
 /// The lines of `text` that are code outside the test module at the end of the file.
@@ -128,6 +141,18 @@ fn the_check_sees_what_it_must() {
     assert!(names_a_version("match v { V1_8 => 1 }"));
     assert!(!names_a_version("pub const XFRM_MASK_CONST_V1_0: u64 = 0;"));
     assert!(!names_a_version("let x = GramineVersion::LATEST;"));
+    assert!(names_a_version(
+        "if v.code() <= GramineVersion::LATEST.code() {"
+    ));
+    assert!(names_a_version("if 14 > rules.version.code() {"));
+    assert!(names_a_version(r#"#[arg(long, default_value = "1.9")]"#));
+    assert!(names_a_version(r#"if version.as_str() == "v1.10" {"#));
+    assert!(!names_a_version(
+        r#"let v = "1.9.1"; let f = "1.0e3"; let s = "11.2";"#
+    ));
+    assert!(!names_a_version(
+        "let same = writer.code() == other.code();"
+    ));
     let text = "fn a() {}\n// V1_3 in a comment\n#[cfg(test)]\nmod tests {\n    V1_2\n}\n";
     assert_eq!(code_lines(text).map(|(n, _)| n).collect::<Vec<_>>(), [1]);
 }

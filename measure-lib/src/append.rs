@@ -2,16 +2,44 @@
 //! policy enforced (`measure_core::append`), or, for reproducing what Gramine itself computes,
 //! Gramine's own semantics with no policy at all ([`Policy::UnsafeGramineSemantics`]).
 //!
-//! ```no_run
+//! A data owner's entry appended to the base of one of Gramine's append test vectors gives the
+//! MRENCLAVE and the `.manifest.sgx` that `gramine-sgx-sign` v1.9 gave the combined manifest:
+//!
+//! ```
 //! use measure_lib::append::{Policy, append};
+//! use measure_lib::bundle::make;
 //! use measure_lib::entries::Entries;
+//! use measure_lib::hashing::FileHasher;
+//! use measure_lib::pipeline::Options;
+//! use measure_core::GramineVersion;
 //! use measure_core::bundle::Bundle;
 //!
-//! let bytes = std::fs::read("base.bundle").expect("bundle");
-//! let bundle = Bundle::parse(&bytes)?;
-//! let entries = Entries::load("owner1.toml".as_ref(), None, None)?;
-//! let out = append(&bundle, &entries, Policy::Enforce, false)?;
-//! println!("mrenclave {}", hex::encode(out.mrenclave));
+//! let case = "../testdata/vectors/public/pa01-append-1-entry";
+//! // The algorithm owner's bundle (see crate::bundle), files allowed under /data/.
+//! let base = std::fs::read(format!("{case}/expected-base/v1.9_tomliw-1.2.0/out.manifest.sgx"))
+//!     .expect("base manifest");
+//! let libpal = std::fs::read("../testdata/vectors/public/elf/pal-basic.so").expect("libpal");
+//! let opts = Options::new(GramineVersion::V1_9);
+//! let made = make(&base, &libpal, "pal-basic.so", &["file:/data/".into()], &opts, &mut FileHasher::new(None)?)?;
+//! let bundle = Bundle::parse(&made.bytes)?;
+//!
+//! // The data owner's entries, in any format (here TOML tables).
+//! let entries = Entries::load(format!("{case}/entries.toml").as_ref(), None, None)?;
+//! let out = append(&bundle, &entries, Policy::Enforce, true)?;
+//! let gramine = format!("{case}/expected/v1.9_tomliw-1.2.0");
+//! assert_eq!(
+//!     hex::encode(out.mrenclave),
+//!     "0bfa28479c5a79e8551268ee22f7150de6721fa66ea0332cb2862a87452e9550"
+//! );
+//! assert_eq!(out.manifest, Some(std::fs::read(format!("{gramine}/out.manifest.sgx")).unwrap()));
+//!
+//! // An entry outside /data/ is refused: it could plant code in the enclave.
+//! let planted = Entries::parse(
+//!     br#"[{"uri": "file:/usr/lib/libc.so.6", "sha256": "00000000000000000000000000000000000000000000000000000000000000ff"}]"#,
+//!     None,
+//!     None,
+//! )?;
+//! assert!(append(&bundle, &planted, Policy::Enforce, false).is_err());
 //! # Ok::<(), measure_lib::Error>(())
 //! ```
 

@@ -1,26 +1,40 @@
 //! The algorithm owner's base bundle: everything a verifier needs to recompute MRENCLAVE for a
 //! base manifest and PAL with any data owner's entries appended (`docs/formats.md`), made from
-//! the same [pipeline](crate::pipeline) `sign` runs and checked against it before it is returned.
+//! the same [pipeline] `sign` runs and checked against it before it is returned.
 //!
-//! ```no_run
+//! The base of one of Gramine's append test vectors (the `.manifest.sgx` Gramine wrote for it:
+//! every trusted file hashed already), data owners allowed to add files under `/data/`:
+//!
+//! ```
 //! use measure_lib::bundle::make;
 //! use measure_lib::hashing::FileHasher;
 //! use measure_lib::pipeline::Options;
 //! use measure_core::GramineVersion;
 //!
-//! let manifest = std::fs::read("base.manifest").expect("manifest");
-//! let libpal = std::fs::read("libpal.so").expect("libpal");
+//! let case = "../testdata/vectors/public/pa01-append-1-entry";
+//! let manifest = std::fs::read(format!("{case}/expected-base/v1.9_tomliw-1.2.0/out.manifest.sgx"))
+//!     .expect("manifest");
+//! let libpal = std::fs::read("../testdata/vectors/public/elf/pal-basic.so").expect("libpal");
 //! let made = make(
 //!     &manifest,
 //!     &libpal,
-//!     "libpal.so",
+//!     "pal-basic.so",
 //!     &["file:/data/".to_string()],
 //!     &Options::new(GramineVersion::V1_9),
 //!     &mut FileHasher::new(None)?,
 //! )?;
-//! println!("base mrenclave {}", hex::encode(made.base_mrenclave));
+//! // The MRENCLAVE gramine-sgx-sign v1.9 gave the base.
+//! assert_eq!(
+//!     hex::encode(made.base_mrenclave),
+//!     "f985a2856d110cff30dc995c84b179a8ada9cb12a95b3bb8e099aec1c195907a"
+//! );
+//! let bundle = measure_core::bundle::Bundle::parse(&made.bytes)?;
+//! assert_eq!(bundle.params.version, GramineVersion::V1_9);
+//! assert_eq!(bundle.policy.prefixes().collect::<Vec<_>>(), [b"file:/data/".as_slice()]);
 //! # Ok::<(), measure_lib::Error>(())
 //! ```
+//!
+//! [`crate::append`] appends a data owner's entries to it.
 
 use measure_core::append::{AppendedManifest, mrenclave_unchecked};
 use measure_core::bundle::{Bundle, BundleBuilder, Form};

@@ -440,6 +440,27 @@ impl Entries {
     }
 
     /// Their 64-byte CONFIGID: SHA-256 of the canonical list, then 32 zero bytes.
+    ///
+    /// The same entries give the same CONFIGID in every format:
+    ///
+    /// ```
+    /// use measure_lib::entries::Entries;
+    /// use sha2::{Digest, Sha256};
+    ///
+    /// let hash = "6d054439eb7f38ee0e2010ac049749a0f91a5131cbfe1b9f90571d7c5abf6a8b";
+    /// let toml = format!("[[sgx.trusted_files]]\nuri = \"file:/data/a.npz\"\nsha256 = \"{hash}\"\n");
+    /// let json = format!(r#"[{{"uri": "file:/data/a.npz", "sha256": "{hash}"}}]"#);
+    /// let sums = format!("{hash}  /data/a.npz\n");
+    /// let configid = Entries::parse(toml.as_bytes(), None, None)?.configid()?;
+    /// assert_eq!(Entries::parse(json.as_bytes(), None, None)?.configid()?, configid);
+    /// assert_eq!(Entries::parse(sums.as_bytes(), None, None)?.configid()?, configid);
+    ///
+    /// // SHA-256 of the canonical entry list, then 32 zero bytes.
+    /// let list = format!("sgx-measure entries v1\nfile:/data/a.npz\t{hash}\n");
+    /// assert_eq!(configid[..32], Sha256::digest(list.as_bytes())[..]);
+    /// assert_eq!(configid[32..], [0; 32]);
+    /// # Ok::<(), measure_lib::Error>(())
+    /// ```
     pub fn configid(&self) -> Result<[u8; 64]> {
         Ok(measure_core::configid::configid(&self.list)?)
     }

@@ -1,6 +1,13 @@
 //! The std library of sgx-measure: everything that needs `std` (files, TOML in Gramine's
 //! dialects, parallel hashing, RSA), on top of the no_std `measure-core`. The `sgx-measure`
 //! command line tool, the benchmarks and the Python package are built on it.
+//!
+//! # Cargo features
+//! - `dcap`: DCAP quote verification with collateral (module `dcap`), collateral fetching and RA-TLS
+//!   certificates (module `ratls`), through `dcap-qvl`, `p256`, `x509-cert` and `ureq`. Off by default
+//!   (the `sgx-measure` command line enables it).
+
+#![warn(missing_docs)]
 
 pub mod append;
 pub mod appended;
@@ -8,6 +15,7 @@ pub mod attrs;
 pub mod bundle;
 pub mod check;
 pub mod dataset;
+#[cfg(feature = "dcap")]
 pub mod dcap;
 pub mod diff;
 pub mod entries;
@@ -20,6 +28,7 @@ pub mod manifest;
 pub mod measure;
 pub mod outputs;
 pub mod pipeline;
+#[cfg(feature = "dcap")]
 pub mod ratls;
 pub mod report;
 pub mod sdk;

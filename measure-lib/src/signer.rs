@@ -5,21 +5,34 @@
 //! manifest bytes (the `.manifest.sgx`), the SIGSTRUCT (the `.sig`) and MRENCLAVE, byte-identical
 //! to Gramine's.
 //!
-//! ```no_run
+//! Signing one of Gramine's own test vectors (its trusted files carry their hashes, so no other
+//! file is read) gives the bytes `gramine-sgx-sign` v1.9 wrote:
+//!
+//! ```
 //! use measure_lib::signer::Signer;
 //! use measure_lib::sigstruct::{load_private_key, parse_date};
 //! use measure_core::GramineVersion;
 //!
+//! let case = "../testdata/vectors/public/p21-tf-hash-tables";
 //! let signed = Signer::new(GramineVersion::V1_9)
-//!     .libpal_file("libpal.so".as_ref())?
-//!     .key(load_private_key("enclave-key.pem".as_ref(), None)?)
+//!     .libpal_file("../testdata/vectors/public/elf/pal-basic.so".as_ref())?
+//!     .key(load_private_key("../testdata/vectors/test-signing-key.pem".as_ref(), None)?)
 //!     .date(parse_date("2026-01-01")?)
-//!     .sign(&std::fs::read("app.manifest").expect("manifest"))?;
-//! std::fs::write("app.manifest.sgx", signed.manifest.as_bytes()).expect("write");
-//! std::fs::write("app.sig", signed.sigstruct.to_bytes()).expect("write");
-//! println!("mrenclave {}", hex::encode(signed.mrenclave()));
+//!     // Gramine's LibOS is not installed here: the hash of the one the vector was signed with.
+//!     .libos_sha256("4d67a948b7e9ed9a40f5c09c60901c848bd4d6983ce595ede25a440197e9bc62")
+//!     .sign(&std::fs::read(format!("{case}/input.manifest")).expect("manifest"))?;
+//!
+//! let gramine = format!("{case}/expected/v1.9_tomliw-1.2.0");
+//! assert_eq!(signed.manifest.as_bytes(), std::fs::read(format!("{gramine}/out.manifest.sgx")).unwrap());
+//! assert_eq!(signed.sigstruct.to_bytes().as_slice(), std::fs::read(format!("{gramine}/out.sig")).unwrap());
+//! assert_eq!(
+//!     hex::encode(signed.mrenclave()),
+//!     "1f95e292d3f0275abe69bc419fb2f1c8ac7ba9adbbbbcc8069b2c7f8506be0aa"
+//! );
 //! # Ok::<(), measure_lib::Error>(())
 //! ```
+//!
+//! `measure-lib/examples/sign.rs` is a complete program around it (outputs written together).
 //!
 //! Two-step signing (the key is elsewhere, e.g. in an HSM): [`Signer::prepare`] gives the
 //! [`Unsigned`] result, whose [`Unsigned::signing_data`] is what the key signs;

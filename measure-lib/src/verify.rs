@@ -7,23 +7,47 @@
 //! - [`verify`]: checks it against the enclave a base bundle plus a data owner's entries describe
 //!   and the relying party's expectations.
 //!
-//! A quote's signature chain is verified by [`crate::dcap`] (with collateral); [`Found`] of a quote
+//! A quote's signature chain is verified by `measure_lib::dcap` (feature `dcap`, with collateral); [`Found`] of a quote
 //! file says in its notes that this function alone does not.
 //!
-//! ```no_run
+//! Checking the `.sig` that `gramine-sgx-sign` v1.9 wrote for a base manifest plus a data
+//! owner's entry (one of Gramine's append test vectors) against the base's bundle and the
+//! entries; then against a data owner whose entries differ:
+//!
+//! ```
+//! use measure_lib::bundle::make;
 //! use measure_lib::entries::Entries;
+//! use measure_lib::hashing::FileHasher;
 //! use measure_lib::identity::ExpectedIdentity;
+//! use measure_lib::pipeline::Options;
 //! use measure_lib::verify::{Found, verify};
+//! use measure_core::GramineVersion;
 //! use measure_core::bundle::Bundle;
 //!
-//! let bytes = std::fs::read("base.bundle").expect("bundle");
-//! let bundle = Bundle::parse(&bytes)?;
-//! let entries = Entries::load("owner1.toml".as_ref(), None, None)?;
-//! let found = Found::from_evidence_file("quote.bin".as_ref(), false)?;
+//! let case = "../testdata/vectors/public/pa01-append-1-entry";
+//! let base = std::fs::read(format!("{case}/expected-base/v1.9_tomliw-1.2.0/out.manifest.sgx"))
+//!     .expect("base manifest");
+//! let libpal = std::fs::read("../testdata/vectors/public/elf/pal-basic.so").expect("libpal");
+//! let opts = Options::new(GramineVersion::V1_9);
+//! let made = make(&base, &libpal, "pal-basic.so", &["file:/data/".into()], &opts, &mut FileHasher::new(None)?)?;
+//! let bundle = Bundle::parse(&made.bytes)?;
+//! let entries = Entries::load(format!("{case}/entries.toml").as_ref(), None, None)?;
+//!
+//! let sig = format!("{case}/expected/v1.9_tomliw-1.2.0/out.sig");
+//! let found = Found::from_sigstruct_file(sig.as_ref())?;
 //! let verdict = verify(&bundle, &entries, &found, &ExpectedIdentity::default())?;
-//! for check in &verdict.checks {
-//!     println!("{}: {}", check.name, check.status.label());
-//! }
+//! assert!(verdict.ok, "{:?}", verdict.failed());
+//! assert!(verdict.checks.iter().any(|c| c.id == "mrenclave" && c.pass));
+//!
+//! // Another data owner's entries: the same .sig is not their enclave.
+//! let other = Entries::parse(
+//!     br#"[{"uri": "file:/data/owner2/input.npz", "sha256": "6d054439eb7f38ee0e2010ac049749a0f91a5131cbfe1b9f90571d7c5abf6a8b"}]"#,
+//!     None,
+//!     None,
+//! )?;
+//! let verdict = verify(&bundle, &other, &found, &ExpectedIdentity::default())?;
+//! assert!(!verdict.ok);
+//! assert_eq!(verdict.failed(), ["MRENCLAVE"]);
 //! # Ok::<(), measure_lib::Error>(())
 //! ```
 

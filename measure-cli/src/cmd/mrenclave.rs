@@ -32,7 +32,7 @@ pub struct MrenclaveArgs {
     #[arg(short = 'l', long, value_name = "FILE")]
     pub libpal: PathBuf,
     /// Gramine version whose layout rules apply.
-    #[arg(long, value_name = "V", default_value = "1.9", value_parser = parse_version)]
+    #[arg(long, value_name = "V", default_value = GramineVersion::LATEST.as_str(), value_parser = parse_version)]
     pub gramine: GramineVersion,
     /// Print gramine-sgx-sign's --verbose report (attributes, memory map, measurement).
     #[arg(short, long, conflicts_with_all = ["quiet", "json"])]

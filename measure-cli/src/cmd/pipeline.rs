@@ -38,7 +38,7 @@ pub fn parse_sha256_hex(s: &str) -> Result<String, String> {
 #[derive(Args, Debug, Clone)]
 pub struct PipelineArgs {
     /// Gramine version whose rules apply (defaults, trusted-file expansion, layout, SIGSTRUCT).
-    #[arg(long, value_name = "V", default_value = "1.9", value_parser = parse_version)]
+    #[arg(long, value_name = "V", default_value = GramineVersion::LATEST.as_str(), value_parser = parse_version)]
     pub gramine: GramineVersion,
     /// The tomli_w version that writes the .manifest.sgx on the signing machine (v1.4+; Gramine
     /// v1.0 to v1.3 always wrote with the Python `toml` 0.10.2 library).

@@ -58,7 +58,7 @@ pub struct ViewArgs {
     pub quiet: bool,
     /// Gramine version that wrote the .sig: v1.4 and older store DATE in binary (Gramine's own
     /// viewer, v1.5+, rejects those as misencoded); v1.5 prints the year without zero padding.
-    #[arg(long, value_name = "V", default_value = "1.9", value_parser = parse_version)]
+    #[arg(long, value_name = "V", default_value = GramineVersion::LATEST.as_str(), value_parser = parse_version)]
     pub gramine: GramineVersion,
 }
 
@@ -83,7 +83,7 @@ pub struct VerifyArgs {
     #[arg(short = 'l', long, value_name = "FILE", requires = "manifest")]
     pub libpal: Option<PathBuf>,
     /// Gramine version whose rules apply (layout, attributes, date encoding).
-    #[arg(long, value_name = "V", default_value = "1.9", value_parser = parse_version)]
+    #[arg(long, value_name = "V", default_value = GramineVersion::LATEST.as_str(), value_parser = parse_version)]
     pub gramine: GramineVersion,
     /// With --manifest: measure it as it is even if it is not final (a source manifest is
     /// refused otherwise).

@@ -60,7 +60,7 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE", requires = "manifest")]
     pub libpal: Option<PathBuf>,
     /// Gramine version whose layout rules apply to --manifest.
-    #[arg(long, value_name = "V", default_value = "1.9", value_parser = parse_version)]
+    #[arg(long, value_name = "V", default_value = GramineVersion::LATEST.as_str(), value_parser = parse_version)]
     pub gramine: GramineVersion,
     /// Expected identity: an MRENCLAVE computed elsewhere (64 hex digits).
     #[arg(long = "expect-mrenclave", value_name = "HEX")]

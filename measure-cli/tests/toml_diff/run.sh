@@ -28,8 +28,8 @@ while [ $# -gt 0 ]; do
 done
 
 if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
-    echo "toml_diff: SKIPPED (python3 with the venv module is not available)"
-    exit 0
+    echo "toml_diff: python3 with the venv and ensurepip modules is required" >&2
+    exit 1
 fi
 
 cache=${XDG_CACHE_HOME:-${HOME:+$HOME/.cache}}
@@ -72,4 +72,4 @@ if [ "$regen" = 1 ]; then
 fi
 
 cd "$root"
-TOML_DIFF_CORPUS=$corpora cargo test -p measure-cli --test toml_diff -- --include-ignored --nocapture
+TOML_DIFF_CORPUS=$corpora cargo test -p measure-cli --test cli -- --include-ignored --nocapture toml_diff::

@@ -1,7 +1,7 @@
 //! DCAP quote verification with stored collateral, offline: is this SGX quote genuine, from a
 //! platform whose TCB the relying party accepts?
 //!
-//! Every link of the chain is its own named [`Check`] (see [`verify_quote`]), made here with the
+//! Every link of the chain is its own named [`Check`](crate::check::Check) (see [`verify_quote`]), made here with the
 //! RustCrypto crates (`p256`, `x509-cert`, `der`) so that a failure names exactly what broke; then
 //! dcap-qvl, the field's pure-Rust verifier, verifies the same quote and collateral independently
 //! and must reach the same verdict, TCB status and advisory IDs (the `dcap_qvl` check). Either

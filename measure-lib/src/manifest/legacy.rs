@@ -138,7 +138,7 @@ impl Expander {
     }
 }
 
-/// `Manifest.expand_all_trusted_files` of v1.0 to v1.3 (the list must be as [`construct`] left
+/// `Manifest.expand_all_trusted_files` of v1.0 to v1.3 (the list must be as the constructor left
 /// it).
 pub fn expand_trusted(
     manifest: &mut Table,

@@ -45,7 +45,7 @@ pub(crate) fn apply_defaults_only(manifest: &mut Table, opts: &Options) -> Resul
 
 /// What the pipeline produced.
 pub struct Expanded {
-    /// The final manifest (render it with [`toml::emit`]).
+    /// The final manifest (render it with [`toml::emit()`]).
     pub manifest: Table,
     /// Files the result depends on (expanded trusted files), for `--depfile`.
     pub deps: Vec<PathBuf>,

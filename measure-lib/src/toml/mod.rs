@@ -34,9 +34,9 @@
 //!
 //! # Writing
 //!
-//! [`emit`] reproduces `tomli_w.dump` byte for byte in the [`TomlWriter`]s listed there; see
+//! [`emit()`] reproduces `tomli_w.dump` byte for byte in the [`TomlWriter`]s listed there; see
 //! [`emit`](mod@emit) for the rules. [`TomlWriter::Toml0102`] is `toml.dumps` of toml 0.10.2, which
-//! cannot write every value tree: [`emit`] then returns why, as an error.
+//! cannot write every value tree: [`emit()`] then returns why, as an error.
 
 pub mod emit;
 pub mod parser;

@@ -28,7 +28,9 @@ pub const MAX_DEPTH: usize = 256;
 /// A parse error: message and byte offset into the (CRLF-normalised) text.
 #[derive(Debug)]
 pub struct ParseError {
+    /// Byte offset of the problem.
     pub pos: usize,
+    /// What is wrong, in tomli's words.
     pub msg: String,
 }
 

@@ -1,6 +1,6 @@
 //! `sgx-measure diff`: why two enclaves measure differently. The report is computed by
 //! `measure_lib::diff`; this module maps the arguments, prints the JSON (the report's
-//! serialization) or the text ([`text`]) and sets the exit status.
+//! serialization) or the text (`text.rs`) and sets the exit status.
 
 mod text;
 

@@ -2,7 +2,7 @@
 //! identity pass; changing any one checked field fails and the tree names it with the expected and
 //! found values. Also against a `.sig` and a bare `--mrenclave`.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -4,7 +4,7 @@
 //! `sigstruct view` prints `sigstruct-view.stdout` (v1.5+); `verify` accepts every `.sig`.
 //! Results where Gramine fails while building the SIGSTRUCT fail here with Gramine's message.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

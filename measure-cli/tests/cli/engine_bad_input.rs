@@ -1,7 +1,7 @@
 //! Hostile or broken inputs to `sgx-measure mrenclave`: a clear error naming the problem, a
 //! non-zero exit, never a panic or a hang.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

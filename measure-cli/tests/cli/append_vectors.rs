@@ -4,7 +4,7 @@
 //! cases where Gramine fails, or where an entry repeats a base file, must be refused, and with
 //! `--unsafe-no-policy` the latter reproduce Gramine's MRENCLAVE.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

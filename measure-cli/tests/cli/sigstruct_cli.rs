@@ -3,7 +3,7 @@
 //! with openssl (the commands of docs/signing.md) gives the one-step `.sig`, and key handling
 //! follows Gramine (3072 bits, exponent 3, PKCS#1 / PKCS#8 / encrypted PKCS#8).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

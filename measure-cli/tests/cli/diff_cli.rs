@@ -4,7 +4,7 @@
 //! its own manifest (on every vector) and names ENCLAVEHASH against another; unusable input
 //! exits 2.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -2,7 +2,7 @@
 //! v1.9): MRENCLAVE from the expected `.manifest.sgx` and the case's PAL, and the whole report of
 //! `gramine-sgx-sign --verbose` (attributes header, remote attestation, memory map, measurement).
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -200,8 +200,10 @@ fn check_cargo(page: &str, b: &Block) {
                 "-p" | "--package" => pkg = Some(package_dir(next)),
                 "--test" => {
                     let dir = pkg.clone().unwrap_or_else(|| root.join("measure-cli"));
+                    let tests = dir.join("tests");
                     assert!(
-                        dir.join("tests").join(format!("{next}.rs")).is_file(),
+                        tests.join(format!("{next}.rs")).is_file()
+                            || tests.join(next).join("main.rs").is_file(),
                         "{page}:{}: no test target {next}",
                         b.line
                     );

@@ -4,12 +4,12 @@
 //! output file. Each case is staged in a temporary copy (its `setup` creates symlinks and
 //! generated data).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::VectorResult;
+use crate::common::VectorResult;
 
 /// The oracle's fake `libsysdb.so` hash (its PKGLIBDIR held a one-line placeholder): the default
 /// `loader.entrypoint` of v1.8+ when a manifest has none.
