@@ -19,6 +19,7 @@ mod engine_vectors;
 mod fuzz_regressions;
 mod pipeline_cli;
 mod quote_cli;
+mod sdk_cli;
 mod sign_outputs;
 mod sign_vectors;
 mod sigstruct_cli;
