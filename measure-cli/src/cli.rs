@@ -31,7 +31,7 @@ pub enum Command {
     Bundle(cmd::bundle::BundleArgs),
     Append(cmd::append::AppendArgs),
     Configid(cmd::configid::ConfigidArgs),
-    Verify(cmd::verify::VerifyArgs),
+    Verify(Box<cmd::verify::VerifyArgs>),
     Diff(cmd::diff::DiffArgs),
     Sigstruct(cmd::sigstruct::SigstructArgs),
     GenKey(cmd::gen_key::GenKeyArgs),

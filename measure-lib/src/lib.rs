@@ -19,10 +19,12 @@ pub mod manifest;
 pub mod measure;
 pub mod outputs;
 pub mod pipeline;
+pub mod policy;
 pub mod ratls;
 pub mod report;
 pub mod signer;
 pub mod sigstruct;
+pub mod token;
 pub mod toml;
 pub mod verify;
 

@@ -117,6 +117,9 @@ impl Found {
                 isvsvn: Some(sig.isv_svn),
                 debug: Some(sig.is_debug()),
                 configid: None,
+                config_svn: None,
+                isv_ext_prod_id: None,
+                isv_family_id: None,
                 report_data: None,
             },
             notes: vec![],
@@ -162,44 +165,75 @@ impl Verdict {
 }
 
 /// The expected identity of `bundle` plus `entries` (append policy enforced as a check), with
-/// the options of `options` (its MRENCLAVE and source checks are replaced).
+/// the options of `options` (its MRENCLAVEs and source checks are replaced).
 pub fn expected_from_bundle(
     bundle: &Bundle<'_>,
     entries: &Entries,
     options: &ExpectedIdentity,
 ) -> Result<ExpectedIdentity> {
-    let list = entries.entry_list()?;
-    let policy = check_policy(bundle, &list, &Sha256::digest(&entries.list).into());
+    expected_from_owners(bundle, &[(None, entries)], options)
+}
+
+/// The expected identity of a federation: `bundle` plus each data owner's entries, one
+/// MRENCLAVE per owner (named, when a name is given), every owner's entries checked against the
+/// bundle's append policy (one check: the first owner whose entries break it is named), with the
+/// options of `options` (its MRENCLAVEs and source checks are replaced).
+pub fn expected_from_owners(
+    bundle: &Bundle<'_>,
+    owners: &[(Option<&str>, &Entries)],
+    options: &ExpectedIdentity,
+) -> Result<ExpectedIdentity> {
     let allowed = "every entry allowed";
+    let mut violation = None;
+    let mut mrenclaves = Vec::with_capacity(owners.len());
+    let mut total = 0usize;
+    for (name, entries) in owners {
+        let list = entries.entry_list()?;
+        total += entries.len();
+        let policy = check_policy(bundle, &list, &Sha256::digest(&entries.list).into());
+        if let (Err(v), None) = (&policy, &violation) {
+            let uri = entries
+                .records
+                .get(v.index as usize)
+                .map(|r| r.uri.as_str())
+                .unwrap_or("?");
+            violation = Some(match name {
+                Some(n) => format!("{n}: {v} ({uri})"),
+                None => format!("{v} ({uri})"),
+            });
+        }
+        let value = mrenclave_unchecked(bundle, list)?;
+        mrenclaves.push(ExpectedMrenclave {
+            value,
+            source: "base bundle + entries".into(),
+            owner: name.map(str::to_string),
+            configid: Some(entries.configid()?),
+        });
+    }
+    let several = owners.len() > 1;
     let policy_check = Check::new(
         "append_policy",
         "append policy",
         Group::Identity,
-        if policy.is_ok() {
+        if violation.is_none() {
             Status::Pass
         } else {
             Status::Fail
         },
-        allowed,
-        match &policy {
-            Ok(()) => allowed.to_string(),
-            Err(v) => format!(
-                "{v} ({})",
-                entries
-                    .records
-                    .get(v.index as usize)
-                    .map(|r| r.uri.as_str())
-                    .unwrap_or("?")
-            ),
+        if several {
+            "every entry of every owner allowed"
+        } else {
+            allowed
         },
-        format!("{} entries", entries.len()),
+        violation.unwrap_or_else(|| allowed.to_string()),
+        if several {
+            format!("{} owners, {total} entries", owners.len())
+        } else {
+            format!("{total} entries")
+        },
     );
-    let value = mrenclave_unchecked(bundle, list)?;
     Ok(ExpectedIdentity {
-        mrenclave: Some(ExpectedMrenclave {
-            value,
-            source: "base bundle + entries".into(),
-        }),
+        mrenclaves,
         source_checks: vec![policy_check],
         ..options.clone()
     })

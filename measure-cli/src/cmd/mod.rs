@@ -10,6 +10,7 @@ pub mod entries;
 pub mod expand;
 pub mod gen_key;
 pub mod hash_files;
+pub mod identity;
 pub mod man;
 pub mod mrenclave;
 pub mod pipeline;
