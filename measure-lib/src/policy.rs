@@ -612,10 +612,13 @@ trust_claims := {
 	"sourced-data": sourced_data,
 }
 
-# 3: only approved executables: the enclave is one of the reference values.
+# 3: only approved executables: the enclave is one of the reference values (none registered:
+# nothing is approved).
 executables := 3 if {
 	input.sgx
-	some enclave in query_reference_value("sgx_enclaves")
+	enclaves := query_reference_value("sgx_enclaves")
+	is_array(enclaves)
+	some enclave in enclaves
 	sgx_enclave_matches(enclave)
 }
 

@@ -14,9 +14,11 @@ pub mod identity;
 pub mod man;
 pub mod mrenclave;
 pub mod pipeline;
+pub mod policy;
 pub mod quote;
 pub mod sign;
 pub mod sigstruct;
+pub mod token;
 pub mod verify;
 
 use measure_core::profile::GramineVersion;
