@@ -803,3 +803,91 @@ fn several_data_owners_one_mrenclave_each() {
         text(&o)
     );
 }
+
+/// Intel's published ITA sample token (testdata/tokens/README.md): it parses and its claims are
+/// shown, text and JSON; its key is not public, so verifying it fails closed (exit 1, the key).
+/// The earlier Project Amber format is refused as carrying no SGX claims.
+#[test]
+fn published_ita_sample_token_parses() {
+    let sample = repo("testdata/tokens/ita-kbs-openapi-sample.jwt");
+    let o = exe().args(["token", "view"]).arg(&sample).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = text(&o);
+    for line in [
+        "service:     Intel Trust Authority",
+        "header:      alg PS384, kid d7ec7def6775a27be4d4e38654fa1ce8c5e29226c83e205400e4411728b06a46d69059ee64c96f4214556acfbd3b7046",
+        "signature:   384 bytes",
+        "mrenclave:   83f4e819861adef6ffb2a4865efea9337b91ed30fa33491b17f0d5d9e8204410",
+        "mrsigner:    83d719e77deaca1470f6baf62a4d774303c899db69020f9c70ee1dfc08c7ce9e",
+        "isvprodid:   0",
+        "isvsvn:      0",
+        "debuggable:  false",
+        "configid:    (absent)",
+        "report data: d83eea9126e46a05905d66a08e13f8487d1de48a74679e92a2b0ee725b55d1f5",
+        "tcb status:  OutOfDate (TCB date 2021-11-10T00:00:00Z)",
+        "advisories:  INTEL-SA-00586, INTEL-SA-00614, INTEL-SA-00615, INTEL-SA-00657, INTEL-SA-00730, INTEL-SA-00738, INTEL-SA-00767, INTEL-SA-00828, INTEL-SA-00837",
+        "type:        SGX",
+        "nonce:       eHNpWHhPRGpGUkhCS0prS2M0T0ZNaTF1TlozZXZHbUl5UnFnOTRzcTdLbHJXelgvakJ5SjMyMzY1ZWJGSE5vemNuUEMrTVJRbTNTUEp1a1lvaTU2NFE9PQ==",
+        "issuer:      Intel Trust Authority",
+        "issued at:   2024-01-10T22:40:54Z (1704926454)",
+        "expires:     2024-01-10T22:45:54Z (1704926754)",
+    ] {
+        assert!(out.contains(line), "{line}\n{out}");
+    }
+    let o = exe()
+        .args(["token", "view", "--json"])
+        .arg(&sample)
+        .output()
+        .unwrap();
+    let j = json_of(&o);
+    assert_eq!(j["service"], "intel_trust_authority", "{j}");
+    assert_eq!(j["verified"], false);
+    assert_eq!(
+        j["header"]["jku"],
+        "https://amber-poc-user1.project-amber-smas.com/certs"
+    );
+    assert_eq!(
+        j["claims"]["sgx_collateral"]["quotehash"],
+        "1a211c3cf7ebb7d4cf0fa358c8b43ef18adb970834c1271b522899cf70718ccd"
+    );
+    assert_eq!(
+        j["claims"]["attester_advisory_ids"]
+            .as_array()
+            .unwrap()
+            .len(),
+        9
+    );
+    assert_eq!(j["signature_bytes"], 384);
+
+    // Verified against the test PKI at its issue time: the kid is in no JWKS we hold.
+    let c = Case::new();
+    let token = std::fs::read_to_string(&sample).unwrap();
+    let t = c.write("sample.jwt", token.as_bytes());
+    let o = exe()
+        .args(["verify", "--json", "--token"])
+        .arg(&t)
+        .arg("--jwks")
+        .arg(c.path("ita-certs.json"))
+        .arg("--trust-root")
+        .arg(c.path("ita-root.pem"))
+        .args([
+            "--now",
+            "1704926500",
+            "--expect-mrenclave",
+            "83f4e819861adef6ffb2a4865efea9337b91ed30fa33491b17f0d5d9e8204410",
+            "--allow-tcb-status",
+            "OutOfDate",
+        ])
+        .output()
+        .unwrap();
+    let j = assert_fails(&o, &["token key"]);
+    assert_eq!(check(&j, "mrenclave")["status"], "pass", "{j}");
+
+    let o = exe()
+        .args(["token", "view"])
+        .arg(repo("testdata/tokens/amber-kbs-openapi-sample.jwt"))
+        .output()
+        .unwrap();
+    assert_ne!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("Project Amber"), "{}", text(&o));
+}

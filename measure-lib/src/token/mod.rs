@@ -313,6 +313,8 @@ impl TokenClaims {
             (false, false) => {
                 let hint = if map.contains_key("tdx") || map.keys().any(|k| k.starts_with("tdx_")) {
                     " (a TDX token?)"
+                } else if map.keys().any(|k| k.starts_with("amber_sgx_")) {
+                    " (a Project Amber token: its amber_sgx_* claims predate Intel Trust Authority's sgx_*)"
                 } else if map.contains_key("sgx") {
                     " (an ITA v2 token nests claims per TEE: give a v1 SGX token)"
                 } else {
