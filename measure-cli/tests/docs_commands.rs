@@ -45,6 +45,7 @@ const PAGES: &[&str] = &[
     "signing.md",
     "evidence.md",
     "diff.md",
+    "policies.md",
 ];
 
 #[derive(Debug, Default)]
@@ -454,4 +455,5 @@ page_tests! {
     signing => "signing.md",
     evidence => "evidence.md",
     diff => "diff.md",
+    policies => "policies.md",
 }
