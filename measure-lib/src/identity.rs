@@ -48,13 +48,48 @@ pub fn parse_hex<const N: usize>(s: &str, option: &'static str) -> Result<[u8; N
     })
 }
 
-/// The expected MRENCLAVE and where it came from.
+/// An expected MRENCLAVE and where it came from: with several data owners (a federation), one
+/// per owner, each named.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExpectedMrenclave {
     /// The value.
     pub value: [u8; 32],
     /// Where it came from, for the output (`base bundle + entries`, ...).
     pub source: String,
+    /// The data owner whose entries give it (named when there are several).
+    pub owner: Option<String>,
+    /// That owner's CONFIGID (SHA-256 of its canonical entry list, then 32 zero bytes), the
+    /// value `--configid auto` expects of an enclave with this MRENCLAVE.
+    pub configid: Option<[u8; 64]>,
+}
+
+impl ExpectedMrenclave {
+    /// A value from `source`, no owner.
+    pub fn new(value: [u8; 32], source: impl Into<String>) -> ExpectedMrenclave {
+        ExpectedMrenclave {
+            value,
+            source: source.into(),
+            owner: None,
+            configid: None,
+        }
+    }
+
+    /// `owner1 (base bundle + entries)`, or the source alone.
+    pub fn describe(&self) -> String {
+        match &self.owner {
+            Some(o) => format!("{o}: {}", self.source),
+            None => self.source.clone(),
+        }
+    }
+}
+
+/// What CONFIGID must be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigidRule {
+    /// This value (what it is, for the output).
+    Value([u8; 64], String),
+    /// The CONFIGID of the data owner whose MRENCLAVE the evidence has (`--configid auto`).
+    PerOwner,
 }
 
 /// What REPORTDATA must hold.
@@ -129,9 +164,10 @@ impl ReportDataRule {
 /// The enclave a relying party expects.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ExpectedIdentity {
-    /// The expected MRENCLAVE, if any (a token or `.sig` check may pin only MRSIGNER).
-    pub mrenclave: Option<ExpectedMrenclave>,
-    /// Checks made while computing it (the append policy of a bundle's entries).
+    /// The accepted MRENCLAVEs: one, or one per data owner of a federation (the evidence must
+    /// have one of them). Empty: MRENCLAVE is not checked.
+    pub mrenclaves: Vec<ExpectedMrenclave>,
+    /// Checks made while computing them (the append policy of the owners' entries).
     pub source_checks: Vec<Check>,
     /// Expected MRSIGNER.
     pub mrsigner: Option<[u8; 32]>,
@@ -139,8 +175,14 @@ pub struct ExpectedIdentity {
     pub isvprodid: Option<u16>,
     /// Minimum ISVSVN.
     pub min_isvsvn: Option<u16>,
-    /// Expected CONFIGID and what it is.
-    pub configid: Option<([u8; 64], String)>,
+    /// Expected CONFIGID.
+    pub configid: Option<ConfigidRule>,
+    /// Minimum CONFIGSVN (KSS).
+    pub min_config_svn: Option<u16>,
+    /// Expected ISVEXTPRODID (KSS).
+    pub isv_ext_prod_id: Option<[u8; 16]>,
+    /// Expected ISVFAMILYID (KSS).
+    pub isv_family_id: Option<[u8; 16]>,
     /// Accept a debug enclave.
     pub allow_debug: bool,
     /// What REPORTDATA must hold.
@@ -162,6 +204,12 @@ pub struct FoundIdentity {
     pub debug: Option<bool>,
     /// CONFIGID.
     pub configid: Option<[u8; 64]>,
+    /// CONFIGSVN.
+    pub config_svn: Option<u16>,
+    /// ISVEXTPRODID.
+    pub isv_ext_prod_id: Option<[u8; 16]>,
+    /// ISVFAMILYID.
+    pub isv_family_id: Option<[u8; 16]>,
     /// REPORTDATA.
     pub report_data: Option<[u8; 64]>,
 }
@@ -176,6 +224,9 @@ impl FoundIdentity {
             isvsvn: Some(b.isv_svn),
             debug: Some(b.attributes.debug()),
             configid: Some(b.config_id),
+            config_svn: Some(b.config_svn),
+            isv_ext_prod_id: Some(b.isv_ext_prod_id),
+            isv_family_id: Some(b.isv_family_id),
             report_data: Some(b.report_data),
         }
     }
@@ -198,10 +249,10 @@ impl ExpectedIdentity {
             },
         )?;
         Ok(ExpectedIdentity {
-            mrenclave: Some(ExpectedMrenclave {
-                value: m.mrenclave,
-                source: format!("final manifest + libpal (Gramine {version})"),
-            }),
+            mrenclaves: vec![ExpectedMrenclave::new(
+                m.mrenclave,
+                format!("final manifest + libpal (Gramine {version})"),
+            )],
             ..ExpectedIdentity::default()
         })
     }
@@ -209,28 +260,91 @@ impl ExpectedIdentity {
     /// An MRENCLAVE computed elsewhere (64 hex digits).
     pub fn from_mrenclave_hex(s: &str) -> Result<ExpectedIdentity, IdentityError> {
         Ok(ExpectedIdentity {
-            mrenclave: Some(ExpectedMrenclave {
-                value: parse_hex::<32>(s, "--expect-mrenclave")?,
-                source: "--expect-mrenclave".into(),
-            }),
+            mrenclaves: vec![ExpectedMrenclave::new(
+                parse_hex::<32>(s, "--expect-mrenclave")?,
+                "--expect-mrenclave",
+            )],
             ..ExpectedIdentity::default()
         })
     }
 
-    /// The identity checks of `found`: the source's own checks, MRENCLAVE, then every option
-    /// that was set, DEBUG whenever the evidence shows it, and the REPORTDATA rules.
+    /// The expected MRENCLAVEs that `found` has (several only if owners share one).
+    pub fn matching(&self, found: &FoundIdentity) -> Vec<&ExpectedMrenclave> {
+        self.mrenclaves
+            .iter()
+            .filter(|m| m.value == found.mrenclave)
+            .collect()
+    }
+
+    /// The identity checks of `found`: the source's own checks, MRENCLAVE (one of the owners'),
+    /// then every option that was set, DEBUG whenever the evidence shows it, and the REPORTDATA
+    /// rules.
     pub fn checks(&self, found: &FoundIdentity) -> Vec<Check> {
         let mut out = self.source_checks.clone();
         let id = Group::Identity;
-        if let Some(m) = &self.mrenclave {
-            out.push(Check::compare(
+        let matched = self.matching(found);
+        match self.mrenclaves.as_slice() {
+            [] => {}
+            [m] => out.push(Check::compare(
                 "mrenclave",
                 "MRENCLAVE",
                 id,
                 hex::encode(m.value),
                 hex::encode(found.mrenclave),
-                m.source.clone(),
-            ));
+                m.describe(),
+            )),
+            all => {
+                let names = |ms: &[&ExpectedMrenclave]| {
+                    ms.iter()
+                        .map(|m| m.owner.clone().unwrap_or_else(|| m.source.clone()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let listed: Vec<&ExpectedMrenclave> = all.iter().collect();
+                out.push(Check::new(
+                    "mrenclave",
+                    "MRENCLAVE",
+                    id,
+                    if matched.is_empty() {
+                        Status::Fail
+                    } else {
+                        Status::Pass
+                    },
+                    format!("one of {} data owners' MRENCLAVEs", all.len()),
+                    if matched.is_empty() {
+                        format!("{} (no owner's)", hex::encode(found.mrenclave))
+                    } else {
+                        format!("{} ({})", hex::encode(found.mrenclave), names(&matched))
+                    },
+                    if matched.is_empty() {
+                        let mut d = all
+                            .iter()
+                            .take(8)
+                            .map(|m| {
+                                format!(
+                                    "{} {}",
+                                    m.owner.as_deref().unwrap_or(&m.source),
+                                    hex::encode(m.value)
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join("; ");
+                        if all.len() > 8 {
+                            d.push_str(&format!("; and {} more", all.len() - 8));
+                        }
+                        d
+                    } else {
+                        format!("{} ({} listed: {})", matched[0].source, all.len(), {
+                            let n = names(&listed);
+                            if n.len() > 200 {
+                                format!("{}...", n.chars().take(200).collect::<String>())
+                            } else {
+                                n
+                            }
+                        })
+                    },
+                ));
+            }
         }
         if let Some(want) = self.mrsigner {
             out.push(Check::compare(
@@ -294,17 +408,96 @@ impl ExpectedIdentity {
                 "",
             ));
         }
-        if let Some((want, detail)) = &self.configid {
-            out.push(Check::compare(
+        match &self.configid {
+            None => {}
+            Some(ConfigidRule::Value(want, detail)) => out.push(Check::compare(
                 "configid",
                 "CONFIGID",
                 id,
                 hex::encode(want),
-                found.configid.map_or_else(
-                    || "(not in this evidence: CONFIGID is only in reports and quotes)".into(),
-                    hex::encode,
-                ),
+                found.configid.map_or_else(|| ABSENT.into(), hex::encode),
                 detail.clone(),
+            )),
+            Some(ConfigidRule::PerOwner) => {
+                let detail = "SHA-256 of the canonical entry list, 32 zero bytes";
+                let wanted: Vec<[u8; 64]> = matched.iter().filter_map(|m| m.configid).collect();
+                out.push(match (wanted.first(), found.configid) {
+                    (None, _) => Check::skipped(
+                        "configid",
+                        "CONFIGID",
+                        id,
+                        "the entries' CONFIGID of the owner whose MRENCLAVE it is",
+                        "no data owner's MRENCLAVE matched (see MRENCLAVE)",
+                    ),
+                    (Some(first), Some(got)) => {
+                        let ok = wanted.contains(&got);
+                        Check::new(
+                            "configid",
+                            "CONFIGID",
+                            id,
+                            if ok { Status::Pass } else { Status::Fail },
+                            hex::encode(if ok { got } else { *first }),
+                            hex::encode(got),
+                            match (self.mrenclaves.len(), matched.first()) {
+                                (2.., Some(m)) => format!(
+                                    "{detail} of {}",
+                                    m.owner.as_deref().unwrap_or(&m.source)
+                                ),
+                                _ => detail.to_string(),
+                            },
+                        )
+                    }
+                    (Some(first), None) => Check::new(
+                        "configid",
+                        "CONFIGID",
+                        id,
+                        Status::Fail,
+                        hex::encode(first),
+                        ABSENT,
+                        detail,
+                    ),
+                });
+            }
+        }
+        if let Some(min) = self.min_config_svn {
+            out.push(Check::new(
+                "config_svn",
+                "CONFIGSVN",
+                id,
+                if found.config_svn.is_some_and(|v| v >= min) {
+                    Status::Pass
+                } else {
+                    Status::Fail
+                },
+                format!(">= {min}"),
+                found
+                    .config_svn
+                    .map_or_else(|| ABSENT.into(), |v| v.to_string()),
+                "",
+            ));
+        }
+        if let Some(want) = self.isv_ext_prod_id {
+            out.push(Check::compare(
+                "isv_ext_prod_id",
+                "ISVEXTPRODID",
+                id,
+                hex::encode(want),
+                found
+                    .isv_ext_prod_id
+                    .map_or_else(|| ABSENT.into(), hex::encode),
+                "",
+            ));
+        }
+        if let Some(want) = self.isv_family_id {
+            out.push(Check::compare(
+                "isv_family_id",
+                "ISVFAMILYID",
+                id,
+                hex::encode(want),
+                found
+                    .isv_family_id
+                    .map_or_else(|| ABSENT.into(), hex::encode),
+                "",
             ));
         }
         for rule in &self.report_data {
@@ -316,7 +509,7 @@ impl ExpectedIdentity {
                     Group::Binding,
                     Status::Fail,
                     "a REPORTDATA binding",
-                    "(not in this evidence: only reports and quotes carry REPORTDATA)",
+                    "(not in this evidence: reports, quotes and attestation tokens carry REPORTDATA)",
                     "",
                 ),
             });

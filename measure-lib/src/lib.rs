@@ -29,12 +29,16 @@ pub mod measure;
 pub mod outputs;
 pub mod pipeline;
 #[cfg(feature = "dcap")]
+pub mod policy;
+#[cfg(feature = "dcap")]
 pub mod ratls;
 pub mod report;
 pub mod sdk;
 pub mod shard;
 pub mod signer;
 pub mod sigstruct;
+#[cfg(feature = "dcap")]
+pub mod token;
 pub mod toml;
 pub mod verify;
 

@@ -592,11 +592,15 @@ pub fn attach_signature(sig: &mut Sigstruct, key: &PublicKey, signature_be: &[u8
 /// RSA-3072 with exponent 3. PKCS#1 v1.5 is deterministic, so the result is byte-identical to
 /// Gramine's for the same key and fields. The private-key operation is the `rsa` crate's CRT
 /// exponentiation on constant-time bignums, checked by re-encrypting, without blinding (see
-/// `measure-cli/Cargo.toml`).
+/// `measure-cli/Cargo.toml`). No blinding is asked for explicitly (no random source given), so
+/// it stays so when another crate of the build turns on `rsa`'s `getrandom` feature (the token
+/// verifier's `jsonwebtoken` does).
 pub fn sign(sig: &mut Sigstruct, key: &PrivateKey) -> Result<()> {
+    use rsa::traits::SignatureScheme as _;
     check_key(key)?;
-    let signature = key
-        .pkcs1v15_sign::<Sha256>(&sig.signing_data())
+    let hash = Sha256::digest(sig.signing_data());
+    let signature = rsa::Pkcs1v15Sign::new::<Sha256>()
+        .sign(None::<&mut getrandom::SysRng>, key, &hash)
         .map_err(|e| SignatureError::Signing {
             reason: e.to_string(),
         })?;

@@ -53,10 +53,11 @@
 
 use std::path::Path;
 
+use measure_core::append::mrenclave_unchecked;
 use measure_core::bundle::Bundle;
 use measure_core::sigstruct::Sigstruct;
 
-use crate::appended::{Measure, evaluate};
+use crate::appended::{Measure, check_policy_in_memory, evaluate};
 pub use crate::check::Check;
 use crate::check::{Group, Status};
 use crate::entries::Entries;
@@ -141,6 +142,9 @@ impl Found {
                 isvsvn: Some(sig.isv_svn),
                 debug: Some(sig.is_debug()),
                 configid: None,
+                config_svn: None,
+                isv_ext_prod_id: None,
+                isv_family_id: None,
                 report_data: None,
             },
             notes: vec![],
@@ -186,14 +190,13 @@ impl Verdict {
 }
 
 /// The expected identity of `bundle` plus `entries` (append policy enforced as a check), with
-/// the options of `options` (its MRENCLAVE and source checks are replaced).
+/// the options of `options` (its MRENCLAVEs and source checks are replaced).
 pub fn expected_from_bundle(
     bundle: &Bundle<'_>,
     entries: &Entries,
     options: &ExpectedIdentity,
 ) -> Result<ExpectedIdentity> {
-    let input = EntriesInput::from_list(entries.list.clone())?;
-    Ok(expected_from_input(bundle, &input, options)?.0)
+    expected_from_owners(bundle, &[(None, entries)], options)
 }
 
 /// What [`expected_from_input`] read of the entries.
@@ -235,10 +238,12 @@ pub fn expected_from_input(
     };
     Ok((
         ExpectedIdentity {
-            mrenclave: Some(ExpectedMrenclave {
+            mrenclaves: vec![ExpectedMrenclave {
                 value,
                 source: "base bundle + entries".into(),
-            }),
+                owner: None,
+                configid: Some(outcome.configid),
+            }],
             source_checks: vec![policy_check],
             ..options.clone()
         },
@@ -247,6 +252,71 @@ pub fn expected_from_input(
             configid: outcome.configid,
         },
     ))
+}
+
+/// The expected identity of a federation: `bundle` plus each data owner's entries, one
+/// MRENCLAVE per owner (named, when a name is given), every owner's entries checked against the
+/// bundle's append policy (one check: the first owner whose entries break it is named), with the
+/// options of `options` (its MRENCLAVEs and source checks are replaced).
+pub fn expected_from_owners(
+    bundle: &Bundle<'_>,
+    owners: &[(Option<&str>, &Entries)],
+    options: &ExpectedIdentity,
+) -> Result<ExpectedIdentity> {
+    let allowed = "every entry allowed";
+    let mut violation = None;
+    let mut mrenclaves = Vec::with_capacity(owners.len());
+    let mut total = 0usize;
+    for (name, entries) in owners {
+        let list = entries.entry_list()?;
+        total += entries.len();
+        let policy = check_policy_in_memory(bundle, &list);
+        if let (Err(v), None) = (&policy, &violation) {
+            let uri = entries
+                .records
+                .get(v.index as usize)
+                .map(|r| r.uri.as_str())
+                .unwrap_or("?");
+            violation = Some(match name {
+                Some(n) => format!("{n}: {v} ({uri})"),
+                None => format!("{v} ({uri})"),
+            });
+        }
+        let value = mrenclave_unchecked(bundle, list)?;
+        mrenclaves.push(ExpectedMrenclave {
+            value,
+            source: "base bundle + entries".into(),
+            owner: name.map(str::to_string),
+            configid: Some(entries.configid()?),
+        });
+    }
+    let several = owners.len() > 1;
+    let policy_check = Check::new(
+        "append_policy",
+        "append policy",
+        Group::Identity,
+        if violation.is_none() {
+            Status::Pass
+        } else {
+            Status::Fail
+        },
+        if several {
+            "every entry of every owner allowed"
+        } else {
+            allowed
+        },
+        violation.unwrap_or_else(|| allowed.to_string()),
+        if several {
+            format!("{} owners, {total} entries", owners.len())
+        } else {
+            format!("{total} entries")
+        },
+    );
+    Ok(ExpectedIdentity {
+        mrenclaves,
+        source_checks: vec![policy_check],
+        ..options.clone()
+    })
 }
 
 /// Orders checks as `sgx-measure verify` prints them: which enclave (the source's checks and

@@ -13,6 +13,8 @@
 //! Keys come from labels (SHA-256 of the label is the private scalar) and signatures are RFC 6979,
 //! so everything is deterministic: the same calls give the same bytes.
 
+pub mod token;
+
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
 use serde_json::json;

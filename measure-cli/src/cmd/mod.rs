@@ -10,13 +10,16 @@ pub mod entries;
 pub mod expand;
 pub mod gen_key;
 pub mod hash_files;
+pub mod identity;
 pub mod man;
 pub mod mrenclave;
 pub mod pipeline;
+pub mod policy;
 pub mod quote;
 pub mod sdk;
 pub mod sign;
 pub mod sigstruct;
+pub mod token;
 pub mod verify;
 
 use measure_core::profile::GramineVersion;

@@ -11,63 +11,37 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use measure_core::evidence::{Evidence, Quote};
-use measure_core::profile::GramineVersion;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::entries::{in_file, open};
-use super::parse_version;
-use crate::cmd::entries::From;
+use super::identity::{self, IdentityArgs, Inputs};
 use measure_lib::check::{Check, Group, Status, Verification};
-use measure_lib::dcap::{self, Collateral, Policy};
-use measure_lib::identity::{ExpectedIdentity, FoundIdentity, ReportDataRule, parse_hex};
+use measure_lib::dcap::{self, Collateral, Policy, pki};
+use measure_lib::identity::{FoundIdentity, ReportDataRule, parse_hex};
+use measure_lib::policy::Expected;
 use measure_lib::ratls::RaTlsCert;
-use measure_lib::{evidence, fsutil, verify};
+use measure_lib::{evidence, fsutil, token, verify};
 
 /// Verify attestation evidence against the enclave you expect.
 ///
 /// Evidence: a DCAP quote (verified cryptographically with stored collateral: quote signature,
 /// attestation key, QE report, PCK chain, CRLs, TCB info, QE identity, TCB status), a Gramine
-/// RA-TLS certificate (its quote, verified the same way, must bind the certificate's key), a
-/// REPORT, a .sig or a bare MRENCLAVE. Expected identity: a base bundle plus a data owner's
-/// entries, a final manifest plus libpal, an Intel SGX SDK enclave and its configuration
-/// (`--sdk-enclave`, `--sdk-config`; see `sgx-measure sdk`), or an MRENCLAVE computed elsewhere.
+/// RA-TLS certificate (its quote, verified the same way, must bind the certificate's key), an
+/// Intel Trust Authority or Azure Attestation token (signature, key, certificate chain to the
+/// pinned root, times, issuer, TCB status), a REPORT, a .sig or a bare MRENCLAVE. Expected
+/// identity: a base bundle plus one or several data owners' entries, a final manifest plus
+/// libpal, an MRENCLAVE computed elsewhere, or a policy document.
 ///
 /// Exit status: 0 every check passed, 1 a check failed, 2 unusable input.
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  sgx-measure verify --bundle base.bundle --entries owner1.toml --quote quote.bin --collateral collateral.json --mrsigner 31ecbf4d...d9f4 --isvprodid 0 --min-isvsvn 1\n  sgx-measure verify --manifest app.manifest.sgx --libpal libpal.so --ra-tls-cert server.crt --collateral collateral.json\n  sgx-measure verify --expect-mrenclave 29243f15...96a6 --quote quote.bin --collateral collateral.json --allow-tcb-status UpToDate,SWHardeningNeeded --json\n  sgx-measure verify --bundle base.bundle --entries owner1.toml --sig app.sig\n  sgx-measure verify --sdk-enclave enclave.signed.so --sdk-config Enclave.config.xml --quote quote.bin --collateral collateral.json"
+    after_help = "Examples:\n  sgx-measure verify --bundle base.bundle --entries owner1.toml --quote quote.bin --collateral collateral.json --mrsigner 31ecbf4d...d9f4 --isvprodid 0 --min-isvsvn 1\n  sgx-measure verify --manifest app.manifest.sgx --libpal libpal.so --ra-tls-cert server.crt --collateral collateral.json\n  sgx-measure verify --expect-mrenclave 29243f15...96a6 --quote quote.bin --collateral collateral.json --allow-tcb-status UpToDate,SWHardeningNeeded --json\n  sgx-measure verify --bundle base.bundle --entries owner1.toml --sig app.sig\n  sgx-measure verify --bundle base.bundle --entries owners/ --token ita.jwt --jwks ita-certs.json --trust-root ita-root.pem --configid auto\n  sgx-measure verify --policy expected.json --token maa.jwt --jwks maa-certs.json --trust-root maa-signing.pem --nonce 8f3a..."
 )]
-#[command(group(clap::ArgGroup::new("evidence").required(true).args(["quote", "report", "sig", "mrenclave", "ra_tls_cert"])))]
-#[command(group(clap::ArgGroup::new("identity").required(true).args(["bundle", "manifest", "expect_mrenclave", "sdk_enclave"])))]
+#[command(group(clap::ArgGroup::new("evidence").required(true).args(["quote", "report", "sig", "mrenclave", "ra_tls_cert", "token"])))]
 pub struct VerifyArgs {
-    /// Expected identity: the base bundle (with --entries).
-    #[arg(long, value_name = "FILE", requires = "entries")]
-    pub bundle: Option<PathBuf>,
-    /// The data owner's entries (`-` for standard input), with --bundle.
-    #[arg(long, value_name = "FILE", requires = "bundle")]
-    pub entries: Option<PathBuf>,
-    /// Entries format (default: detected).
-    #[arg(long, value_enum)]
-    pub from: Option<From>,
-    /// For sha256sum entries: the URI prefix [default: file:].
-    #[arg(long = "uri-prefix", value_name = "P")]
-    pub uri_prefix: Option<String>,
-    /// Expected identity: a final manifest (.manifest.sgx), with --libpal.
-    #[arg(long, value_name = "FINAL.manifest.sgx", requires = "libpal")]
-    pub manifest: Option<PathBuf>,
-    /// The PAL (Gramine's sgx/libpal.so), with --manifest.
-    #[arg(long, value_name = "FILE", requires = "manifest")]
-    pub libpal: Option<PathBuf>,
-    /// Gramine version whose layout rules apply to --manifest.
-    #[arg(long, value_name = "V", default_value = GramineVersion::LATEST.as_str(), value_parser = parse_version)]
-    pub gramine: GramineVersion,
-    /// Expected identity: an MRENCLAVE computed elsewhere (64 hex digits).
-    #[arg(long = "expect-mrenclave", value_name = "HEX")]
-    pub expect_mrenclave: Option<String>,
-    /// Expected identity: an Intel SGX SDK enclave (boxed: keeps `Command` small).
+    /// The expected identity.
     #[command(flatten)]
-    pub sdk: Box<SdkIdentityArgs>,
+    pub identity: IdentityArgs,
     /// Evidence: a DCAP quote (v3, v4 or v5; binary, hex or base64).
     #[arg(long, value_name = "FILE")]
     pub quote: Option<PathBuf>,
@@ -81,6 +55,25 @@ pub struct VerifyArgs {
     /// Evidence: a SIGSTRUCT (.sig).
     #[arg(long, value_name = "FILE")]
     pub sig: Option<PathBuf>,
+    /// Evidence: an Intel Trust Authority or Azure Attestation token (JWT), with --jwks and
+    /// --trust-root.
+    #[arg(long, value_name = "FILE", requires_all = ["jwks", "trust_root"])]
+    pub token: Option<PathBuf>,
+    /// The service's token signing keys (JWKS, as served at `<service>/certs`), with --token.
+    #[arg(long, value_name = "FILE", requires = "token")]
+    pub jwks: Option<PathBuf>,
+    /// The pinned trust root of the token signing keys (PEM or DER), with --token: Intel Trust
+    /// Authority's root CA, or an Azure Attestation instance's self-signed signing certificate.
+    #[arg(long = "trust-root", value_name = "FILE", requires = "token")]
+    pub trust_root: Option<PathBuf>,
+    /// The token's expected issuer (`iss`) [default: `Intel Trust Authority` for ITA tokens; any
+    /// https://<instance>.attest.azure.net for Azure Attestation].
+    #[arg(long, value_name = "ISS", requires = "token")]
+    pub issuer: Option<String>,
+    /// The nonce the token must carry (ITA: `verifier_nonce.val`; Azure Attestation: `nonce`),
+    /// exactly as the service returned it.
+    #[arg(long, value_name = "VALUE", requires = "token")]
+    pub nonce: Option<String>,
     /// Evidence: an MRENCLAVE value to compare (64 hex digits).
     #[arg(long, value_name = "HEX")]
     pub mrenclave: Option<String>,
@@ -94,38 +87,10 @@ pub struct VerifyArgs {
     /// Time of verification: Unix seconds or RFC 3339 [default: now].
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
-    /// Accepted TCB statuses, comma-separated (UpToDate, SWHardeningNeeded, ConfigurationNeeded,
-    /// ConfigurationAndSWHardeningNeeded, OutOfDate, OutOfDateConfigurationNeeded).
-    #[arg(
-        long = "allow-tcb-status",
-        value_name = "LIST",
-        default_value = "UpToDate",
-        value_delimiter = ','
-    )]
-    pub allow_tcb_status: Vec<String>,
-    /// Fail if the platform's TCB level lists this advisory (e.g. INTEL-SA-00615); repeatable.
-    #[arg(long = "deny-advisory", value_name = "ID")]
-    pub deny_advisory: Vec<String>,
     /// Do not verify the quote's signature chain: only when another component (your attestation
     /// service) has verified this very quote. The output says the chain was not verified.
     #[arg(long = "skip-quote-signature", conflicts_with_all = ["collateral", "root_ca"])]
     pub skip_quote_signature: bool,
-    /// Expected MRSIGNER (64 hex digits).
-    #[arg(long, value_name = "HEX")]
-    pub mrsigner: Option<String>,
-    /// Expected CONFIGID: `auto` (the entries' CONFIGID, see `sgx-measure configid`) or 128 hex
-    /// digits.
-    #[arg(long, value_name = "auto|HEX")]
-    pub configid: Option<String>,
-    /// Expected ISVPRODID.
-    #[arg(long, value_name = "N")]
-    pub isvprodid: Option<u16>,
-    /// Minimum ISVSVN.
-    #[arg(long = "min-isvsvn", value_name = "N")]
-    pub min_isvsvn: Option<u16>,
-    /// Accept a debug enclave (by default the DEBUG attribute must be clear).
-    #[arg(long = "allow-debug")]
-    pub allow_debug: bool,
     /// Expected REPORTDATA: its first bytes (hex, 1 to 64 bytes).
     #[arg(long = "report-data", value_name = "HEX")]
     pub report_data: Option<String>,
@@ -137,142 +102,40 @@ pub struct VerifyArgs {
     pub json: bool,
 }
 
-/// `verify`'s SDK enclave identity source.
-#[derive(Args, Debug, Default)]
-pub struct SdkIdentityArgs {
-    /// Expected identity: an Intel SGX SDK enclave (`enclave.so`, signed or not); MRENCLAVE is
-    /// what `sgx_sign` computes for it with --sdk-config.
-    #[arg(long = "sdk-enclave", value_name = "FILE")]
-    pub sdk_enclave: Option<PathBuf>,
-    /// The SDK enclave's configuration (`Enclave.config.xml`; without it, `sgx_sign`'s defaults).
-    #[arg(long = "sdk-config", value_name = "FILE", requires = "sdk_enclave")]
-    pub sdk_config: Option<PathBuf>,
-    /// The `sgx_sign` release for --sdk-enclave [default: the one the enclave was built with].
-    #[arg(long = "sdk-version", value_name = "VERSION", requires = "sdk_enclave", value_parser = super::sdk::parse_version)]
-    pub sdk_version: Option<measure_core::sdk::SdkVersion>,
-}
-
 const HOW_TO_GET_COLLATERAL: &str = "a quote is only evidence once its signature chain is verified: give --collateral FILE \
 (get it once with `sgx-measure collateral fetch --quote QUOTE --pccs URL -o collateral.json`, from Intel's PCS \
 https://api.trustedservices.intel.com or your PCCS), or --skip-quote-signature if another component has already \
 verified this very quote";
 
-/// What the header of the output says about the inputs.
-struct Inputs {
-    lines: Vec<(&'static str, String)>,
-    json: serde_json::Map<String, Value>,
-}
-
-fn expected_identity(
-    args: &VerifyArgs,
-    inputs: &mut Inputs,
-) -> Result<(ExpectedIdentity, Option<[u8; 64]>)> {
-    let mut entries_configid = None;
-    let mut id = if let (Some(bundle), Some(entries)) = (&args.bundle, &args.entries) {
-        let bundle_bytes = fsutil::read(bundle, "bundle")?;
-        let parsed = measure_core::bundle::Bundle::parse(&bundle_bytes)
-            .with_context(|| format!("bundle {}", bundle.display()))?;
-        // Streamed: the entries are read twice (checked, then measured), never held.
-        let input = open(entries, args.from, args.uri_prefix.as_deref())?;
-        let (id, read) = verify::expected_from_input(&parsed, &input, &ExpectedIdentity::default())
-            .map_err(|e| in_file(e, entries))
-            .with_context(|| format!("bundle {}", bundle.display()))?;
-        let sha = hex::encode(Sha256::digest(&bundle_bytes));
-        let version = parsed.params.version;
-        inputs.lines.push((
-            "bundle",
-            format!("{} (sha256 {sha}, Gramine {version})", bundle.display()),
-        ));
-        let version = version.as_str();
-        inputs.lines.push((
-            "entries",
-            format!("{} ({} entries)", entries.display(), read.count),
-        ));
-        inputs.json.insert(
-            "bundle".into(),
-            json!({"path": bundle.display().to_string(), "sha256": sha, "gramine": version}),
-        );
-        inputs.json.insert(
-            "entries".into(),
-            json!({"path": entries.display().to_string(), "count": read.count, "configid": hex::encode(read.configid)}),
-        );
-        entries_configid = Some(read.configid);
-        id
-    } else if let (Some(manifest), Some(libpal)) = (&args.manifest, &args.libpal) {
-        let m = fsutil::read(manifest, "manifest")?;
-        let l = fsutil::read(libpal, "libpal")?;
-        let id =
-            ExpectedIdentity::from_manifest(&m, &l, &libpal.display().to_string(), args.gramine)?;
-        inputs.lines.push((
-            "manifest",
-            format!(
-                "{} (sha256 {}), libpal {}",
-                manifest.display(),
-                hex::encode(Sha256::digest(&m)),
-                libpal.display()
-            ),
-        ));
-        inputs.json.insert(
-            "manifest".into(),
-            json!({"path": manifest.display().to_string(), "sha256": hex::encode(Sha256::digest(&m)), "libpal": libpal.display().to_string(), "gramine": args.gramine.as_str()}),
-        );
-        id
-    } else if let Some(enclave) = &args.sdk.sdk_enclave {
-        let (what, mrenclave) = super::sdk::expected_mrenclave(
-            enclave,
-            args.sdk.sdk_config.as_deref(),
-            args.sdk.sdk_version,
-        )?;
-        inputs.lines.push(("sdk", what.clone()));
-        inputs.json.insert("sdk_enclave".into(), json!(what));
-        ExpectedIdentity {
-            mrenclave: Some(measure_lib::identity::ExpectedMrenclave {
-                value: mrenclave,
-                source: "SDK enclave + configuration (sgx_sign)".into(),
-            }),
-            ..ExpectedIdentity::default()
-        }
-    } else {
-        let v = args.expect_mrenclave.as_deref().unwrap_or_default();
-        let id = ExpectedIdentity::from_mrenclave_hex(v)?;
-        inputs.lines.push(("expected", "--expect-mrenclave".into()));
-        id
-    };
-    if let Some(m) = &args.mrsigner {
-        id.mrsigner = Some(parse_hex::<32>(m, "--mrsigner")?);
-    }
-    id.isvprodid = args.isvprodid;
-    id.min_isvsvn = args.min_isvsvn;
-    id.allow_debug = args.allow_debug;
-    if let Some(c) = &args.configid {
-        id.configid = Some(if c == "auto" {
-            let id = entries_configid.ok_or_else(|| {
-                anyhow!(
-                    "--configid auto needs --bundle and --entries (give 128 hex digits otherwise)"
-                )
-            })?;
-            (
-                id,
-                "SHA-256 of the canonical entry list, 32 zero bytes".to_string(),
-            )
-        } else {
-            (parse_hex::<64>(c, "--configid")?, String::new())
-        });
-    }
+/// The expected identity with this command's binding rules (REPORTDATA).
+fn expected_identity(args: &VerifyArgs, inputs: &mut Inputs) -> Result<Expected> {
+    let mut e = identity::expected(&args.identity, inputs)?;
     if let Some(r) = &args.report_data {
-        id.report_data.push(ReportDataRule::prefix_hex(r)?);
+        e.identity.report_data.push(ReportDataRule::prefix_hex(r)?);
     }
     if let Some(p) = &args.report_data_sha256 {
         let bytes = fsutil::read(p, "--report-data-sha256 file")?;
-        id.report_data
+        e.identity
+            .report_data
             .push(ReportDataRule::sha256_of(&bytes, p.display().to_string()));
     }
-    Ok((id, entries_configid))
+    Ok(e)
+}
+
+fn now(args: &VerifyArgs) -> Result<u64> {
+    Ok(match &args.now {
+        Some(t) => dcap::parse_time(t)?,
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default(),
+    })
 }
 
 /// The quote's chain, verified with the collateral (or skipped on request).
 fn quote_checks(
     args: &VerifyArgs,
+    expected: &Expected,
     quote: &Quote<'_>,
     out: &mut Verification,
     inputs: &mut Inputs,
@@ -296,32 +159,15 @@ fn quote_checks(
     let bytes = fsutil::read(path, "collateral")?;
     let collateral =
         Collateral::from_json(&bytes).with_context(|| format!("{}", path.display()))?;
-    let now = match &args.now {
-        Some(t) => dcap::parse_time(t)?,
-        None => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default(),
-    };
-    let mut policy = Policy::intel(now);
+    let mut policy = Policy::intel(now(args)?);
     if let Some(root) = &args.root_ca {
         let der = fsutil::read(root, "root CA")?;
         policy = policy
             .with_root(&der)
             .with_context(|| format!("--root-ca {}", root.display()))?;
     }
-    policy.allowed_statuses = args
-        .allow_tcb_status
-        .iter()
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| dcap::parse_tcb_status(s))
-        .collect::<Result<_, _>>()?;
-    if policy.allowed_statuses.contains(&dcap::TcbStatus::Revoked) {
-        bail!(
-            "--allow-tcb-status: Revoked is never accepted (the platform's keys are compromised)"
-        );
-    }
-    policy.denied_advisories = args.deny_advisory.clone();
+    policy.allowed_statuses = expected.statuses();
+    policy.denied_advisories = expected.denied_advisories.clone();
     let v = dcap::verify_quote(quote, &collateral, &policy)?;
     let t = &collateral.tcb_info;
     inputs.lines.push((
@@ -365,11 +211,8 @@ fn quote_checks(
 /// Runs the command. `Ok(true)`: every check passed; `Ok(false)`: one failed; `Err`: unusable
 /// input (exit status 2).
 pub fn run(args: &VerifyArgs) -> Result<bool> {
-    let mut inputs = Inputs {
-        lines: Vec::new(),
-        json: serde_json::Map::new(),
-    };
-    let (expected, _) = expected_identity(args, &mut inputs)?;
+    let mut inputs = Inputs::new();
+    let expected = expected_identity(args, &mut inputs)?;
     let mut out = Verification::default();
     let found;
     let what;
@@ -389,7 +232,7 @@ pub fn run(args: &VerifyArgs) -> Result<bool> {
             cert.describe(),
             quote.version()
         );
-        quote_checks(args, &quote, &mut out, &mut inputs)?;
+        quote_checks(args, &expected, &quote, &mut out, &mut inputs)?;
         binding = Some(cert.check(&quote.report_body.report_data));
         found = FoundIdentity::from_report_body(&quote.report_body);
     } else if let Some(path) = args.quote.as_ref().or(args.report.as_ref()) {
@@ -405,7 +248,7 @@ pub fn run(args: &VerifyArgs) -> Result<bool> {
         }
         what = format!("{} {} ({})", ev.kind, path.display(), ev.encoding);
         match ev.evidence() {
-            Evidence::Quote(q) => quote_checks(args, &q, &mut out, &mut inputs)?,
+            Evidence::Quote(q) => quote_checks(args, &expected, &q, &mut out, &mut inputs)?,
             Evidence::Report(_) => {
                 if args.collateral.is_some() {
                     bail!(
@@ -417,8 +260,12 @@ pub fn run(args: &VerifyArgs) -> Result<bool> {
             }
         }
         found = FoundIdentity::from_report_body(&ev.identity);
+    } else if let Some(path) = &args.token {
+        let (w, f) = token_checks(args, &expected, path, &mut out, &mut inputs)?;
+        what = w;
+        found = f;
     } else if let Some(path) = &args.sig {
-        let f = if args.sdk.sdk_enclave.is_some() {
+        let f = if args.identity.sdk.sdk_enclave.is_some() {
             // The SDK's SIGSTRUCT TYPE (bit 31 for ReleaseType 1) is part of Gramine's HEADER.
             let bytes = fsutil::read(path, "SIGSTRUCT")?;
             let sig = measure_lib::sdk::parse_css(&bytes)
@@ -438,18 +285,31 @@ pub fn run(args: &VerifyArgs) -> Result<bool> {
             ..FoundIdentity::default()
         };
     }
-    if (args.collateral.is_some() || args.root_ca.is_some())
+    if (args.collateral.is_some() || args.root_ca.is_some() || args.skip_quote_signature)
         && args.quote.is_none()
         && args.ra_tls_cert.is_none()
     {
         bail!("--collateral and --root-ca verify a quote: give --quote or --ra-tls-cert");
     }
     // Which enclave, then is the evidence genuine, then the rest of the identity, the bindings.
+    let (token_binding, evidence): (Vec<Check>, Vec<Check>) = std::mem::take(&mut out.checks)
+        .into_iter()
+        .partition(|c| c.group == Group::Binding);
     out.checks = verify::ordered(
-        expected.checks(&found),
-        std::mem::take(&mut out.checks),
-        binding.into_iter().collect(),
+        expected.identity.checks(&found),
+        evidence,
+        binding.into_iter().chain(token_binding).collect(),
     );
+    let matched: Vec<String> = expected
+        .identity
+        .matching(&found)
+        .iter()
+        .filter_map(|m| m.owner.clone())
+        .collect();
+    if expected.identity.mrenclaves.len() > 1 || !matched.is_empty() {
+        inputs.json.insert("owner".into(), json!(matched.first()));
+        inputs.json.insert("owners_matched".into(), json!(matched));
+    }
 
     let ok = out.ok();
     let text = if args.json {
@@ -466,6 +326,89 @@ pub fn run(args: &VerifyArgs) -> Result<bool> {
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(ok)
+}
+
+/// An attestation token: its checks, and the identity its claims show.
+fn token_checks(
+    args: &VerifyArgs,
+    expected: &Expected,
+    path: &std::path::Path,
+    out: &mut Verification,
+    inputs: &mut Inputs,
+) -> Result<(String, FoundIdentity)> {
+    let (Some(jwks_path), Some(root_path)) = (&args.jwks, &args.trust_root) else {
+        bail!("--token needs --jwks and --trust-root");
+    };
+    let text = fsutil::read(path, "token")?;
+    let text = std::str::from_utf8(&text)
+        .map_err(|_| anyhow!("{}: a token is text (base64url and dots)", path.display()))?;
+    let parsed = token::Token::parse(text).with_context(|| format!("{}", path.display()))?;
+    let jwks_bytes = fsutil::read(jwks_path, "JWKS")?;
+    let jwks =
+        token::Jwks::parse(&jwks_bytes).with_context(|| format!("{}", jwks_path.display()))?;
+    let root = fsutil::read(root_path, "trust root")?;
+    let mut policy = token::TokenPolicy::new(&root, now(args)?)
+        .with_context(|| format!("--trust-root {}", root_path.display()))?;
+    policy.issuer = args.issuer.clone();
+    policy.nonce = args.nonce.clone();
+    policy.allowed_statuses = expected.statuses();
+    policy.denied_advisories = expected.denied_advisories.clone();
+    let v = token::verify_token(&parsed, &jwks, &policy)
+        .with_context(|| format!("{}", path.display()))?;
+    let c = &v.claims;
+    inputs.lines.push((
+        "keys",
+        format!(
+            "{} (sha256 {}), trust root {} (sha256 {}), at {}",
+            jwks_path.display(),
+            hex::encode(Sha256::digest(&jwks_bytes)),
+            policy.trust_root.subject(),
+            hex::encode(Sha256::digest(&policy.trust_root.der)),
+            pki::rfc3339(policy.now)
+        ),
+    ));
+    inputs.json.insert(
+        "token".into(),
+        json!({
+            "path": path.display().to_string(),
+            "service": c.service,
+            "alg": v.alg,
+            "kid": v.kid,
+            "iss": c.iss,
+            "iat": c.iat,
+            "nbf": c.nbf,
+            "exp": c.exp,
+            "jwks": jwks_path.display().to_string(),
+            "jwks_sha256": hex::encode(Sha256::digest(&jwks_bytes)),
+            "trust_root": policy.trust_root.subject(),
+            "trust_root_sha256": hex::encode(Sha256::digest(&policy.trust_root.der)),
+            "chain": v.chain,
+            "now": pki::rfc3339(policy.now),
+        }),
+    );
+    if c.service == token::Service::IntelTrustAuthority {
+        inputs.json.insert(
+            "tcb".into(),
+            json!({"status": c.tcb_status, "advisory_ids": c.advisory_ids, "tcb_date": c.tcb_date}),
+        );
+    }
+    if policy.nonce.is_none() && c.nonce.is_some() {
+        out.notes.push(
+            "the token carries a nonce that was not checked (--nonce): without it, a replayed token passes as well"
+                .into(),
+        );
+    }
+    out.extend(v.checks.clone());
+    Ok((
+        format!(
+            "{} token {} ({} signed, kid {})",
+            c.service,
+            path.display(),
+            v.alg,
+            if v.kid.is_empty() { "(none)" } else { &v.kid }
+        ),
+        c.identity.clone(),
+    ))
 }
 
 /// The tree: inputs, evidence and its notes, one branch per check, the result.

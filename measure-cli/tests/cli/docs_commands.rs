@@ -46,6 +46,7 @@ const PAGES: &[&str] = &[
     "evidence.md",
     "diff.md",
     "sdk.md",
+    "policies.md",
 ];
 
 #[derive(Debug, Default)]
@@ -458,4 +459,5 @@ page_tests! {
     evidence => "evidence.md",
     diff => "diff.md",
     sdk => "sdk.md",
+    policies => "policies.md",
 }
