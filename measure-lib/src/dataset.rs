@@ -48,7 +48,58 @@ fn sorted_children(dir: &Path) -> Result<Vec<String>> {
 }
 
 /// Files below `dir` in Gramine's directory expansion order, with their paths relative to `dir`.
-fn walk(dir: &Path, rel: &str, out: &mut Vec<(PathBuf, String)>) -> Result<()> {
+/// Why a path inside a directory argument was not hashed (Gramine's expansion of a directory
+/// URI leaves the same paths out).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// A symbolic link to nothing.
+    DanglingLink,
+    /// A directory reached through a symbolic link (not followed).
+    LinkedDirectory,
+    /// A FIFO, socket or device.
+    SpecialFile,
+    /// A regular file that cannot be opened.
+    Unreadable,
+}
+
+impl SkipReason {
+    /// Plural description, for summaries (`2 dangling symbolic links`).
+    pub fn describe(self, n: usize) -> String {
+        let (one, many) = match self {
+            Self::DanglingLink => ("dangling symbolic link", "dangling symbolic links"),
+            Self::LinkedDirectory => (
+                "directory reached through a symbolic link",
+                "directories reached through symbolic links",
+            ),
+            Self::SpecialFile => (
+                "special file (FIFO, socket, device)",
+                "special files (FIFOs, sockets, devices)",
+            ),
+            Self::Unreadable => ("unreadable file", "unreadable files"),
+        };
+        format!("{n} {}", if n == 1 { one } else { many })
+    }
+}
+
+/// A file to hash and the URI it is listed under.
+pub type FileUri = (PathBuf, String);
+
+/// A path left out of a directory's expansion, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    /// The path.
+    pub path: PathBuf,
+    /// Why.
+    pub reason: SkipReason,
+}
+
+fn walk(
+    dir: &Path,
+    rel: &str,
+    out: &mut Vec<(PathBuf, String)>,
+    skipped: &mut Vec<Skipped>,
+) -> Result<()> {
     for name in sorted_children(dir)? {
         let p = dir.join(&name);
         let meta = std::fs::metadata(&p);
@@ -64,10 +115,23 @@ fn walk(dir: &Path, rel: &str, out: &mut Vec<(PathBuf, String)>) -> Result<()> {
         } else {
             format!("{rel}/{name}")
         };
-        if is_dir && !link {
-            walk(&p, &rel, out)?;
+        let reason = if is_dir && !link {
+            walk(&p, &rel, out, skipped)?;
+            None
         } else if is_file && std::fs::File::open(&p).is_ok() {
-            out.push((p, rel));
+            out.push((p.clone(), rel));
+            None
+        } else if is_file {
+            Some(SkipReason::Unreadable)
+        } else if is_dir {
+            Some(SkipReason::LinkedDirectory)
+        } else if link && meta.is_err() {
+            Some(SkipReason::DanglingLink)
+        } else {
+            Some(SkipReason::SpecialFile)
+        };
+        if let Some(reason) = reason {
+            skipped.push(Skipped { path: p, reason });
         }
     }
     Ok(())
@@ -94,10 +158,19 @@ pub fn check_uri_prefix(prefix: &str) -> Result<()> {
 /// under two directories given with one `--uri-prefix`, or an argument given twice) are refused:
 /// the entries would contradict each other.
 pub fn collect(paths: &[PathBuf], uri_prefix: Option<&str>) -> Result<Vec<(PathBuf, String)>> {
+    Ok(collect_reporting_skipped(paths, uri_prefix)?.0)
+}
+
+/// [`collect`], with the paths inside directory arguments that were left out, in walk order.
+pub fn collect_reporting_skipped(
+    paths: &[PathBuf],
+    uri_prefix: Option<&str>,
+) -> Result<(Vec<FileUri>, Vec<Skipped>)> {
     if let Some(pre) = uri_prefix {
         check_uri_prefix(pre)?;
     }
-    let out = collect_unchecked(paths, uri_prefix)?;
+    let mut skipped = Vec::new();
+    let out = collect_unchecked(paths, uri_prefix, &mut skipped)?;
     let mut seen: std::collections::HashMap<&str, &Path> =
         std::collections::HashMap::with_capacity(out.len());
     for (p, uri) in &out {
@@ -114,12 +187,13 @@ pub fn collect(paths: &[PathBuf], uri_prefix: Option<&str>) -> Result<Vec<(PathB
             )));
         }
     }
-    Ok(out)
+    Ok((out, skipped))
 }
 
 fn collect_unchecked(
     paths: &[PathBuf],
     uri_prefix: Option<&str>,
+    skipped: &mut Vec<Skipped>,
 ) -> Result<Vec<(PathBuf, String)>> {
     let mut out = Vec::new();
     for arg in paths {
@@ -130,7 +204,7 @@ fn collect_unchecked(
         let shown = pypath::normalize(utf8(arg)?);
         if meta.is_dir() {
             let mut files = Vec::new();
-            walk(arg, "", &mut files)?;
+            walk(arg, "", &mut files, skipped)?;
             for (p, rel) in files {
                 let uri = match uri_prefix {
                     Some(pre) => format!("{pre}{rel}"),

@@ -157,6 +157,9 @@ pub enum To {
     Toml,
     /// A JSON array.
     Json,
+    /// `sha256sum` lines (`<hash>  <path>`, the path being the URI without `file:`), for
+    /// `sha256sum -c`.
+    Sha256sum,
 }
 
 /// Guesses the format from the content.
@@ -171,6 +174,7 @@ pub fn detect(bytes: &[u8]) -> From {
         let l = l.strip_prefix('\\').unwrap_or(l);
         l.split_once(' ')
             .is_some_and(|(h, _)| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()))
+            || bsd_tag(l).is_some()
     }) {
         From::Sha256sum
     } else {
@@ -293,6 +297,18 @@ fn unescape_gnu(s: &str, line: usize) -> Result<String> {
     Ok(out)
 }
 
+/// The algorithm of a BSD-style checksum line (`sha256sum --tag`, `shasum --tag`, BSD `sha256`):
+/// `SHA256 (path) = hash`.
+fn bsd_tag(line: &str) -> Option<&str> {
+    let (alg, rest) = line.split_once(" (")?;
+    (!alg.is_empty()
+        && alg
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+        && rest.contains(") = "))
+    .then_some(alg)
+}
+
 fn from_sha256sum(bytes: &[u8], prefix: &str) -> Result<Vec<EntryRec>> {
     let text = std::str::from_utf8(bytes).map_err(|_| EntriesError::Sha256sumNotUtf8)?;
     let mut out = Vec::new();
@@ -307,7 +323,15 @@ fn from_sha256sum(bytes: &[u8], prefix: &str) -> Result<Vec<EntryRec>> {
             Some(rest) => (true, rest),
             None => (false, raw),
         };
-        // BSD/--tag style: "SHA256 (path) = hash".
+        // BSD/--tag style: "SHA256 (path) = hash"; another algorithm's line is refused as such.
+        if let Some(alg) = bsd_tag(l)
+            && alg != "SHA256"
+        {
+            return Err(line_error(
+                line,
+                "a BSD-style (sha256sum --tag) line of another algorithm: entries are SHA256 hashes",
+            ));
+        }
         let (hash, path) = if let Some(rest) = l.strip_prefix("SHA256 (") {
             let Some((path, hash)) = rest.rsplit_once(") = ") else {
                 return Err(line_error(line, "malformed \"SHA256 (path) = hash\" line"));
@@ -485,6 +509,7 @@ pub fn render_as(entries: &[EntryRec], to: To) -> Vec<u8> {
         To::List => to_list(entries),
         To::Toml => render(&pairs, EntryFormat::Toml).into_bytes(),
         To::Json => render(&pairs, EntryFormat::Json).into_bytes(),
+        To::Sha256sum => render(&pairs, EntryFormat::Sha256sum).into_bytes(),
     }
 }
 

@@ -24,8 +24,12 @@ pub struct GenKeyArgs {
     #[arg(short, long)]
     pub force: bool,
     /// Do not print the key path.
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "json")]
     pub quiet: bool,
+    /// Print `{"key": PATH, "mrsigner": HEX}` (MRSIGNER: the SHA-256 of the key's modulus, as
+    /// SGX computes it).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runs the command.
@@ -40,7 +44,13 @@ pub fn run(args: &GenKeyArgs) -> Result<()> {
     }
     let key = generate_private_key()?;
     fsutil::write_private(&path, private_key_pem(&key)?.as_bytes(), args.force)?;
-    if !args.quiet {
+    if args.json {
+        let doc = serde_json::json!({
+            "key": path.display().to_string(),
+            "mrsigner": hex::encode(measure_lib::sigstruct::mrsigner_of(&key)?),
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else if !args.quiet {
         println!("wrote RSA 3072 private key to {}", path.display());
     }
     Ok(())

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
-use measure_lib::dataset::{self, collect, render};
+use measure_lib::dataset::{self, Skipped, collect_reporting_skipped, render};
 use measure_lib::fsutil;
 
 /// Output format of the entries.
@@ -58,14 +58,54 @@ pub struct HashFilesArgs {
     /// Hash cache (see `sign --help`).
     #[arg(long = "hash-cache", value_name = "FILE")]
     pub hash_cache: Option<PathBuf>,
-    /// No progress bar.
-    #[arg(short, long)]
+    /// No progress bar, and no note of skipped paths.
+    #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// A summary on standard error: files hashed, and each path skipped with the reason.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// The summary on standard error: with `-v` always, each skipped path listed; otherwise one line,
+/// only when something was skipped (Gramine leaves the same paths out of a directory URI, so the
+/// entries are right, but a dataset with a dangling link is usually not what its owner meant).
+fn report_skipped(hashed: usize, skipped: &[Skipped], verbose: bool) {
+    let mut counts: Vec<(dataset::SkipReason, usize)> = Vec::new();
+    for s in skipped {
+        match counts.iter_mut().find(|(r, _)| *r == s.reason) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((s.reason, 1)),
+        }
+    }
+    let kinds: Vec<String> = counts.iter().map(|(r, n)| r.describe(*n)).collect();
+    if verbose {
+        eprintln!(
+            "hash-files: {hashed} files hashed, {} skipped{}",
+            skipped.len(),
+            if kinds.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", kinds.join(", "))
+            }
+        );
+        for s in skipped {
+            eprintln!(
+                "skipped {}: {}",
+                s.path.display(),
+                s.reason.describe(1).trim_start_matches("1 ")
+            );
+        }
+    } else if !skipped.is_empty() {
+        eprintln!(
+            "hash-files: skipped {} (not hashed, as Gramine skips them in a directory; -v lists them)",
+            kinds.join(", ")
+        );
+    }
 }
 
 /// Runs the command.
 pub fn run(args: &HashFilesArgs) -> Result<()> {
-    let files = collect(&args.paths, args.uri_prefix.as_deref())?;
+    let (files, skipped) = collect_reporting_skipped(&args.paths, args.uri_prefix.as_deref())?;
     let mut hasher = crate::progress::file_hasher(args.hash_cache.as_deref(), args.quiet)?;
     let paths: Vec<PathBuf> = files.iter().map(|(p, _)| p.clone()).collect();
     let mut entries = Vec::with_capacity(files.len());
@@ -79,5 +119,8 @@ pub fn run(args: &HashFilesArgs) -> Result<()> {
         None => std::io::stdout().lock().write_all(text.as_bytes())?,
     }
     hasher.save_cache()?;
+    if !args.quiet {
+        report_skipped(entries.len(), &skipped, args.verbose);
+    }
     Ok(())
 }

@@ -136,6 +136,9 @@ pub struct VerifyArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Print nothing: the exit status is the result.
+    #[arg(short, long, conflicts_with = "json")]
+    pub quiet: bool,
 }
 
 /// `verify`'s SDK enclave identity source.
@@ -461,6 +464,8 @@ pub fn run(args: &VerifyArgs) -> Result<bool> {
         j.insert("checks".into(), serde_json::to_value(&out.checks)?);
         j.insert("failed".into(), json!(out.failed()));
         format!("{}\n", serde_json::to_string_pretty(&Value::Object(j))?)
+    } else if args.quiet {
+        String::new()
     } else {
         render_tree(&inputs.lines, &what, &out)
     };

@@ -72,4 +72,4 @@ if [ "$regen" = 1 ]; then
 fi
 
 cd "$root"
-TOML_DIFF_CORPUS=$corpora cargo test -p measure-cli --test toml_diff -- --include-ignored --nocapture
+TOML_DIFF_CORPUS=$corpora cargo test --workspace --test toml_diff -- --include-ignored --nocapture
