@@ -1002,3 +1002,34 @@ fn readme_quick_start_output_is_what_the_binary_prints() {
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(String::from_utf8_lossy(&o.stdout), block);
 }
+
+/// `verify --help`'s examples are commands docs/verifier.md runs (its test checks them), with
+/// real values rather than abbreviations.
+#[test]
+fn verify_examples_are_run_by_the_docs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let page = std::fs::read_to_string(root.join("docs/verifier.md")).expect("verifier.md");
+    let commands: Vec<String> = page
+        .replace("\\\n", " ")
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| l.starts_with("sgx-measure verify "))
+        .collect();
+    let mut root_cmd = cli::command();
+    root_cmd.build();
+    let verify = root_cmd.find_subcommand("verify").expect("verify");
+    let help = verify.get_after_help().expect("examples").to_string();
+    let examples: Vec<&str> = help
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("sgx-measure verify "))
+        .collect();
+    assert!(examples.len() >= 3, "{help}");
+    for ex in &examples[..3] {
+        assert!(!ex.contains("..."), "abbreviated value in {ex}");
+        assert!(
+            commands.iter().any(|c| c.starts_with(ex)),
+            "`{ex}` is not run by docs/verifier.md"
+        );
+    }
+}

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Args;
 
 use measure_lib::fsutil;
@@ -40,7 +40,7 @@ pub fn run(args: &GenKeyArgs) -> Result<()> {
             .context("neither XDG_CONFIG_HOME nor HOME is set: give the key path with -o")?,
     };
     if !args.force && path.symlink_metadata().is_ok() {
-        bail!("refusing to overwrite {}, use -f to force", path.display());
+        return Err(measure_lib::Error::Exists { path }.into());
     }
     let key = generate_private_key()?;
     fsutil::write_private(&path, private_key_pem(&key)?.as_bytes(), args.force)?;

@@ -95,9 +95,10 @@ pub struct VerifyArgs {
     #[arg(value_name = "FILE.sig")]
     pub file: PathBuf,
     /// The final manifest (.manifest.sgx) whose MRENCLAVE the .sig must hold.
-    #[arg(short = 'm', long, value_name = "FILE", requires = "libpal")]
+    #[arg(short = 'm', long, value_name = "FILE")]
     pub manifest: Option<PathBuf>,
-    /// The PAL (Gramine's sgx/libpal.so), with --manifest.
+    /// The PAL (Gramine's sgx/libpal.so), with --manifest [default: Gramine's installed PAL, as
+    /// for mrenclave, sign and bundle].
     #[arg(short = 'l', long, value_name = "FILE", requires = "manifest")]
     pub libpal: Option<PathBuf>,
     /// Gramine version whose rules apply (layout, attributes, date encoding).
@@ -200,12 +201,16 @@ fn run_verify(args: &VerifyArgs) -> Result<Status> {
         })
         .collect();
 
-    if let (Some(manifest_path), Some(libpal_path)) = (&args.manifest, &args.libpal) {
+    if let Some(manifest_path) = &args.manifest {
+        let libpal_path = &args
+            .libpal
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(measure_lib::signer::DEFAULT_LIBPAL));
         let manifest = fsutil::read(manifest_path, "manifest")?;
         if !args.as_is {
             measure_lib::pipeline::require_final(&manifest, args.gramine, manifest_path)?;
         }
-        let libpal = fsutil::read(libpal_path, "libpal")?;
+        let libpal = measure_lib::signer::read_libpal(libpal_path)?;
         let m = measure_manifest(
             &manifest,
             &libpal,
