@@ -9,10 +9,16 @@ use crate::cmd;
 #[derive(Parser, Debug)]
 #[command(
     name = "sgx-measure",
-    version,
+    version = version(),
     about,
     long_about = None,
-    after_help = "Examples:\n  sgx-measure mrenclave -m app.manifest.sgx -l libpal.so -q\n  sgx-measure help verify\n\nUser guide: docs/README.md"
+    after_help = concat!(
+        "Examples:\n  sgx-measure mrenclave -m app.manifest.sgx -l libpal.so -q\n  sgx-measure help verify\n\n",
+        "Exit status: 0 success or same, 1 a check failed or different, 2 unusable input or usage error.\n",
+        "User guide: ",
+        env!("CARGO_PKG_REPOSITORY"),
+        "/blob/main/docs/README.md (docs/README.md in the source tree); man pages: sgx-measure man -o DIR"
+    )
 )]
 pub struct Cli {
     /// The subcommand.
@@ -42,6 +48,22 @@ pub enum Command {
     Sdk(cmd::sdk::SdkArgs),
     Completions(cmd::completions::CompletionsArgs),
     Man(cmd::man::ManArgs),
+}
+
+/// `sgx-measure --version`: the release, the commit it was built from, and the Gramine versions
+/// whose signer it reproduces, so two builds are told apart.
+pub fn version() -> &'static str {
+    static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let all = measure_core::profile::GramineVersion::ALL;
+        let first = all.first().map(|v| v.as_str()).unwrap_or_default();
+        let last = all.last().map(|v| v.as_str()).unwrap_or_default();
+        format!(
+            "{} (commit {}; Gramine {first} to {last})",
+            env!("CARGO_PKG_VERSION"),
+            env!("SGX_MEASURE_COMMIT")
+        )
+    });
+    &VERSION
 }
 
 /// The clap command tree of `sgx-measure` (not yet built: call `build()` to see the generated

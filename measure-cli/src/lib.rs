@@ -6,5 +6,6 @@
 
 pub mod cli;
 pub mod cmd;
+pub mod outcome;
 pub mod progress;
 pub mod signals;

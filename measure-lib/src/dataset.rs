@@ -50,18 +50,89 @@ fn sorted_children(dir: &Path) -> Result<Vec<(String, std::fs::FileType)>> {
     Ok(names)
 }
 
+/// Why a path inside a directory argument was not hashed (Gramine's expansion of a directory
+/// URI leaves the same paths out).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// A symbolic link to nothing.
+    DanglingLink,
+    /// A directory reached through a symbolic link (not followed).
+    LinkedDirectory,
+    /// A FIFO, socket or device.
+    SpecialFile,
+    /// A regular file that cannot be opened.
+    Unreadable,
+}
+
+impl SkipReason {
+    /// Plural description, for summaries (`2 dangling symbolic links`).
+    pub fn describe(self, n: usize) -> String {
+        let (one, many) = match self {
+            Self::DanglingLink => ("dangling symbolic link", "dangling symbolic links"),
+            Self::LinkedDirectory => (
+                "directory reached through a symbolic link",
+                "directories reached through symbolic links",
+            ),
+            Self::SpecialFile => (
+                "special file (FIFO, socket, device)",
+                "special files (FIFOs, sockets, devices)",
+            ),
+            Self::Unreadable => ("unreadable file", "unreadable files"),
+        };
+        format!("{n} {}", if n == 1 { one } else { many })
+    }
+}
+
+/// A file to hash and the URI it is listed under.
+pub type FileUri = (PathBuf, String);
+
+/// A path left out of a directory's expansion, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    /// The path.
+    pub path: PathBuf,
+    /// Why.
+    pub reason: SkipReason,
+}
+
+/// A directory's walk: its files (path, path relative to the walked argument) and the paths it
+/// left out, both in walk order.
+#[derive(Default)]
+struct Walked {
+    files: Vec<(PathBuf, String)>,
+    skipped: Vec<Skipped>,
+}
+
+impl Walked {
+    /// Appends a later part of the walk (moving rather than copying the first non-empty part).
+    fn join(&mut self, mut later: Walked) {
+        if self.files.is_empty() {
+            self.files = later.files;
+        } else {
+            self.files.append(&mut later.files);
+        }
+        if self.skipped.is_empty() {
+            self.skipped = later.skipped;
+        } else {
+            self.skipped.append(&mut later.skipped);
+        }
+    }
+}
+
 /// What one directory entry contributes to a walk.
 enum Found {
     File(PathBuf, String),
-    Dir(Vec<(PathBuf, String)>),
-    Nothing,
+    Dir(Walked),
+    Skipped(Skipped),
 }
 
 /// Files below `dir` in Gramine's directory expansion order (depth-first, names sorted,
 /// symlinked directories not followed, unreadable and special files skipped), with their paths
-/// relative to `dir`. Subdirectories are walked on every core and joined in order; an entry's
-/// type comes from the listing (a symlink is looked up), so a regular file costs one `access`.
-fn walk(dir: &Path, rel: &str) -> Result<Vec<(PathBuf, String)>> {
+/// relative to `dir`, and the paths left out with the reason. Subdirectories are walked on every
+/// core and joined in order; an entry's type comes from the listing (a symlink is looked up), so
+/// a regular file costs one `access`.
+fn walk(dir: &Path, rel: &str) -> Result<Walked> {
     use rayon::prelude::*;
     let children = sorted_children(dir)?;
     let handle = std::fs::File::open(dir).map_err(|source| Error::List {
@@ -78,38 +149,47 @@ fn walk(dir: &Path, rel: &str) -> Result<Vec<(PathBuf, String)>> {
             } else {
                 format!("{rel}/{name}")
             };
+            let link = kind.is_symlink();
+            // A symlink is followed for its target's type; `None` when it leads nowhere.
             let (is_file, is_dir) = if kind.is_file() {
                 (true, false)
             } else if kind.is_dir() {
                 (false, true)
-            } else if kind.is_symlink() {
-                std::fs::metadata(&p)
-                    .map(|m| (m.is_file(), m.is_dir()))
-                    .unwrap_or((false, false))
+            } else if link {
+                match std::fs::metadata(&p) {
+                    Ok(m) => (m.is_file(), m.is_dir()),
+                    Err(_) => {
+                        return Ok(Found::Skipped(Skipped {
+                            path: p,
+                            reason: SkipReason::DanglingLink,
+                        }));
+                    }
+                }
             } else {
                 (false, false)
             };
-            Ok(if is_dir && !kind.is_symlink() {
-                Found::Dir(walk(&p, &rel)?)
-            } else if is_file && crate::fsutil::readable_at(&handle, name) {
-                Found::File(p, rel)
+            if is_dir && !link {
+                return Ok(Found::Dir(walk(&p, &rel)?));
+            }
+            if is_file && crate::fsutil::readable_at(&handle, name) {
+                return Ok(Found::File(p, rel));
+            }
+            let reason = if is_file {
+                SkipReason::Unreadable
+            } else if is_dir {
+                SkipReason::LinkedDirectory
             } else {
-                Found::Nothing
-            })
+                SkipReason::SpecialFile
+            };
+            Ok(Found::Skipped(Skipped { path: p, reason }))
         })
         .collect();
-    let mut out = Vec::new();
+    let mut out = Walked::default();
     for f in found {
         match f? {
-            Found::File(p, rel) => out.push((p, rel)),
-            Found::Dir(mut files) => {
-                if out.is_empty() {
-                    out = files;
-                } else {
-                    out.append(&mut files);
-                }
-            }
-            Found::Nothing => {}
+            Found::File(p, rel) => out.files.push((p, rel)),
+            Found::Dir(sub) => out.join(sub),
+            Found::Skipped(s) => out.skipped.push(s),
         }
     }
     Ok(out)
@@ -136,10 +216,19 @@ pub fn check_uri_prefix(prefix: &str) -> Result<()> {
 /// under two directories given with one `--uri-prefix`, or an argument given twice) are refused:
 /// the entries would contradict each other.
 pub fn collect(paths: &[PathBuf], uri_prefix: Option<&str>) -> Result<Vec<(PathBuf, String)>> {
+    Ok(collect_reporting_skipped(paths, uri_prefix)?.0)
+}
+
+/// [`collect`], with the paths inside directory arguments that were left out, in walk order.
+pub fn collect_reporting_skipped(
+    paths: &[PathBuf],
+    uri_prefix: Option<&str>,
+) -> Result<(Vec<FileUri>, Vec<Skipped>)> {
     if let Some(pre) = uri_prefix {
         check_uri_prefix(pre)?;
     }
-    let out = collect_unchecked(paths, uri_prefix)?;
+    let mut skipped = Vec::new();
+    let out = collect_unchecked(paths, uri_prefix, &mut skipped)?;
     let mut seen: std::collections::HashMap<&str, &Path> =
         std::collections::HashMap::with_capacity(out.len());
     for (p, uri) in &out {
@@ -156,12 +245,13 @@ pub fn collect(paths: &[PathBuf], uri_prefix: Option<&str>) -> Result<Vec<(PathB
             )));
         }
     }
-    Ok(out)
+    Ok((out, skipped))
 }
 
 fn collect_unchecked(
     paths: &[PathBuf],
     uri_prefix: Option<&str>,
+    skipped: &mut Vec<Skipped>,
 ) -> Result<Vec<(PathBuf, String)>> {
     let mut out = Vec::new();
     for arg in paths {
@@ -171,7 +261,9 @@ fn collect_unchecked(
         })?;
         let shown = pypath::normalize(utf8(arg)?);
         if meta.is_dir() {
-            for (p, rel) in walk(arg, "")? {
+            let walked = walk(arg, "")?;
+            skipped.extend(walked.skipped);
+            for (p, rel) in walked.files {
                 let uri = match uri_prefix {
                     Some(pre) => format!("{pre}{rel}"),
                     None => format!("file:{}", pypath::join(&shown, &rel)),
@@ -212,7 +304,19 @@ pub fn hash_files(
     shard: Option<crate::shard::Shard>,
     format: EntryFormat,
 ) -> Result<Hashed> {
-    let files = collect(paths, uri_prefix)?;
+    Ok(hash_files_reporting_skipped(paths, uri_prefix, hasher, shard, format)?.0)
+}
+
+/// [`hash_files`], with the paths inside directory arguments that were left out, in walk order
+/// (with `shard`, those of the whole tree: every shard walks all of it).
+pub fn hash_files_reporting_skipped(
+    paths: &[PathBuf],
+    uri_prefix: Option<&str>,
+    hasher: &mut crate::hashing::FileHasher,
+    shard: Option<crate::shard::Shard>,
+    format: EntryFormat,
+) -> Result<(Hashed, Vec<Skipped>)> {
+    let (files, skipped) = collect_reporting_skipped(paths, uri_prefix)?;
     let total = files.len();
     let (range, tree) = match shard {
         Some(s) => (
@@ -234,7 +338,7 @@ pub fn hash_files(
         let h = r.map_err(|source| Error::Hash { path: p, source })?;
         entries.push((uri, hex::encode(h)));
     }
-    Ok(match (shard, tree) {
+    let hashed = match (shard, tree) {
         (Some(shard), Some(tree)) => Hashed::Shard(crate::shard::ShardFile {
             shard,
             files: total,
@@ -244,7 +348,8 @@ pub fn hash_files(
             entries,
         }),
         _ => Hashed::All(entries),
-    })
+    };
+    Ok((hashed, skipped))
 }
 
 /// Writes entries in a format, exactly as [`render`] renders them, without building a document
@@ -409,5 +514,54 @@ pub fn render(entries: &[(String, String)], format: EntryFormat) -> String {
             }
             s
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The parallel walk reports what it left out, in walk order, with the reason, across
+    /// directories big enough to be split between threads.
+    #[test]
+    fn skipped_paths_are_reported_in_walk_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for sub in ["a", "b"] {
+            std::fs::create_dir(root.join(sub)).unwrap();
+            for i in 0..100 {
+                std::fs::write(root.join(sub).join(format!("f{i:03}")), b"x").unwrap();
+            }
+        }
+        std::os::unix::fs::symlink("nowhere", root.join("a/f050-dangling")).unwrap();
+        std::os::unix::fs::symlink(root.join("a"), root.join("b/f020-linked-dir")).unwrap();
+        std::os::unix::fs::symlink(root.join("a/f001"), root.join("b/f030-linked-file")).unwrap();
+        let fifo = std::ffi::CString::new(
+            root.join("b/f099-fifo")
+                .into_os_string()
+                .into_encoded_bytes(),
+        )
+        .unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo only reads it.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let (files, skipped) =
+            collect_reporting_skipped(&[root.to_path_buf()], Some("file:/d/")).unwrap();
+        assert_eq!(files.len(), 201);
+        assert_eq!(files[0].1, "file:/d/a/f000");
+        assert!(files.iter().any(|(_, u)| u == "file:/d/b/f030-linked-file"));
+        let got: Vec<(PathBuf, SkipReason)> =
+            skipped.into_iter().map(|s| (s.path, s.reason)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (root.join("a/f050-dangling"), SkipReason::DanglingLink),
+                (root.join("b/f020-linked-dir"), SkipReason::LinkedDirectory),
+                (root.join("b/f099-fifo"), SkipReason::SpecialFile),
+            ]
+        );
+        assert_eq!(
+            collect(&[root.to_path_buf()], Some("file:/d/")).unwrap(),
+            files
+        );
     }
 }

@@ -158,6 +158,9 @@ pub enum To {
     Toml,
     /// A JSON array.
     Json,
+    /// `sha256sum` lines (`<hash>  <path>`, the path being the URI without `file:`), for
+    /// `sha256sum -c`.
+    Sha256sum,
 }
 
 /// Guesses the format from the content.
@@ -168,11 +171,7 @@ pub fn detect(bytes: &[u8]) -> From {
         From::List
     } else if t.starts_with('[') && json::is_valid(bytes) {
         From::Json
-    } else if t.lines().next().is_some_and(|l| {
-        let l = l.strip_prefix('\\').unwrap_or(l);
-        l.split_once(' ')
-            .is_some_and(|(h, _)| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()))
-    }) {
+    } else if t.lines().next().is_some_and(sha256sum_first_line) {
         From::Sha256sum
     } else {
         From::Toml
@@ -266,6 +265,29 @@ fn unescape_gnu(s: &str, line: usize) -> Result<String> {
     Ok(out)
 }
 
+/// Whether the first line of an input (without its line ending) makes it `sha256sum` output:
+/// without a leading backslash, a non-empty run of hex digits and a space (`<hash>  <path>`), or
+/// a BSD-style line (`sha256sum --tag`: `SHA256 (path) = hash`, another algorithm's included, so
+/// that it is refused as such rather than read as TOML).
+pub(crate) fn sha256sum_first_line(line: &str) -> bool {
+    let l = line.strip_prefix('\\').unwrap_or(line);
+    l.split_once(' ')
+        .is_some_and(|(h, _)| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        || bsd_tag(l).is_some()
+}
+
+/// Whether a byte may be part of a BSD-style line's algorithm name (`SHA256`, `SHA512-256`).
+pub(crate) fn bsd_algorithm_byte(b: u8) -> bool {
+    b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-'
+}
+
+/// The algorithm of a BSD-style checksum line (`sha256sum --tag`, `shasum --tag`, BSD `sha256`):
+/// `SHA256 (path) = hash`.
+pub(crate) fn bsd_tag(line: &str) -> Option<&str> {
+    let (alg, rest) = line.split_once(" (")?;
+    (!alg.is_empty() && alg.bytes().all(bsd_algorithm_byte) && rest.contains(") = ")).then_some(alg)
+}
+
 fn from_sha256sum(bytes: &[u8], prefix: &str) -> Result<Vec<EntryRec>> {
     let text = std::str::from_utf8(bytes).map_err(|_| EntriesError::Sha256sumNotUtf8)?;
     let mut out = Vec::new();
@@ -295,7 +317,17 @@ pub(crate) fn sha256sum_line(
         Some(rest) => (true, rest),
         None => (false, raw),
     };
-    // BSD/--tag style: "SHA256 (path) = hash".
+    // BSD/--tag style: "SHA256 (path) = hash"; another algorithm's line is refused as such.
+    if let Some(alg) = bsd_tag(l)
+        && alg != "SHA256"
+    {
+        return Err(line_error(
+            line,
+            format!(
+                "a BSD-style (sha256sum --tag) line of {alg}: entries are SHA256 hashes (sha256sum --tag writes SHA256 lines)"
+            ),
+        ));
+    }
     let (hash, path) = if let Some(rest) = l.strip_prefix("SHA256 (") {
         let Some((path, hash)) = rest.rsplit_once(") = ") else {
             return Err(line_error(line, "malformed \"SHA256 (path) = hash\" line"));
@@ -497,6 +529,7 @@ pub fn render_as(entries: &[EntryRec], to: To) -> Vec<u8> {
         To::List => to_list(entries),
         To::Toml => render(&pairs, EntryFormat::Toml).into_bytes(),
         To::Json => render(&pairs, EntryFormat::Json).into_bytes(),
+        To::Sha256sum => render(&pairs, EntryFormat::Sha256sum).into_bytes(),
     }
 }
 

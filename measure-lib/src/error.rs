@@ -61,10 +61,21 @@ pub enum Error {
         source: io::Error,
     },
     /// A directory could not be created.
-    #[error("cannot create {}", dir.display())]
+    #[error("cannot create directory {}", dir.display())]
     CreateDir {
         /// The directory.
         dir: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// The directory of an output file could not be created.
+    #[error("cannot create directory {} for {}", dir.display(), output.display())]
+    OutputDir {
+        /// The directory.
+        dir: PathBuf,
+        /// The output file.
+        output: PathBuf,
         /// Why.
         #[source]
         source: io::Error,

@@ -205,6 +205,16 @@ pub fn decode(data: &[u8]) -> Result<LoadedEvidence, DecodeError> {
     })
 }
 
+/// The bytes that hex or base64 text stands for (read as [`decode`] reads evidence text: hex
+/// first, optionally `0x`-prefixed, then base64 in any alphabet; whitespace ignored), or `None`
+/// when the data is not such text. For other binary files given as text (a `.sig`).
+pub fn decode_text(data: &[u8]) -> Option<(Encoding, Vec<u8>)> {
+    let text = compact_text(data)?;
+    decode_hex(&text)
+        .map(|b| (Encoding::Hex, b))
+        .or_else(|| decode_base64(&text).map(|b| (Encoding::Base64, b)))
+}
+
 /// The file as ASCII text without whitespace, if it is printable ASCII text.
 fn compact_text(data: &[u8]) -> Option<String> {
     if data.is_empty()

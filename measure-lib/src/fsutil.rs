@@ -20,6 +20,22 @@ pub fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
     })
 }
 
+/// Reads a whole file, or standard input when `path` is `-`, naming it in the error.
+pub fn read_or_stdin(path: &Path, what: &str) -> Result<Vec<u8>> {
+    if path.as_os_str() == "-" {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut v).map_err(|source| {
+            Error::Stdio {
+                what: "cannot read standard input",
+                source,
+            }
+        })?;
+        Ok(v)
+    } else {
+        read(path, what)
+    }
+}
+
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     stage(path, bytes)?.commit()
@@ -52,6 +68,38 @@ impl Drop for Staged {
     }
 }
 
+/// The directory an output file goes to, created with its missing parents: every command treats
+/// an output path the same way (`-o out/app.sig` creates `out/`, as `gen-key` creates Gramine's
+/// default key directory).
+pub fn output_dir(path: &Path) -> Result<&Path> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        fs::create_dir_all(dir).map_err(|source| Error::OutputDir {
+            dir: dir.to_path_buf(),
+            output: path.to_path_buf(),
+            // A file where a directory should be: "File exists" would not say which.
+            source: if source.kind() == std::io::ErrorKind::AlreadyExists {
+                std::io::Error::from_raw_os_error(libc::ENOTDIR)
+            } else {
+                plain_io(source)
+            },
+        })?;
+    }
+    Ok(dir)
+}
+
+/// The OS error alone, without the name of a temporary file that some wrappers add to it: an
+/// error message names the output, never our temporary files.
+pub(crate) fn plain_io(e: std::io::Error) -> std::io::Error {
+    match e.raw_os_error() {
+        Some(code) => std::io::Error::from_raw_os_error(code),
+        None => e,
+    }
+}
+
 /// Writes `bytes` to a temporary file in `path`'s directory (see [`Staged`]).
 pub fn stage(path: &Path, bytes: &[u8]) -> Result<Staged> {
     if fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
@@ -61,10 +109,7 @@ pub fn stage(path: &Path, bytes: &[u8]) -> Result<Staged> {
             direct: Some(bytes.to_vec()),
         });
     }
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let dir = output_dir(path)?;
     // Created as `open(path, "w")` creates a file (what gramine-sgx-sign does): mode 0666 less
     // the umask, applied by the kernel at creation (tempfile's own default is 0600).
     // Created under the lock of the interruption handler: once it has run, no file is created.
@@ -74,10 +119,9 @@ pub fn stage(path: &Path, bytes: &[u8]) -> Result<Staged> {
         .suffix(".tmp")
         .permissions(fs::Permissions::from_mode(0o666))
         .tempfile_in(dir)
-        .map_err(|source| Error::CreateIn {
-            what: "a temporary file",
-            dir: dir.to_path_buf(),
-            source,
+        .map_err(|source| Error::Write {
+            path: path.to_path_buf(),
+            source: plain_io(source),
         })?;
     pending.insert(tmp.path().to_path_buf());
     drop(pending);
@@ -161,7 +205,7 @@ impl Staged {
         drop(pending);
         placed.map_err(|e| Error::Write {
             path: self.path.clone(),
-            source: e.error,
+            source: plain_io(e.error),
         })?;
         Ok(())
     }
@@ -175,28 +219,17 @@ pub fn write_private(path: &Path, bytes: &[u8], overwrite: bool) -> Result<()> {
             path: path.to_path_buf(),
         });
     }
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
+    let dir = output_dir(path)?;
+    let write_error = |source| Error::Write {
+        path: path.to_path_buf(),
+        source: plain_io(source),
     };
-    fs::create_dir_all(dir).map_err(|source| Error::CreateDir {
-        dir: dir.to_path_buf(),
-        source,
-    })?;
     // tempfile creates the file with mode 0600.
     let mut tmp = tempfile::Builder::new()
         .prefix(".sgx-measure-")
         .suffix(".tmp")
         .tempfile_in(dir)
-        .map_err(|source| Error::CreateIn {
-            what: "a temporary file",
-            dir: dir.to_path_buf(),
-            source,
-        })?;
-    let write_error = |source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    };
+        .map_err(write_error)?;
     tmp.write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(write_error)?;

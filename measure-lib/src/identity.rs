@@ -36,9 +36,18 @@ pub enum IdentityError {
     },
 }
 
-/// Parses exactly `N` bytes of hex.
+/// A hex value as users paste it: surrounding blanks and one `0x`/`0X` prefix (as C, Python and
+/// Intel's tools print values) are not part of it.
+pub fn strip_hex_prefix(s: &str) -> &str {
+    let s = s.trim();
+    s.strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .unwrap_or(s)
+}
+
+/// Parses exactly `N` bytes of hex (an optional `0x` prefix allowed).
 pub fn parse_hex<const N: usize>(s: &str, option: &'static str) -> Result<[u8; N], IdentityError> {
-    let v = hex::decode(s.trim()).map_err(|e| IdentityError::BadValue {
+    let v = hex::decode(strip_hex_prefix(s)).map_err(|e| IdentityError::BadValue {
         option,
         reason: format!("not hex ({e})"),
     })?;
@@ -109,7 +118,7 @@ pub enum ReportDataRule {
 impl ReportDataRule {
     /// `--report-data HEX`: 1 to 64 bytes.
     pub fn prefix_hex(s: &str) -> Result<ReportDataRule, IdentityError> {
-        let v = hex::decode(s.trim()).map_err(|e| IdentityError::BadValue {
+        let v = hex::decode(strip_hex_prefix(s)).map_err(|e| IdentityError::BadValue {
             option: "--report-data",
             reason: format!("not hex ({e})"),
         })?;

@@ -119,13 +119,9 @@ fn split(path: &Path) -> Result<(PathBuf, std::ffi::OsString)> {
     let name = path
         .file_name()
         .ok_or_else(|| Error::Invalid(format!("output {} does not name a file", path.display())))?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let dir = fs::canonicalize(dir).map_err(|source| Error::CreateIn {
-        what: "an output",
-        dir: dir.to_path_buf(),
+    let dir = crate::fsutil::output_dir(path)?;
+    let dir = fs::canonicalize(dir).map_err(|source| Error::Write {
+        path: path.to_path_buf(),
         source,
     })?;
     Ok((dir, name.to_os_string()))
@@ -289,7 +285,7 @@ impl OutputSet {
                 .create_new(true)
                 .mode(0o644)
                 .open(&journal)
-                .map_err(io_write(&journal))?;
+                .map_err(io_write(first))?;
             guard.insert(journal.clone());
             for s in &slots {
                 guard.insert(s.tmp.clone());
@@ -321,11 +317,7 @@ impl OutputSet {
             .create_new(true)
             .mode(0o666)
             .open(&slot.tmp)
-            .map_err(|source| Error::CreateIn {
-                what: "a temporary file",
-                dir: slot.tmp.parent().unwrap_or(Path::new(".")).to_path_buf(),
-                source,
-            })?;
+            .map_err(io_write(&slot.dest))?;
         drop(guard);
         if let Ok(old) = fs::metadata(&slot.dest)
             && old.is_file()

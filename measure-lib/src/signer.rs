@@ -56,6 +56,22 @@ use crate::toml::TomlWriter;
 /// Gramine's default PAL (Debian/Ubuntu packages).
 pub const DEFAULT_LIBPAL: &str = "/usr/lib/x86_64-linux-gnu/gramine/sgx/libpal.so";
 
+/// Reads a PAL. The default path missing (no Gramine installed here) is said to be the default,
+/// with how to name another PAL, rather than reported as any missing file.
+pub fn read_libpal(path: &Path) -> Result<Vec<u8>> {
+    fsutil::read(path, "libpal").map_err(|e| match e {
+        crate::Error::Read { ref source, .. }
+            if source.kind() == std::io::ErrorKind::NotFound
+                && path == Path::new(DEFAULT_LIBPAL) =>
+        {
+            crate::Error::Invalid(format!(
+                "libpal {DEFAULT_LIBPAL} not found: it is the default, where Gramine installs its PAL; give the PAL with -l/--libpal (for example testdata/example/libpal.so, or sgx/libpal.so of a Gramine build)"
+            ))
+        }
+        e => e,
+    })
+}
+
 /// How the SIGSTRUCT gets its signature.
 #[derive(Clone, Debug, Default)]
 pub enum SigningKey {
@@ -140,7 +156,7 @@ impl Signer {
 
     /// Reads the PAL from a file.
     pub fn libpal_file(self, path: &Path) -> Result<Self> {
-        let bytes = fsutil::read(path, "libpal")?;
+        let bytes = read_libpal(path)?;
         Ok(self.libpal(bytes, path.display().to_string()))
     }
 

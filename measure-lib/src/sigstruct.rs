@@ -519,6 +519,13 @@ pub fn private_key_pem(key: &PrivateKey) -> Result<String, KeyError> {
     Ok(pem.as_str().to_owned())
 }
 
+/// MRSIGNER of a key: the SHA-256 of its modulus as SIGSTRUCT stores it (384 bytes,
+/// little-endian), what every enclave signed with it reports.
+pub fn mrsigner_of(key: &PrivateKey) -> Result<[u8; 32]> {
+    let modulus = le_bytes(key.n(), "the modulus")?;
+    Ok(Sha256::digest(modulus).into())
+}
+
 /// `n` as 384 little-endian bytes.
 fn le_bytes(n: &BoxedUint, what: &str) -> Result<[u8; KEY_SIZE]> {
     let bytes = n.to_le_bytes();

@@ -33,8 +33,12 @@ pub struct AppendArgs {
     #[arg(long = "uri-prefix", value_name = "P")]
     pub uri_prefix: Option<String>,
     /// Print only the MRENCLAVE (64 hex digits) and a newline.
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "json")]
     pub quiet: bool,
+    /// Print the result as JSON (`mrenclave`, `entries_appended`, `policy_enforced`,
+    /// `bundle_sha256`).
+    #[arg(long)]
+    pub json: bool,
     /// Also write the final manifest (the .manifest.sgx gramine-sgx-sign would write).
     #[arg(long = "print-manifest", value_name = "FILE")]
     pub print_manifest: Option<PathBuf>,
@@ -98,7 +102,15 @@ pub fn run(args: &AppendArgs) -> Result<()> {
         (out.mrenclave, out.count)
     };
     let mut stdout = std::io::stdout().lock();
-    if args.quiet {
+    if args.json {
+        let doc = serde_json::json!({
+            "mrenclave": hex::encode(mrenclave),
+            "entries_appended": count,
+            "policy_enforced": !args.unsafe_no_policy,
+            "bundle_sha256": hex::encode(Sha256::digest(&bundle_bytes)),
+        });
+        writeln!(stdout, "{}", serde_json::to_string_pretty(&doc)?)?;
+    } else if args.quiet {
         writeln!(stdout, "{}", hex::encode(mrenclave))?;
     } else {
         writeln!(stdout, "mrenclave: {}", hex::encode(mrenclave))?;

@@ -35,9 +35,16 @@ pub struct BundleArgs {
     pub output: PathBuf,
     #[command(flatten)]
     pub pipeline: PipelineArgs,
-    /// Print only the bundle's SHA-256.
+    /// Say which PAL was measured (on standard error).
     #[arg(short, long)]
+    pub verbose: bool,
+    /// Print only the bundle's SHA-256.
+    #[arg(short, long, conflicts_with = "json")]
     pub quiet: bool,
+    /// Print the result as JSON (`bundle`, `size`, `sha256`, `base_mrenclave`,
+    /// `base_trusted_files`, `allow_prefix`).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Builds a bundle from the command's arguments.
@@ -48,7 +55,10 @@ pub fn make(args: &BundleArgs) -> Result<Made> {
     let opts = args.pipeline.options()?;
     opts.dialect()?;
     let input = fsutil::read(&args.manifest, "manifest")?;
-    let libpal = fsutil::read(&args.libpal, "libpal")?;
+    let libpal = measure_lib::signer::read_libpal(&args.libpal)?;
+    if args.verbose {
+        eprintln!("libpal: {}", args.libpal.display());
+    }
     let mut hasher = crate::progress::file_hasher(args.pipeline.hash_cache.as_deref(), args.quiet)?;
     Ok(bundle::make(
         &input,
@@ -65,7 +75,17 @@ pub fn run(args: &BundleArgs) -> Result<()> {
     let made = make(args)?;
     fsutil::write_atomic(&args.output, &made.bytes)?;
     let digest = hex::encode(Sha256::digest(&made.bytes));
-    if args.quiet {
+    if args.json {
+        let doc = serde_json::json!({
+            "bundle": args.output.display().to_string(),
+            "size": made.bytes.len(),
+            "sha256": digest,
+            "base_mrenclave": hex::encode(made.base_mrenclave),
+            "base_trusted_files": made.base_files,
+            "allow_prefix": args.allow_prefix,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else if args.quiet {
         println!("{digest}");
     } else {
         println!(

@@ -62,6 +62,12 @@ pub struct FetchArgs {
     /// TCB evaluation data set.
     #[arg(long, value_enum, default_value = "standard")]
     pub update: UpdateArg,
+    /// Print nothing (the summary otherwise goes to standard error).
+    #[arg(short, long, conflicts_with = "json")]
+    pub quiet: bool,
+    /// Print the summary of what was stored as JSON (as `collateral view --json`).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Show what collateral holds: FMSPC, until when it is current, TCB levels, QE identity levels,
@@ -77,6 +83,9 @@ pub struct ViewArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Print only until when the collateral is current (its earliest next update).
+    #[arg(short, long, conflicts_with = "json")]
+    pub quiet: bool,
 }
 
 /// Runs `sgx-measure collateral ...`.
@@ -105,6 +114,15 @@ fn fetch(args: &FetchArgs) -> Result<()> {
     let parsed = Collateral::from_json(json.as_bytes()).context("the fetched collateral")?;
     fsutil::write_atomic(&args.output, json.as_bytes())?;
     let s = parsed.summary();
+    if args.json {
+        std::io::stdout()
+            .lock()
+            .write_all(format!("{}\n", serde_json::to_string_pretty(&s)?).as_bytes())?;
+        return Ok(());
+    }
+    if args.quiet {
+        return Ok(());
+    }
     eprintln!(
         "collateral for FMSPC {} written to {} (TCB info issued {}, verify before {})",
         s.fmspc,
@@ -121,6 +139,8 @@ fn view(args: &ViewArgs) -> Result<()> {
     let s = c.summary();
     let out = if args.json {
         format!("{}\n", serde_json::to_string_pretty(&s)?)
+    } else if args.quiet {
+        format!("{}\n", s.valid_until)
     } else {
         let mut o = String::new();
         writeln!(o, "collateral: {}", args.file.display())?;

@@ -35,7 +35,8 @@ pub fn script(shell: Shell) -> Vec<u8> {
     let name = cmd.get_name().to_string();
     match shell {
         Shell::Bash => {
-            clap_complete::generate(clap_complete::Shell::Bash, &mut cmd, name, &mut out)
+            clap_complete::generate(clap_complete::Shell::Bash, &mut cmd, name.clone(), &mut out);
+            out = fix_bash_hyphenated_name(&out, &name);
         }
         Shell::Zsh => clap_complete::generate(clap_complete::Shell::Zsh, &mut cmd, name, &mut out),
         Shell::Fish => {
@@ -43,6 +44,18 @@ pub fn script(shell: Shell) -> Vec<u8> {
         }
     }
     out
+}
+
+/// clap_complete's bash script names the state of a subcommand two ways when the binary's name
+/// has a hyphen (clap-rs/clap#6421): `sgx__measure__subcmd__verify` where the words are read,
+/// `sgx__subcmd__measure__subcmd__verify` where the subcommand's options are listed, so nothing
+/// after the subcommand's name was completed. One spelling is used for both.
+fn fix_bash_hyphenated_name(script: &[u8], name: &str) -> Vec<u8> {
+    let text = String::from_utf8_lossy(script);
+    let wrong = name.replace('-', "__subcmd__");
+    let right = name.replace('-', "__");
+    text.replace(&format!("{wrong}__subcmd__"), &format!("{right}__subcmd__"))
+        .into_bytes()
 }
 
 /// Runs the command.

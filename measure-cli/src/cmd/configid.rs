@@ -34,6 +34,12 @@ pub struct ConfigidArgs {
     /// hex.
     #[arg(long)]
     pub base64: bool,
+    /// Print only the CONFIGID (what is printed anyway; accepted as every command accepts it).
+    #[arg(short, long, conflicts_with = "json")]
+    pub quiet: bool,
+    /// Print `{"configid": HEX, "base64": BASE64}`.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runs the command.
@@ -45,7 +51,13 @@ pub fn run(args: &ConfigidArgs) -> Result<()> {
         .for_each(&mut |_| Ok(()))
         .map_err(|e| in_file(e, &args.entries))?
         .configid();
-    if args.base64 {
+    if args.json {
+        let doc = serde_json::json!({
+            "configid": hex::encode(id),
+            "base64": base64ct::Base64::encode_string(&id),
+        });
+        println!("{doc}");
+    } else if args.base64 {
         println!("{}", base64ct::Base64::encode_string(&id));
     } else {
         println!("{}", hex::encode(id));

@@ -44,6 +44,8 @@ pub enum To {
     Toml,
     /// A JSON array.
     Json,
+    /// `sha256sum` lines (`<hash>  <path>`, the URI without `file:`), for `sha256sum -c`.
+    Sha256sum,
 }
 
 impl std::convert::From<To> for entries::To {
@@ -52,6 +54,7 @@ impl std::convert::From<To> for entries::To {
             To::List => entries::To::List,
             To::Toml => entries::To::Toml,
             To::Json => entries::To::Json,
+            To::Sha256sum => entries::To::Sha256sum,
         }
     }
 }
@@ -69,7 +72,8 @@ pub struct EntriesArgs {
 /// `entries` subcommands.
 #[derive(Subcommand, Debug)]
 pub enum EntriesCommand {
-    /// Convert entries between TOML fragments, JSON, sha256sum lines and the canonical list.
+    /// Convert entries between TOML fragments, JSON, sha256sum lines (`--tag` lines too) and the
+    /// canonical list.
     #[command(
         after_help = "Examples:\n  sgx-measure entries convert entries.toml --to list -o entries.list\n  sgx-measure entries convert SHA256SUMS --from sha256sum --uri-prefix file:/data/ --to json -o entries.json"
     )]
@@ -116,18 +120,7 @@ pub struct ConvertArgs {
 
 /// Reads an entries file, `-` meaning standard input.
 pub fn read_input(path: &std::path::Path) -> measure_lib::Result<Vec<u8>> {
-    if path.as_os_str() == "-" {
-        let mut v = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut v).map_err(|source| {
-            measure_lib::Error::Stdio {
-                what: "cannot read standard input",
-                source,
-            }
-        })?;
-        Ok(v)
-    } else {
-        fsutil::read(path, "entries")
-    }
+    fsutil::read_or_stdin(path, "entries")
 }
 
 /// A data owner's entries as the commands that take `--entries FILE [--from F] [--uri-prefix P]`

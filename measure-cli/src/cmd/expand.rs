@@ -24,8 +24,12 @@ pub struct ExpandArgs {
     #[command(flatten)]
     pub pipeline: PipelineArgs,
     /// No progress bar and no summary.
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "json")]
     pub quiet: bool,
+    /// Print the summary as JSON on standard output (`output`, `trusted_files`, `bytes_hashed`,
+    /// `cache_hits`).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runs the command.
@@ -37,7 +41,15 @@ pub fn run(args: &ExpandArgs) -> Result<()> {
     let expanded = pipeline::run(&input, &opts, &mut hasher)?;
     fsutil::write_atomic(&args.output, expanded.text.as_bytes())?;
     hasher.save_cache()?;
-    if !args.quiet {
+    if args.json {
+        let doc = serde_json::json!({
+            "output": args.output.display().to_string(),
+            "trusted_files": expanded.deps.len(),
+            "bytes_hashed": hasher.bytes_hashed,
+            "cache_hits": hasher.cache_hits,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else if !args.quiet {
         eprintln!(
             "wrote {} ({} trusted files; {} bytes hashed, {} from the hash cache)",
             args.output.display(),

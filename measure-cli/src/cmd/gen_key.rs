@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Args;
 
 use measure_lib::fsutil;
@@ -24,8 +24,12 @@ pub struct GenKeyArgs {
     #[arg(short, long)]
     pub force: bool,
     /// Do not print the key path.
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "json")]
     pub quiet: bool,
+    /// Print `{"key": PATH, "mrsigner": HEX}` (MRSIGNER: the SHA-256 of the key's modulus, as
+    /// SGX computes it).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runs the command.
@@ -36,11 +40,17 @@ pub fn run(args: &GenKeyArgs) -> Result<()> {
             .context("neither XDG_CONFIG_HOME nor HOME is set: give the key path with -o")?,
     };
     if !args.force && path.symlink_metadata().is_ok() {
-        bail!("refusing to overwrite {}, use -f to force", path.display());
+        return Err(measure_lib::Error::Exists { path }.into());
     }
     let key = generate_private_key()?;
     fsutil::write_private(&path, private_key_pem(&key)?.as_bytes(), args.force)?;
-    if !args.quiet {
+    if args.json {
+        let doc = serde_json::json!({
+            "key": path.display().to_string(),
+            "mrsigner": hex::encode(measure_lib::sigstruct::mrsigner_of(&key)?),
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else if !args.quiet {
         println!("wrote RSA 3072 private key to {}", path.display());
     }
     Ok(())

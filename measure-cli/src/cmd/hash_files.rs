@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
-use measure_lib::dataset::{self, Hashed, render_to};
+use measure_lib::dataset::{self, Hashed, Skipped, render_to};
 use measure_lib::fsutil;
 use measure_lib::shard::Shard;
 
@@ -59,8 +59,8 @@ pub struct HashFilesArgs {
     /// Hash cache (see `sign --help`).
     #[arg(long = "hash-cache", value_name = "FILE")]
     pub hash_cache: Option<PathBuf>,
-    /// No progress bar.
-    #[arg(short, long)]
+    /// No progress bar, and no note of skipped paths.
+    #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
     /// Hash only shard K of N (K from 0) of the files and write a shard file; `sgx-measure
     /// entries merge` joins the N shard files into exactly this command's output without
@@ -68,16 +68,56 @@ pub struct HashFilesArgs {
     /// order and shard K takes numbers K*n/N to (K+1)*n/N.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<Shard>,
+    /// A summary on standard error: files hashed, and each path skipped with the reason.
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 fn parse_shard(s: &str) -> std::result::Result<Shard, String> {
     Shard::parse(s).map_err(|e| e.to_string())
 }
 
+/// The summary on standard error: with `-v` always, each skipped path listed; otherwise one line,
+/// only when something was skipped (Gramine leaves the same paths out of a directory URI, so the
+/// entries are right, but a dataset with a dangling link is usually not what its owner meant).
+fn report_skipped(hashed: usize, skipped: &[Skipped], verbose: bool) {
+    let mut counts: Vec<(dataset::SkipReason, usize)> = Vec::new();
+    for s in skipped {
+        match counts.iter_mut().find(|(r, _)| *r == s.reason) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((s.reason, 1)),
+        }
+    }
+    let kinds: Vec<String> = counts.iter().map(|(r, n)| r.describe(*n)).collect();
+    if verbose {
+        eprintln!(
+            "hash-files: {hashed} files hashed, {} skipped{}",
+            skipped.len(),
+            if kinds.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", kinds.join(", "))
+            }
+        );
+        for s in skipped {
+            eprintln!(
+                "skipped {}: {}",
+                s.path.display(),
+                s.reason.describe(1).trim_start_matches("1 ")
+            );
+        }
+    } else if !skipped.is_empty() {
+        eprintln!(
+            "hash-files: skipped {} (not hashed, as Gramine skips them in a directory; -v lists them)",
+            kinds.join(", ")
+        );
+    }
+}
+
 /// Runs the command.
 pub fn run(args: &HashFilesArgs) -> Result<()> {
     let mut hasher = crate::progress::file_hasher(args.hash_cache.as_deref(), args.quiet)?;
-    let hashed = dataset::hash_files(
+    let (hashed, skipped) = dataset::hash_files_reporting_skipped(
         &args.paths,
         args.uri_prefix.as_deref(),
         &mut hasher,
@@ -108,5 +148,12 @@ pub fn run(args: &HashFilesArgs) -> Result<()> {
         }
     }
     hasher.save_cache()?;
+    if !args.quiet {
+        let count = match &hashed {
+            Hashed::All(entries) => entries.len(),
+            Hashed::Shard(s) => s.entries.len(),
+        };
+        report_skipped(count, &skipped, args.verbose);
+    }
     Ok(())
 }

@@ -29,7 +29,7 @@ pub struct MrenclaveArgs {
     #[arg(short = 'm', long, value_name = "FILE")]
     pub manifest: PathBuf,
     /// The PAL (Gramine's sgx/libpal.so).
-    #[arg(short = 'l', long, value_name = "FILE")]
+    #[arg(short = 'l', long, value_name = "FILE", default_value = measure_lib::signer::DEFAULT_LIBPAL)]
     pub libpal: PathBuf,
     /// Gramine version whose layout rules apply.
     #[arg(long, value_name = "V", default_value = GramineVersion::LATEST.as_str(), value_parser = parse_version)]
@@ -57,7 +57,7 @@ pub fn run(args: &MrenclaveArgs) -> Result<()> {
     if !args.as_is {
         measure_lib::pipeline::require_final(&manifest, args.gramine, &args.manifest)?;
     }
-    let libpal = fsutil::read(&args.libpal, "libpal")?;
+    let libpal = measure_lib::signer::read_libpal(&args.libpal)?;
     let table = read_final(&manifest, args.gramine, &stderr_warnings())?;
     let m = measure_parsed(
         &manifest,

@@ -25,8 +25,10 @@ pub fn tomli_w_parser() -> impl TypedValueParser<Value = TomlWriter> {
     })
 }
 
-/// A SHA-256 given on the command line: 64 hex digits, kept as written.
+/// A SHA-256 given on the command line: 64 hex digits (an optional `0x` before them), kept as
+/// written without the prefix.
 pub fn parse_sha256_hex(s: &str) -> Result<String, String> {
+    let s = measure_lib::identity::strip_hex_prefix(s);
     if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(s.to_string())
     } else {

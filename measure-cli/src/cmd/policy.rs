@@ -59,6 +59,14 @@ pub struct PolicyArgs {
     /// With --format bigdl: the apiKey `/enroll` returned (written into the file).
     #[arg(long = "api-key", value_name = "KEY")]
     pub api_key: Option<String>,
+    /// Print nothing (what is printed anyway, unless `-o -`; accepted as every command accepts
+    /// it).
+    #[arg(short, long, conflicts_with = "json")]
+    pub quiet: bool,
+    /// Print what was written: `{"format", "output", "rvps_message", "mrenclaves": [{"mrenclave",
+    /// "owner"}]}` (not with `-o -`, whose standard output is the policy).
+    #[arg(long)]
+    pub json: bool,
 }
 
 fn write(path: &std::path::Path, text: &str) -> Result<()> {
@@ -81,6 +89,11 @@ pub fn run(args: &PolicyArgs) -> Result<()> {
     }
     if (args.app_id.is_some() || args.api_key.is_some()) && args.format != PolicyFormat::Bigdl {
         bail!("--app-id and --api-key go with --format bigdl");
+    }
+    if args.json && args.output.as_os_str() == "-" {
+        bail!(
+            "--json prints a JSON document on standard output, where -o - would write the policy: give -o FILE"
+        );
     }
     let id = &args.identity;
     let ins: Vec<(&str, &std::path::Path)> = id
@@ -118,16 +131,36 @@ pub fn run(args: &PolicyArgs) -> Result<()> {
             c.expected
         );
     }
+    write_policy(args, &expected)?;
+    if args.json {
+        let doc = serde_json::json!({
+            "format": args.format.to_possible_value().map(|v| v.get_name().to_string()),
+            "output": args.output.display().to_string(),
+            "rvps_message": args.rvps_message.as_ref().map(|p| p.display().to_string()),
+            "mrenclaves": expected
+                .identity
+                .mrenclaves
+                .iter()
+                .map(|m| serde_json::json!({"mrenclave": hex::encode(m.value), "owner": m.owner}))
+                .collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    }
+    Ok(())
+}
+
+/// Writes the policy (and Trustee's RVPS message) in the format asked for.
+fn write_policy(args: &PolicyArgs, expected: &policy::Expected) -> Result<()> {
     match args.format {
-        PolicyFormat::ItaRego => write(&args.output, &policy::ita_rego(&expected)?),
-        PolicyFormat::Maa => write(&args.output, &policy::maa(&expected)?),
+        PolicyFormat::ItaRego => write(&args.output, &policy::ita_rego(expected)?),
+        PolicyFormat::Maa => write(&args.output, &policy::maa(expected)?),
         PolicyFormat::Bigdl => write(
             &args.output,
-            &policy::bigdl(&expected, args.app_id.as_deref(), args.api_key.as_deref())?,
+            &policy::bigdl(expected, args.app_id.as_deref(), args.api_key.as_deref())?,
         ),
-        PolicyFormat::Json => write(&args.output, &policy::json(&expected)?),
+        PolicyFormat::Json => write(&args.output, &policy::json(expected)?),
         PolicyFormat::Trustee => {
-            let (rego, message) = policy::trustee(&expected)?;
+            let (rego, message) = policy::trustee(expected)?;
             let rvps = args.rvps_message.as_deref().unwrap_or(&args.output);
             if args.output.as_os_str() == "-" || rvps.as_os_str() == "-" {
                 bail!("--format trustee writes files: give -o FILE and --rvps-message FILE");

@@ -48,6 +48,9 @@ pub struct ViewArgs {
     /// Print JSON (stable field names, see docs/evidence.md).
     #[arg(long)]
     pub json: bool,
+    /// Print only the enclave's MRENCLAVE (64 hex digits).
+    #[arg(short, long, conflicts_with = "json")]
+    pub quiet: bool,
 }
 
 /// Runs `sgx-measure quote ...`.
@@ -63,6 +66,8 @@ fn view(args: &ViewArgs) -> Result<()> {
         let mut s = serde_json::to_string_pretty(&to_json(&loaded))?;
         s.push('\n');
         print!("{s}");
+    } else if args.quiet {
+        println!("{}", hex(&loaded.evidence().report_body().mr_enclave));
     } else {
         print!("{}", to_text(&loaded));
     }

@@ -24,7 +24,7 @@ pub use measure_lib::signer::DEFAULT_LIBPAL;
     after_help = "Examples:\n  sgx-measure sign -m app.manifest -o app.manifest.sgx -l libpal.so -k enclave-key.pem -d 2026-01-01\n  sgx-measure sign -m app.manifest -o app.manifest.sgx -l libpal.so --signing-data app.tbs   # two-step signing"
 )]
 pub struct SignArgs {
-    /// Input manifest (.manifest).
+    /// Input manifest (.manifest; `-` for standard input, with -s).
     #[arg(short = 'm', long, value_name = "FILE")]
     pub manifest: PathBuf,
     /// Output final manifest (.manifest.sgx).
@@ -49,7 +49,8 @@ pub struct SignArgs {
         value_name = "PASSPHRASE"
     )]
     pub passphrase: Option<String>,
-    /// Output .sig [default: the manifest's name with .manifest replaced by .sig].
+    /// Output .sig [default: the input manifest's name (-m, as gramine-sgx-sign derives it) with
+    /// .manifest replaced by .sig].
     #[arg(short = 's', long, value_name = "FILE")]
     pub sigfile: Option<PathBuf>,
     /// SIGSTRUCT date: YYYY-MM-DD or "today".
@@ -64,12 +65,17 @@ pub struct SignArgs {
     pub signing_data: Option<PathBuf>,
     #[command(flatten)]
     pub pipeline: PipelineArgs,
-    /// Print gramine-sgx-sign's report (the default).
+    /// Print gramine-sgx-sign's report (the default), and which PAL and key were used (on
+    /// standard error).
     #[arg(short, long, conflicts_with = "quiet")]
     pub verbose: bool,
     /// Print nothing but errors.
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "json")]
     pub quiet: bool,
+    /// Print the result as JSON instead of the report (`manifest`, `sig`, `mrenclave`, and
+    /// `mrsigner` or, for two-step signing, `signing_data_sha256`).
+    #[arg(long, conflicts_with = "verbose")]
+    pub json: bool,
 }
 
 /// Reads and checks the signing key (none for two-step signing).
@@ -114,12 +120,13 @@ pub fn run(args: &SignArgs) -> Result<()> {
         (Some(k), None) => Some(k.clone()),
         (None, None) => default_key_path(),
     };
-    let sig_path = match &args.signing_data {
-        Some(p) => p.clone(),
-        None => args
-            .sigfile
-            .clone()
-            .unwrap_or_else(|| default_sigfile(&args.manifest)),
+    let from_stdin = args.manifest.as_os_str() == "-";
+    let sig_path = match (&args.signing_data, &args.sigfile) {
+        (Some(p), _) | (None, Some(p)) => p.clone(),
+        (None, None) if from_stdin => bail!(
+            "-m - reads the manifest from standard input: give the .sig with -s (its default name comes from the input manifest's)"
+        ),
+        (None, None) => default_sigfile(&args.manifest),
     };
     let sig_what = if args.signing_data.is_some() {
         "signing data"
@@ -142,8 +149,10 @@ pub fn run(args: &SignArgs) -> Result<()> {
     fsutil::check_distinct(&outputs, &inputs, &no_ids)?;
     // The input manifest may be the output manifest only when signing a final manifest in place
     // (checked once it is rendered); never another output.
-    fsutil::check_distinct(&outputs[1..], &[("manifest", &args.manifest)], &no_ids)?;
-    let in_place = fsutil::same_file(&args.output, &args.manifest);
+    if !from_stdin {
+        fsutil::check_distinct(&outputs[1..], &[("manifest", &args.manifest)], &no_ids)?;
+    }
+    let in_place = !from_stdin && fsutil::same_file(&args.output, &args.manifest);
     let dests: Vec<&std::path::Path> = outputs.iter().map(|(_, p)| *p).collect();
     let output_set = outputs::OutputSet::begin(&dests)?;
     let set = &output_set;
@@ -153,7 +162,7 @@ pub fn run(args: &SignArgs) -> Result<()> {
             .spawn_scoped(scope, || load_key(args))
             .ok();
         let prepared = (|| -> Result<_> {
-            let input = fsutil::read(&args.manifest, "manifest")?;
+            let input = fsutil::read_or_stdin(&args.manifest, "manifest")?;
             let signer = Signer::with_options(opts.clone())
                 .libpal_file(&args.libpal)?
                 .date(date);
@@ -186,19 +195,26 @@ pub fn run(args: &SignArgs) -> Result<()> {
         let (unsigned, hasher, text, staged_manifest) = prepared?;
 
         let version = opts.version;
-        let mut report = if args.quiet {
+        let mut report = if args.quiet || args.json {
             String::new()
         } else {
             verbose_report(version, &unsigned.measured)
         };
+        let mut summary = serde_json::json!({
+            "manifest": args.output.display().to_string(),
+            "sig": sig_path.display().to_string(),
+            "mrenclave": hex::encode(unsigned.measured.mrenclave),
+        });
         let (deps, sig_bytes) = match &key {
             Some((key, _)) => {
                 let signed = unsigned.sign(key)?;
+                summary["mrsigner"] = hex::encode(signed.sigstruct.mrsigner()).into();
                 (signed.deps, signed.sigstruct.to_bytes().to_vec())
             }
             None => {
                 let data = unsigned.signing_data();
-                if !args.quiet {
+                summary["signing_data_sha256"] = hex::encode(Sha256::digest(data)).into();
+                if !args.quiet && !args.json {
                     report.push_str(&format!(
                         "Signing data written to {}; sign its SHA-256 with the enclave key:\n    {}\n",
                         sig_path.display(),
@@ -224,9 +240,18 @@ pub fn run(args: &SignArgs) -> Result<()> {
             set.write(2, depfile(&args.output, &deps)?.as_bytes())
                 .with_context(|| format!("writing the depfile {}", depfile_path.display()))?;
         }
+        if args.json {
+            report = format!("{}\n", serde_json::to_string_pretty(&summary)?);
+        }
         Ok((hasher, report))
     })?;
     output_set.commit()?;
+    if args.verbose {
+        eprintln!("libpal: {}", args.libpal.display());
+        if let Some(k) = &key_path {
+            eprintln!("signing key: {}", k.display());
+        }
+    }
     hasher.save_cache()?;
     std::io::stdout().lock().write_all(report.as_bytes())?;
     Ok(())

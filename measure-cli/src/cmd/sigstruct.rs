@@ -9,6 +9,7 @@ use measure_core::profile::GramineVersion;
 use measure_core::sigstruct::{DateEncoding, SIGNING_DATA_SIZE, Sigstruct};
 
 use super::parse_version;
+use crate::outcome::{CheckFailed, Status};
 use measure_lib::fsutil;
 use measure_lib::measure::measure_manifest;
 use measure_lib::sigstruct::{
@@ -44,22 +45,39 @@ pub enum SigstructCommand {
 #[derive(Args, Debug)]
 #[command(after_help = "Example:\n  sgx-measure sigstruct view app.sig --json")]
 pub struct ViewArgs {
-    /// The SIGSTRUCT file.
+    /// The SIGSTRUCT file (binary, or hex or base64 text of it).
     #[arg(value_name = "FILE.sig")]
     pub file: PathBuf,
     /// Print JSON (`--output-format json`).
-    #[arg(long, conflicts_with = "toml")]
+    #[arg(long, conflicts_with_all = ["toml", "output_format"])]
     pub json: bool,
     /// Print TOML (`--output-format toml`).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "output_format")]
     pub toml: bool,
+    /// text, json or toml, as Gramine's `gramine-sgx-sigstruct-view --output-format` takes it.
+    #[arg(long = "output-format", value_enum, value_name = "FORMAT")]
+    pub output_format: Option<OutputFormat>,
     /// Only MRSIGNER, MRENCLAVE, ISV values and the debug flag (the tool without --verbose).
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Every field (the default; accepted as Gramine's viewer takes it).
+    #[arg(short, long)]
+    pub verbose: bool,
     /// Gramine version that wrote the .sig: v1.4 and older store DATE in binary (Gramine's own
     /// viewer, v1.5+, rejects those as misencoded); v1.5 prints the year without zero padding.
     #[arg(long, value_name = "V", default_value = GramineVersion::LATEST.as_str(), value_parser = parse_version)]
     pub gramine: GramineVersion,
+}
+
+/// `sigstruct view --output-format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Gramine's text.
+    Text,
+    /// Gramine's JSON (no final newline, as Gramine prints it).
+    Json,
+    /// Gramine's TOML.
+    Toml,
 }
 
 /// Check a .sig: the RSA-3072 signature over its signing data, Q1, Q2, the exponent and modulus,
@@ -77,9 +95,10 @@ pub struct VerifyArgs {
     #[arg(value_name = "FILE.sig")]
     pub file: PathBuf,
     /// The final manifest (.manifest.sgx) whose MRENCLAVE the .sig must hold.
-    #[arg(short = 'm', long, value_name = "FILE", requires = "libpal")]
+    #[arg(short = 'm', long, value_name = "FILE")]
     pub manifest: Option<PathBuf>,
-    /// The PAL (Gramine's sgx/libpal.so), with --manifest.
+    /// The PAL (Gramine's sgx/libpal.so), with --manifest [default: Gramine's installed PAL, as
+    /// for mrenclave, sign and bundle].
     #[arg(short = 'l', long, value_name = "FILE", requires = "manifest")]
     pub libpal: Option<PathBuf>,
     /// Gramine version whose rules apply (layout, attributes, date encoding).
@@ -89,6 +108,13 @@ pub struct VerifyArgs {
     /// refused otherwise).
     #[arg(long, requires = "manifest")]
     pub as_is: bool,
+    /// Print nothing: the exit status is the result (0 every check passed, 1 one failed).
+    #[arg(short, long, conflicts_with = "json")]
+    pub quiet: bool,
+    /// Print the checks as JSON (`ok`, `file`, `checks` [{`name`, `ok`, `detail`}], `failed`,
+    /// `mrsigner`, `mrenclave`).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Assemble a .sig from the signing data (`sgx-measure sign --signing-data`) and an RSA signature
@@ -115,30 +141,43 @@ pub struct AttachArgs {
     /// The .sig to write (atomically).
     #[arg(short, long, value_name = "FILE.sig")]
     pub output: PathBuf,
+    /// Print nothing.
+    #[arg(short, long, conflicts_with = "json")]
+    pub quiet: bool,
+    /// Print `{"output", "mrsigner", "mrenclave"}`.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runs the command.
-pub fn run(args: &SigstructArgs) -> Result<()> {
+pub fn run(args: &SigstructArgs) -> Result<Status> {
     match &args.command {
-        SigstructCommand::View(a) => run_view(a),
+        SigstructCommand::View(a) => run_view(a).map(Into::into),
         SigstructCommand::Verify(a) => run_verify(a),
-        SigstructCommand::Attach(a) => run_attach(a),
+        SigstructCommand::Attach(a) => run_attach(a).map(Into::into),
     }
 }
 
 fn read_sigstruct(path: &std::path::Path) -> Result<Sigstruct> {
-    let bytes = fsutil::read(path, "SIGSTRUCT")?;
+    let mut bytes = fsutil::read(path, "SIGSTRUCT")?;
+    // Hex or base64 text of a .sig, as `quote view` reads evidence.
+    if let Some((_, decoded)) = measure_lib::evidence::decode_text(&bytes)
+        && decoded.len() == measure_core::sigstruct::SIGSTRUCT_SIZE
+    {
+        bytes = decoded;
+    }
     Sigstruct::parse(&bytes).with_context(|| format!("{}", path.display()))
 }
 
 fn run_view(args: &ViewArgs) -> Result<()> {
     let sig = read_sigstruct(&args.file)?;
-    let format = if args.json {
-        ViewFormat::Json
-    } else if args.toml {
-        ViewFormat::Toml
-    } else {
-        ViewFormat::Text
+    let format = match args.output_format {
+        Some(OutputFormat::Json) => ViewFormat::Json,
+        Some(OutputFormat::Toml) => ViewFormat::Toml,
+        Some(OutputFormat::Text) => ViewFormat::Text,
+        None if args.json => ViewFormat::Json,
+        None if args.toml => ViewFormat::Toml,
+        None => ViewFormat::Text,
     };
     let out = view(&sig, format, !args.quiet, args.gramine)
         .with_context(|| format!("{}", args.file.display()))?;
@@ -146,108 +185,163 @@ fn run_view(args: &ViewArgs) -> Result<()> {
     Ok(())
 }
 
-fn run_verify(args: &VerifyArgs) -> Result<()> {
+fn run_verify(args: &VerifyArgs) -> Result<Status> {
     // A sign killed while putting this pair in place: finish (or undo) it first.
     if let Some(m) = &args.manifest {
         measure_lib::outputs::settle(m)?;
     }
     let sig = read_sigstruct(&args.file)?;
-    let mut out = String::new();
-    let v = verify(&sig);
-    let mut failed: Vec<String> = v.failed().iter().map(|s| s.to_string()).collect();
-    for (name, r) in &v.checks {
-        match r {
-            Ok(()) => out.push_str(&format!("{name}: OK\n")),
-            Err(e) => out.push_str(&format!("{name}: FAILED: {e}\n")),
-        }
-    }
-    out.push_str(&format!("mrsigner: {}\n", hex::encode(sig.mrsigner())));
-    out.push_str(&format!("mrenclave: {}\n", hex::encode(sig.enclave_hash)));
+    // (name, passed, detail)
+    let mut checks: Vec<(String, bool, String)> = verify(&sig)
+        .checks
+        .iter()
+        .map(|(name, r)| match r {
+            Ok(()) => (name.to_string(), true, String::new()),
+            Err(e) => (name.to_string(), false, e.to_string()),
+        })
+        .collect();
 
-    if let (Some(manifest_path), Some(libpal_path)) = (&args.manifest, &args.libpal) {
+    if let Some(manifest_path) = &args.manifest {
+        let libpal_path = &args
+            .libpal
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(measure_lib::signer::DEFAULT_LIBPAL));
         let manifest = fsutil::read(manifest_path, "manifest")?;
         if !args.as_is {
             measure_lib::pipeline::require_final(&manifest, args.gramine, manifest_path)?;
         }
-        let libpal = fsutil::read(libpal_path, "libpal")?;
+        let libpal = measure_lib::signer::read_libpal(libpal_path)?;
         let m = measure_manifest(
             &manifest,
             &libpal,
             &libpal_path.display().to_string(),
             args.gramine,
         )?;
-        if m.mrenclave == sig.enclave_hash {
-            out.push_str(&format!(
-                "ENCLAVEHASH: OK (MRENCLAVE recomputed from {}, Gramine {})\n",
-                manifest_path.display(),
-                args.gramine
-            ));
+        checks.push(if m.mrenclave == sig.enclave_hash {
+            (
+                "ENCLAVEHASH".into(),
+                true,
+                format!(
+                    "MRENCLAVE recomputed from {}, Gramine {}",
+                    manifest_path.display(),
+                    args.gramine
+                ),
+            )
         } else {
-            out.push_str(&format!(
-                "ENCLAVEHASH: FAILED: the manifest gives MRENCLAVE {}\n",
-                hex::encode(m.mrenclave)
-            ));
-            failed.push("ENCLAVEHASH".into());
-        }
+            (
+                "ENCLAVEHASH".into(),
+                false,
+                format!("the manifest gives MRENCLAVE {}", hex::encode(m.mrenclave)),
+            )
+        });
         // The attributes Gramine derives from the manifest (the date is not checked).
         let date = sig.date(DateEncoding::for_version(args.gramine)).ok();
         let date = date
             .or(measure_core::sigstruct::SigDate::new(0, 0, 0))
             .context("date")?;
-        match make_sigstruct(&m.manifest, m.mrenclave, args.gramine, date) {
-            Ok(want) => {
-                let mut diffs = Vec::new();
-                let mut cmp = |name: &str, a: u64, b: u64| {
-                    if a != b {
-                        diffs.push(format!("{name} is {a:#x}, the manifest gives {b:#x}"));
+        checks.push(
+            match make_sigstruct(&m.manifest, m.mrenclave, args.gramine, date) {
+                Ok(want) => {
+                    let mut diffs = Vec::new();
+                    let mut cmp = |name: &str, a: u64, b: u64| {
+                        if a != b {
+                            diffs.push(format!("{name} is {a:#x}, the manifest gives {b:#x}"));
+                        }
+                    };
+                    cmp(
+                        "ATTRIBUTES.FLAGS",
+                        sig.attribute_flags,
+                        want.attribute_flags,
+                    );
+                    cmp("ATTRIBUTES.XFRM", sig.attribute_xfrm, want.attribute_xfrm);
+                    cmp(
+                        "ATTRIBUTEMASK.FLAGS",
+                        sig.attribute_flags_mask,
+                        want.attribute_flags_mask,
+                    );
+                    cmp(
+                        "ATTRIBUTEMASK.XFRM",
+                        sig.attribute_xfrm_mask,
+                        want.attribute_xfrm_mask,
+                    );
+                    cmp(
+                        "MISCSELECT",
+                        sig.misc_select.into(),
+                        want.misc_select.into(),
+                    );
+                    cmp("MISCMASK", sig.misc_mask.into(), want.misc_mask.into());
+                    cmp("ISVPRODID", sig.isv_prod_id.into(), want.isv_prod_id.into());
+                    cmp("ISVSVN", sig.isv_svn.into(), want.isv_svn.into());
+                    if diffs.is_empty() {
+                        (
+                            "ATTRIBUTES".into(),
+                            true,
+                            "as Gramine derives them from the manifest".into(),
+                        )
+                    } else {
+                        ("ATTRIBUTES".into(), false, diffs.join("; "))
                     }
-                };
-                cmp(
-                    "ATTRIBUTES.FLAGS",
-                    sig.attribute_flags,
-                    want.attribute_flags,
-                );
-                cmp("ATTRIBUTES.XFRM", sig.attribute_xfrm, want.attribute_xfrm);
-                cmp(
-                    "ATTRIBUTEMASK.FLAGS",
-                    sig.attribute_flags_mask,
-                    want.attribute_flags_mask,
-                );
-                cmp(
-                    "ATTRIBUTEMASK.XFRM",
-                    sig.attribute_xfrm_mask,
-                    want.attribute_xfrm_mask,
-                );
-                cmp(
-                    "MISCSELECT",
-                    sig.misc_select.into(),
-                    want.misc_select.into(),
-                );
-                cmp("MISCMASK", sig.misc_mask.into(), want.misc_mask.into());
-                cmp("ISVPRODID", sig.isv_prod_id.into(), want.isv_prod_id.into());
-                cmp("ISVSVN", sig.isv_svn.into(), want.isv_svn.into());
-                if diffs.is_empty() {
-                    out.push_str("ATTRIBUTES: OK (as Gramine derives them from the manifest)\n");
-                } else {
-                    out.push_str(&format!("ATTRIBUTES: FAILED: {}\n", diffs.join("; ")));
-                    failed.push("ATTRIBUTES".into());
                 }
+                Err(e) => ("ATTRIBUTES".into(), false, format!("{e:#}")),
+            },
+        );
+    }
+    let failed: Vec<&str> = checks
+        .iter()
+        .filter(|(_, ok, _)| !ok)
+        .map(|(name, _, _)| name.as_str())
+        .collect();
+    let mrsigner = hex::encode(sig.mrsigner());
+    let mrenclave = hex::encode(sig.enclave_hash);
+    let out = if args.json {
+        let list: Vec<_> = checks
+            .iter()
+            .map(|(name, ok, detail)| serde_json::json!({"name": name, "ok": ok, "detail": detail}))
+            .collect();
+        let doc = serde_json::json!({
+            "ok": failed.is_empty(),
+            "file": args.file.display().to_string(),
+            "checks": list,
+            "failed": failed,
+            "mrsigner": mrsigner,
+            "mrenclave": mrenclave,
+        });
+        format!("{}\n", serde_json::to_string_pretty(&doc)?)
+    } else if args.quiet {
+        String::new()
+    } else {
+        // The signature's own checks first, then MRSIGNER and MRENCLAVE, then the manifest's.
+        let mut out = String::new();
+        let mut ids_written = false;
+        for (name, ok, detail) in &checks {
+            if !ids_written && (name == "ENCLAVEHASH" || name == "ATTRIBUTES") {
+                out.push_str(&format!("mrsigner: {mrsigner}\nmrenclave: {mrenclave}\n"));
+                ids_written = true;
             }
-            Err(e) => {
-                out.push_str(&format!("ATTRIBUTES: FAILED: {e:#}\n"));
-                failed.push("ATTRIBUTES".into());
+            match (ok, detail.is_empty()) {
+                (true, true) => out.push_str(&format!("{name}: OK\n")),
+                (true, false) => out.push_str(&format!("{name}: OK ({detail})\n")),
+                (false, _) => out.push_str(&format!("{name}: FAILED: {detail}\n")),
             }
         }
-    }
+        if !ids_written {
+            out.push_str(&format!("mrsigner: {mrsigner}\nmrenclave: {mrenclave}\n"));
+        }
+        out
+    };
     std::io::stdout().lock().write_all(out.as_bytes())?;
-    if !failed.is_empty() {
-        bail!(
+    if failed.is_empty() {
+        Ok(Status::Success)
+    } else if args.json || args.quiet {
+        Ok(Status::CheckFailed)
+    } else {
+        Err(CheckFailed(format!(
             "{}: verification failed: {}",
             args.file.display(),
             failed.join(", ")
-        );
+        ))
+        .into())
     }
-    Ok(())
 }
 
 fn run_attach(args: &AttachArgs) -> Result<()> {
@@ -274,6 +368,18 @@ fn run_attach(args: &AttachArgs) -> Result<()> {
     }
     fsutil::write_atomic(&args.output, &sig.to_bytes())?;
     let mut out = std::io::stdout().lock();
+    if args.json {
+        let doc = serde_json::json!({
+            "output": args.output.display().to_string(),
+            "mrsigner": hex::encode(sig.mrsigner()),
+            "mrenclave": hex::encode(sig.enclave_hash),
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        return Ok(());
+    }
+    if args.quiet {
+        return Ok(());
+    }
     writeln!(out, "wrote {}", args.output.display())?;
     writeln!(out, "mrsigner: {}", hex::encode(sig.mrsigner()))?;
     writeln!(out, "mrenclave: {}", hex::encode(sig.enclave_hash))?;

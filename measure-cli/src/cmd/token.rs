@@ -42,6 +42,9 @@ pub struct ViewArgs {
     /// Print the header and every claim as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Print only the enclave's MRENCLAVE claim (64 hex digits), as `quote view -q` does.
+    #[arg(short, long, conflicts_with = "json")]
+    pub quiet: bool,
 }
 
 /// Runs `sgx-measure token ...`.
@@ -76,6 +79,8 @@ fn view(args: &ViewArgs) -> Result<()> {
         }))?;
         s.push('\n');
         s
+    } else if args.quiet {
+        format!("{}\n", hex::encode(claims.identity.mrenclave))
     } else {
         let h = |k: &str| {
             token

@@ -35,7 +35,7 @@ use measure_lib::{evidence, fsutil, token, verify};
 /// Exit status: 0 every check passed, 1 a check failed, 2 unusable input.
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  sgx-measure verify --bundle base.bundle --entries owner1.toml --quote quote.bin --collateral collateral.json --mrsigner 31ecbf4d...d9f4 --isvprodid 0 --min-isvsvn 1\n  sgx-measure verify --manifest app.manifest.sgx --libpal libpal.so --ra-tls-cert server.crt --collateral collateral.json\n  sgx-measure verify --expect-mrenclave 29243f15...96a6 --quote quote.bin --collateral collateral.json --allow-tcb-status UpToDate,SWHardeningNeeded --json\n  sgx-measure verify --bundle base.bundle --entries owner1.toml --sig app.sig\n  sgx-measure verify --bundle base.bundle --entries owners/ --token ita.jwt --jwks ita-certs.json --trust-root ita-root.pem --configid auto\n  sgx-measure verify --policy expected.json --token maa.jwt --jwks maa-certs.json --trust-root maa-signing.pem --nonce 8f3a..."
+    after_help = "Examples:\n  sgx-measure verify --bundle base.bundle --entries owner1.toml --sig owner1.sig --mrsigner 31ecbf4d643bddb30e2216800a2193f052328a5705e2fe300f0fde4dccb1d9f4 --isvprodid 1 --min-isvsvn 1\n  sgx-measure verify --expect-mrenclave 33d8736db756ed4997e04ba358d27833188f1932ff7b1d156904d3f560452fbb --mrsigner 815f42f11cf64430c30bab7816ba596a1da0130c3b028b673133a66cf9a3e0e6 --isvprodid 0 --quote quote.bin --collateral collateral.json --now 2025-06-20T00:00:00Z --allow-tcb-status UpToDate,ConfigurationAndSWHardeningNeeded --report-data 48656c6c6f2c20776f726c6421\n  sgx-measure verify --json --bundle base.bundle --entries owner1.toml --mrenclave 29243f15e3d465f019d9df4b3586caf8bb184a6e6f315f9013a1c6a9851a96a6\n  sgx-measure verify --manifest app.manifest.sgx --libpal libpal.so --ra-tls-cert server.crt --collateral collateral.json\n  sgx-measure verify --sdk-enclave enclave.signed.so --sdk-config Enclave.config.xml --quote quote.bin --collateral collateral.json\n  sgx-measure verify --token ita-token.jwt --jwks ita-certs.json --trust-root ita-root.pem --policy expected.json\n  sgx-measure verify --bundle base.bundle --entries owners/ --token ita.jwt --jwks ita-certs.json --trust-root ita-root.pem --configid auto\n\nThe files of the first three are made by the commands of docs/verifier.md; those of the first token example by docs/policies.md."
 )]
 #[command(group(clap::ArgGroup::new("evidence").required(true).args(["quote", "report", "sig", "mrenclave", "ra_tls_cert", "token"])))]
 pub struct VerifyArgs {
@@ -100,6 +100,9 @@ pub struct VerifyArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Print nothing: the exit status is the result.
+    #[arg(short, long, conflicts_with = "json")]
+    pub quiet: bool,
 }
 
 const HOW_TO_GET_COLLATERAL: &str = "a quote is only evidence once its signature chain is verified: give --collateral FILE \
@@ -321,6 +324,8 @@ pub fn run(args: &VerifyArgs) -> Result<bool> {
         j.insert("checks".into(), serde_json::to_value(&out.checks)?);
         j.insert("failed".into(), json!(out.failed()));
         format!("{}\n", serde_json::to_string_pretty(&Value::Object(j))?)
+    } else if args.quiet {
+        String::new()
     } else {
         render_tree(&inputs.lines, &what, &out)
     };

@@ -98,7 +98,7 @@ fn every_append_case() {
             let got = String::from_utf8_lossy(&o.stdout).trim().to_string();
             if refuse {
                 let e = String::from_utf8_lossy(&o.stderr);
-                if o.status.code() == Some(1) && !e.trim().is_empty() && !e.contains("panicked") {
+                if o.status.code() == Some(2) && !e.trim().is_empty() && !e.contains("panicked") {
                     refused += 1;
                 } else {
                     failures.push(format!("{} {} {fmt}: not refused ({got})", r.case, r.dir));

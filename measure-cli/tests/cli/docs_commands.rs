@@ -18,8 +18,8 @@
 //!
 //! A block made only of `cargo` commands (building or testing this repository) is checked, not
 //! run: each `-p` package is a workspace member, each `--test` target and fuzz target exists.
-//! Pages written before this convention get their files from [`prelude`]. Shell fences other
-//! than `sh` (`bash`, `shell`, `console`) are refused, so no command escapes the test.
+//! Nothing runs before a page's first block: a page creates or names every file it uses. Shell
+//! fences other than `sh` (`bash`, `shell`, `console`) are refused, so no command escapes the test.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -47,6 +47,7 @@ const PAGES: &[&str] = &[
     "diff.md",
     "sdk.md",
     "policies.md",
+    "cli.md",
 ];
 
 #[derive(Debug, Default)]
@@ -225,29 +226,6 @@ fn check_cargo(page: &str, b: &Block) {
     }
 }
 
-/// Files that pages written before the `REPO=$PWD; cd "$(mktemp -d)"` convention expect in
-/// their working directory: a script run before their first block.
-fn prelude(page: &str) -> &'static str {
-    match page {
-        // app.manifest, libpal.so: a Gramine v1.9 vector that needs no trusted file.
-        "signing.md" => {
-            r#"cd "$(mktemp -d)"
-v=$OLDPWD/testdata/vectors/public
-cp "$v/p14-loader-entrypoint-sha/input.manifest" app.manifest
-cp "$v/elf/pal-basic.so" libpal.so
-"#
-        }
-        // quote.bin and quote.b64: a real SGX quote, raw and base64.
-        "evidence.md" => {
-            r#"cd "$(mktemp -d)"
-cp "$OLDPWD/testdata/evidence/dcap-qvl-sgx-v3.bin" quote.bin
-base64 quote.bin > quote.b64
-"#
-        }
-        _ => "",
-    }
-}
-
 /// Runs a page's blocks and returns the failures.
 fn run_page(page: &str) -> Vec<String> {
     let path = root().join("docs").join(page);
@@ -265,7 +243,8 @@ fn run_doc(page: &str, doc: &str) -> Vec<String> {
     for d in [&out, &home, &scratch] {
         std::fs::create_dir(d).expect("mkdir");
     }
-    let mut script = format!("set -e\n{}set +e\n", prelude(page));
+    // No hidden prelude: a page creates or names every file it uses.
+    let mut script = String::from("set -e\nset +e\n");
     let mut run = Vec::new();
     for (k, b) in blocks.iter().enumerate() {
         if b.not_run.is_some() {
@@ -460,4 +439,5 @@ page_tests! {
     diff => "diff.md",
     sdk => "sdk.md",
     policies => "policies.md",
+    cli => "cli.md",
 }

@@ -46,7 +46,7 @@ fn fails(manifest: &Path, libpal: &Path, extra: &[&str]) -> String {
         "expected failure, got {:?}",
         String::from_utf8_lossy(&out.stdout)
     );
-    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(out.stdout.is_empty());
     stderr
@@ -236,7 +236,7 @@ fn source_manifests_are_refused_where_a_final_one_is_measured() {
     let pal = pal.to_str().unwrap();
     let o = run(&["mrenclave", "-q", "-m", "input.manifest", "-l", pal]);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
         err.contains("input.manifest is not a final manifest") && err.contains("sgx-measure sign"),
         "{err}"

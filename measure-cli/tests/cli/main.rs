@@ -9,6 +9,7 @@ mod common;
 
 mod append_legacy;
 mod append_vectors;
+mod cli_convention;
 mod cli_help;
 mod collateral_cli;
 mod dcap_cli;

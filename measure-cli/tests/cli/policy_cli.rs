@@ -416,9 +416,9 @@ fn trustee_policy_and_reference_values() {
         eval(&mut engine, &json!({"tdx": {}})),
         (json!(33), json!(36), json!(97))
     );
-    // Both files are required, and put in place together.
+    // Both files are required, and put in place together (a usage the command refuses: exit 2).
     let o = f.policy("trustee", "t2.rego", &[]);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("--rvps-message"), "{}", text(&o));
     assert!(!f.path("t2.rego").exists());
 }
@@ -976,7 +976,8 @@ fn bigdl_register_policy_bodies() {
         .args(["--format", "bigdl", "-o", "-"])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    // Unusable input (docs/cli.md): exit 2.
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("--mrsigner"), "{}", text(&o));
 }
 
@@ -988,7 +989,8 @@ fn an_owner_breaking_the_append_policy_gets_no_policy() {
         .replacen("file:/data/owner2/", "file:/usr/lib/", 1);
     std::fs::write(f.owners.join("hospital-c.toml"), bad).unwrap();
     let o = f.policy("ita-rego", "ita.rego", &[]);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    // Entries refused by the bundle's rules are unusable input (docs/cli.md): exit 2.
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("hospital-c"), "{}", text(&o));
     assert!(text(&o).contains("no policy written"), "{}", text(&o));
     assert!(!f.path("ita.rego").exists());

@@ -418,12 +418,14 @@ fn tdx_quotes_and_damaged_files_are_refused_clearly() {
     ];
     for (name, bytes, want) in cases {
         let p = write_tmp(dir.path(), name, &bytes);
+        // With --json the error is a JSON object on standard output (docs/cli.md).
         let o = view(&p, true);
-        assert!(!o.status.success(), "{name}");
-        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{name}");
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("a JSON error");
+        let e = v["error"]["message"].as_str().unwrap_or_default();
         assert!(e.contains(want), "{name}: {e}");
         assert!(e.contains(&p.display().to_string()), "{name}: {e}");
-        assert!(o.stdout.is_empty());
+        assert!(o.stderr.is_empty());
     }
     let o = view(&dir.path().join("missing"), false);
     assert!(!o.status.success());

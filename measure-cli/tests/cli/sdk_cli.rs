@@ -92,7 +92,7 @@ fn mrenclave_matches_sgx_sign() {
         "--sdk-version",
         "2.26",
     ]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("SDK version is not correct"));
 }
 
@@ -188,7 +188,7 @@ fn sign_gendata_catsig_dump() {
         "-d",
         "2026-01-01",
     ]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("signed already"));
     assert!(!Path::new(&again).exists());
     ok(&run(&[
@@ -222,14 +222,14 @@ fn sign_gendata_catsig_dump() {
         "-o",
         &none,
     ]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("Configuration file format is not correct")
     );
     assert!(!Path::new(&none).exists());
     // An unsigned enclave has nothing to dump.
     let o = run(&["sdk", "dump", "enclaves/2.26/basic.so"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("not signed"));
 }
 

@@ -245,7 +245,7 @@ fn sign_killed_at_any_moment_leaves_the_old_pair_or_the_new() {
 }
 
 /// A placement that fails (injected at each rename; a .sig path that is a directory) leaves the
-/// old pair in place, byte for byte, and exit status 1 (the new manifest used to stay in place
+/// old pair in place, byte for byte, and exit status 2 (the new manifest used to stay in place
 /// beside the old .sig).
 #[test]
 fn sign_failing_to_place_an_output_keeps_the_old_pair() {
@@ -256,7 +256,7 @@ fn sign_failing_to_place_an_output_keeps_the_old_pair() {
         let mut c = sign_cmd(f.path(), "b.manifest");
         c.env("SGX_MEASURE_TEST_COMMIT_FAULT", format!("fail@{step}"));
         let o = run(c);
-        assert_eq!(o.status.code(), Some(1), "fail@{step}");
+        assert_eq!(o.status.code(), Some(2), "fail@{step}");
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains("no output changed"), "fail@{step}: {err}");
         assert_eq!(f.pair_in_place(&format!("fail@{step}")), 0);
@@ -284,7 +284,7 @@ fn sign_failing_to_place_an_output_keeps_the_old_pair() {
         ]);
         c
     });
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("is a directory"));
     assert_eq!(f.pair_in_place("-s directory"), 0);
 }

@@ -131,7 +131,7 @@ fn sign_reproduces_every_vector() {
                 }
             } else {
                 errors += 1;
-                let clean = out.status.code() == Some(1)
+                let clean = out.status.code() == Some(2)
                     && !stderr.trim().is_empty()
                     && !stderr.contains("panicked")
                     && !staged.dir.join("out.manifest.sgx").exists()

@@ -68,8 +68,8 @@ fn assert_clean_failure(o: &Output, want: &str, what: &str) {
     assert!(!o.status.success(), "{what}: should fail");
     assert_eq!(
         o.status.code(),
-        Some(1),
-        "{what}: exit code (a panic would abort)"
+        Some(2),
+        "{what}: exit code 2, unusable input (a panic would abort)"
     );
     let err = stderr(o);
     assert!(!err.contains("panicked"), "{what}: panic: {err}");

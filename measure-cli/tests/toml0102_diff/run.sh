@@ -57,4 +57,4 @@ if [ "$regen" = 1 ]; then
 fi
 
 cd "$root"
-TOML0102_DIFF_CORPUS=$corpora cargo test -p measure-cli --test cli -- --include-ignored --nocapture toml0102_diff::
+TOML0102_DIFF_CORPUS=$corpora cargo test --workspace --test cli -- --include-ignored --nocapture toml0102_diff::

@@ -72,4 +72,4 @@ if [ "$regen" = 1 ]; then
 fi
 
 cd "$root"
-TOML_DIFF_CORPUS=$corpora cargo test -p measure-cli --test cli -- --include-ignored --nocapture toml_diff::
+TOML_DIFF_CORPUS=$corpora cargo test --workspace --test cli -- --include-ignored --nocapture toml_diff::

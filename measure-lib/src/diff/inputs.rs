@@ -28,7 +28,7 @@ use crate::toml::{Table, TomlError, Value};
 pub enum Detected {
     /// Starts with `SGXMBNDL`.
     Bundle,
-    /// 1808 bytes starting with Gramine's SIGSTRUCT header.
+    /// Starts with Gramine's SIGSTRUCT header (1808 bytes when whole).
     Sig,
     /// Anything else: read as a TOML manifest.
     Toml,
@@ -38,7 +38,9 @@ pub enum Detected {
 pub fn detect(bytes: &[u8]) -> Detected {
     if bytes.starts_with(bundle::MAGIC) {
         Detected::Bundle
-    } else if bytes.len() == core_sig::SIGSTRUCT_SIZE && bytes.starts_with(&core_sig::HEADER) {
+    } else if bytes.starts_with(&core_sig::HEADER) {
+        // Of any length: a truncated or padded .sig is reported as a SIGSTRUCT of the wrong
+        // size, not as a manifest that is not UTF-8.
         Detected::Sig
     } else {
         Detected::Toml
@@ -376,7 +378,7 @@ fn load_manifest(
         .libpal
         .clone()
         .unwrap_or_else(|| opts.default_libpal.clone());
-    let libpal = fsutil::read(&libpal_path, "libpal")?;
+    let libpal = crate::signer::read_libpal(&libpal_path)?;
     let elf = Elf::parse(&libpal).map_err(|source| Error::Pal {
         name: libpal_path.display().to_string(),
         source,

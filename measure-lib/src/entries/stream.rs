@@ -22,8 +22,8 @@ use measure_core::entries::{
 use sha2::{Digest, Sha256};
 
 use super::{
-    BOM, EntriesError, From, content_problem, detect, entry_error, from_toml, sha256sum_line,
-    to_list,
+    BOM, EntriesError, From, bsd_algorithm_byte, bsd_tag, content_problem, detect, entry_error,
+    from_toml, sha256sum_first_line, sha256sum_line, to_list,
 };
 use crate::error::{Error, Result};
 
@@ -103,24 +103,37 @@ fn detect_from_prefix(prefix: &[u8], complete: bool) -> Option<From> {
         // JSON or TOML: either way the whole input is needed.
         Some('[') => None,
         Some(_) => {
-            // `detect`: the first line, without a leading backslash, has a non-empty run of hex
-            // digits followed by a space.
             let line = t.split('\n').next().unwrap_or("");
-            let l = line.strip_prefix('\\').unwrap_or(line);
-            let head = l.split(' ').next().unwrap_or("");
-            let all_hex = head.bytes().all(|b| b.is_ascii_hexdigit());
-            if l.contains(' ') {
-                Some(if !head.is_empty() && all_hex {
+            if line.len() < t.len() {
+                // The whole first line is there: `detect`'s own test.
+                let line = line.strip_suffix('\r').unwrap_or(line);
+                return Some(if sha256sum_first_line(line) {
                     From::Sha256sum
                 } else {
                     From::Toml
-                })
-            } else if !all_hex {
-                // A character that is neither hex nor a space comes first (a trailing `\r` of
-                // the line included): not sha256sum, whatever follows.
+                });
+            }
+            // `detect`, on a first line cut by the prefix: without a leading backslash, a
+            // non-empty run of hex digits followed by a space, or a BSD-style line
+            // (`SHA256 (path) = hash`).
+            let l = line.strip_prefix('\\').unwrap_or(line);
+            let head = l.split(' ').next().unwrap_or("");
+            let all_hex = head.bytes().all(|b| b.is_ascii_hexdigit());
+            let bsd_head = !head.is_empty() && head.bytes().all(bsd_algorithm_byte);
+            if l.contains(' ') {
+                if (!head.is_empty() && all_hex) || bsd_tag(l).is_some() {
+                    Some(From::Sha256sum)
+                } else if bsd_head && l[head.len()..].starts_with(" (") {
+                    None // a BSD-style line so far, its ") = " not seen yet
+                } else {
+                    Some(From::Toml)
+                }
+            } else if !all_hex && !bsd_head {
+                // A character that is neither hex, nor of an algorithm's name, nor a space comes
+                // first (a trailing `\r` of the line included): not sha256sum, whatever follows.
                 Some(From::Toml)
             } else {
-                None // only hex digits so far
+                None // only hex digits or an algorithm's name so far
             }
         }
     }

@@ -7,7 +7,7 @@ mod text;
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use clap::Args;
 use measure_core::profile::GramineVersion;
 use measure_lib::diff::{self, DiffOptions, DiffReport, SideOptions};
@@ -90,6 +90,9 @@ pub struct DiffArgs {
     /// Print the report as JSON (structure in docs/diff.md).
     #[arg(long)]
     pub json: bool,
+    /// Print nothing: the exit status is the result.
+    #[arg(short, long, conflicts_with = "json")]
+    pub quiet: bool,
 }
 
 /// The error of an unusable input (exit status 2).
@@ -108,7 +111,7 @@ pub fn run(args: &DiffArgs) -> std::result::Result<bool, Unusable> {
     let (report, same) = build(args).map_err(Unusable)?;
     let mut out = std::io::stdout().lock();
     out.write_all(report.as_bytes())
-        .map_err(|e| Unusable(anyhow!("cannot write the report: {e}")))?;
+        .map_err(|e| Unusable(anyhow::Error::new(e).context("cannot write the report")))?;
     Ok(same)
 }
 
@@ -167,6 +170,8 @@ pub fn build(args: &DiffArgs) -> Result<(String, bool)> {
         let mut s = serde_json::to_string_pretty(&report)?;
         s.push('\n');
         s
+    } else if args.quiet {
+        String::new()
     } else {
         text::render(&report)
     };

@@ -230,13 +230,24 @@ proptest! {
     fn detection_from_a_prefix_is_detection(
         entries in proptest::collection::vec(entry_strategy(), 0..4),
         lead in "[ \t\n\u{3000}]{0,3}",
-        to in 0u8..4,
+        to in 0u8..6,
         cut in any::<usize>(),
     ) {
         let body = match to {
             0 => render_as(&entries, To::List),
             1 => render_as(&entries, To::Toml),
             2 => render_as(&entries, To::Json),
+            // `sha256sum --tag` lines, and another algorithm's (refused once read, as such).
+            4 | 5 => entries
+                .iter()
+                .map(|e| format!(
+                    "{} ({}) = {}\n",
+                    if to == 4 { "SHA256" } else { "SHA512-256" },
+                    e.uri.strip_prefix("file:").unwrap_or(&e.uri),
+                    e.sha256
+                ))
+                .collect::<String>()
+                .into_bytes(),
             _ => crate::dataset::render(
                 &entries.iter().map(|e| (e.uri.clone(), e.sha256.clone())).collect::<Vec<_>>(),
                 crate::dataset::EntryFormat::Sha256sum,
@@ -287,4 +298,26 @@ fn stdin_like_spooling_and_long_lines() {
     check_agrees(&render_as(&entries, To::List), None, None);
     let sums = format!("00  {}\n11  /data/b\n", &long["file:".len()..]);
     check_agrees(sums.as_bytes(), None, None);
+}
+
+/// `sha256sum --tag` lines (BSD style) are detected and read by every reader alike; another
+/// algorithm's tag lines are refused as such, by every reader alike.
+#[test]
+fn tag_lines_are_read_and_other_algorithms_refused() {
+    let h = "ab".repeat(32);
+    let tagged = format!("SHA256 (/data/x (1)) = {h}\n{h}  /data/y\n");
+    assert_eq!(detect(tagged.as_bytes()), From::Sha256sum);
+    let e = parse(tagged.as_bytes(), None, None).unwrap();
+    assert_eq!(e[0].uri, "file:/data/x (1)");
+    assert_eq!(e[1].uri, "file:/data/y");
+    check_agrees(tagged.as_bytes(), None, None);
+    // A tag line longer than the bytes looked at to detect the format.
+    let long = format!("SHA256 (/data/{}) = {h}\n", "n".repeat(SNIFF + 10));
+    assert_eq!(detect_from_prefix(&long.as_bytes()[..SNIFF], false), None);
+    check_agrees(long.as_bytes(), None, None);
+    let md5 = "MD5 (data/x.bin) = 401b30e3b8b5d629635a5c613cdb7919\n";
+    assert_eq!(detect(md5.as_bytes()), From::Sha256sum);
+    let err = crate::error::chain(&parse(md5.as_bytes(), None, None).unwrap_err());
+    assert!(err.contains("--tag") && err.contains("MD5"), "{err}");
+    check_agrees(md5.as_bytes(), None, None);
 }
