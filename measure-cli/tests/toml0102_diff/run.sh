@@ -10,7 +10,7 @@
 #   --docs N          documents per seed (default 5000)
 #   --seeds LIST      generator seeds (default "1 2 3")
 #   --regen-corpus    also rewrite testdata/toml/toml0102-corpus.jsonl (seed 20260102, 1500 docs)
-# Exits 0 without testing (and says so) when python3 or its venv module is missing.
+# Fails (status 1) when python3 or its venv and ensurepip modules are missing: no step is skipped.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
