@@ -138,6 +138,14 @@ for t in report_parse quote_parse; do
   fi
 done
 
+# token_parse: the published sample tokens, and an expected-identity document.
+if want token_parse; then
+  for t in testdata/tokens/*.jwt; do put token_parse "$(basename "$t")" "$t"; done
+  "$cli" policy --expect-mrenclave "$(printf '11%.0s' $(seq 32))" --mrsigner "$(printf '22%.0s' $(seq 32))" \
+    --isvprodid 1 --min-isvsvn 2 --configid "$(printf '33%.0s' $(seq 64))" --format json -o "$work/expected.json"
+  put token_parse expected.json "$work/expected.json"
+fi
+
 # dcap_verify: [quote length u32 LE][quote][collateral JSON]; the real sample with its collateral,
 # and the other quotes with the same collateral.
 if want dcap_verify; then

@@ -101,7 +101,8 @@ fn no_version_comparison_outside_the_rules_table() {
         }
         let text = std::fs::read_to_string(file).expect("source");
         for (n, line) in code_lines(&text) {
-            if names_a_version(line) {
+            // Another format's version (an attestation token's claims version, say), marked.
+            if names_a_version(line) && !line.contains("// not a Gramine version") {
                 offenders.push(format!(
                     "{}:{n}: {}",
                     file.strip_prefix(root()).unwrap_or(file).display(),

@@ -185,7 +185,7 @@ pub enum ConfigError {
     ElrangeStartWithoutSize,
     /// `EnableIPPFIPS` and `EnableOSSLFIPS` both set.
     BothFips,
-    /// `UserRegionSize` needs MiscSelect[0] and MiscMask[0] set.
+    /// `UserRegionSize` needs MiscSelect bit 0 and MiscMask bit 0 set.
     UserRegionMisc,
     /// `EnableOSSLFIPS`: `sgx_sign` appends the SDK's OpenSSL FIPS provider (`fips.so`) to the
     /// enclave; this implementation does not (a documented limitation, not an `sgx_sign` error).

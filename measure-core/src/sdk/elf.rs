@@ -376,7 +376,7 @@ impl<'a> SdkElf<'a> {
     /// Runs `sgx_sign`'s parser checks (`ElfParser::run_parser`), in order: header, machine,
     /// segments, dynamic section, dynamic symbols, relocation types, `.ctors`, metadata note and
     /// segment permissions. `.init` and text relocations are recorded, and refused by
-    /// [`SdkElf::check_options`].
+    /// [`SdkElf::check_init_section`] and [`SdkElf::check_text_relocations`].
     pub fn parse(data: &'a [u8]) -> Result<Self, SdkElfError> {
         use SdkElfError as E;
         if (data.len() as u64) < EHDR_LEN {

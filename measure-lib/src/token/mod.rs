@@ -36,6 +36,9 @@ use crate::dcap::pki::{Cert, rfc3339};
 use crate::dcap::{self, Statuses, TcbStatus};
 use crate::identity::FoundIdentity;
 
+/// The claims version (`x-ms-ver`) of the Azure Attestation tokens this reads.
+const MAA_CLAIMS_VERSION: &str = "1.0"; // not a Gramine version
+
 /// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
 pub const LEEWAY_SECS: u64 = 60;
 
@@ -890,8 +893,8 @@ pub fn verify_token(
                 "attestation_type",
                 "attestation type",
                 ev,
-                pass_fail(t == "sgx" && v == "1.0"),
-                "sgx, claims version 1.0",
+                pass_fail(t == "sgx" && v == MAA_CLAIMS_VERSION),
+                format!("sgx, claims version {MAA_CLAIMS_VERSION}"),
                 format!("{t}, claims version {v}"),
                 "x-ms-attestation-type, x-ms-ver",
             )
