@@ -123,8 +123,11 @@ fn detect_from_prefix(prefix: &[u8], complete: bool) -> Option<From> {
             if l.contains(' ') {
                 if (!head.is_empty() && all_hex) || bsd_tag(l).is_some() {
                     Some(From::Sha256sum)
-                } else if bsd_head && l[head.len()..].starts_with(" (") {
-                    None // a BSD-style line so far, its ") = " not seen yet
+                } else if bsd_head && {
+                    let after = l.get(head.len()..).unwrap_or_default();
+                    after.starts_with(" (") || " (".starts_with(after)
+                } {
+                    None // a BSD-style line so far (cut in or after " ("), no ") = " yet
                 } else {
                     Some(From::Toml)
                 }

@@ -311,6 +311,8 @@ fn tag_lines_are_read_and_other_algorithms_refused() {
     assert_eq!(e[0].uri, "file:/data/x (1)");
     assert_eq!(e[1].uri, "file:/data/y");
     check_agrees(tagged.as_bytes(), None, None);
+    // Cut before its " (" is seen whole: not decided yet.
+    assert_eq!(detect_from_prefix(b"\tSHA256 ", false), None);
     // A tag line longer than the bytes looked at to detect the format.
     let long = format!("SHA256 (/data/{}) = {h}\n", "n".repeat(SNIFF + 10));
     assert_eq!(detect_from_prefix(&long.as_bytes()[..SNIFF], false), None);
