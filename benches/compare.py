@@ -89,12 +89,12 @@ def bench_engine(runs):
         with open(m, 'w') as f:
             f.write('[sgx]\nenclave_size = "64G"\nmax_threads = 256\nedmm_enable = false\n')
         pal = os.path.join(VECTORS, 'elf', 'pal-basic.so')
-        info = json.loads(subprocess.run([EXE, 'mrenclave', '--json', '-m', m, '-l', pal],
+        info = json.loads(subprocess.run([EXE, 'mrenclave', '--as-is', '--json', '-m', m, '-l', pal],
                                          capture_output=True, text=True, check=True).stdout)
         blocks = info['sha256_blocks']
         ours, loop = [], []
         for _ in range(runs):
-            ours.append(timed([EXE, 'mrenclave', '-q', '-m', m, '-l', pal]))
+            ours.append(timed([EXE, 'mrenclave', '--as-is', '-q', '-m', m, '-l', pal]))
             loop.append(sha2_loop_seconds(blocks))
         rate = openssl_rate()
         t, tl = statistics.median(ours), statistics.median(loop)
@@ -225,7 +225,7 @@ def bench_diff(runs):
         data[0x2e88 + 0x177] ^= 1
         with open(pal_b, 'wb') as f:
             f.write(data)
-        one = [EXE, 'mrenclave', '-q', '-m', m, '-l', PAL_BASIC]
+        one = [EXE, 'mrenclave', '--as-is', '-q', '-m', m, '-l', PAL_BASIC]
         differ = [EXE, 'diff', m, m, '--a-libpal', PAL_BASIC, '--b-libpal', pal_b]
         same = [EXE, 'diff', m, m, '--libpal', PAL_BASIC]
         for cmd in (one, differ, same):
