@@ -76,6 +76,35 @@ pub struct QuoteVerification {
     pub now: String,
 }
 
+/// The advisory check of a platform's TCB level (quotes and tokens alike): the advisory IDs it
+/// lists (`Err` naming those denied) and what was expected.
+pub(crate) fn advisories(
+    listed: &[String],
+    denied_ids: &[String],
+) -> (Result<String, String>, String) {
+    let denied: Vec<&str> = listed
+        .iter()
+        .filter(|a| denied_ids.iter().any(|d| d.eq_ignore_ascii_case(a)))
+        .map(String::as_str)
+        .collect();
+    let list = if listed.is_empty() {
+        "none".to_string()
+    } else {
+        listed.join(", ")
+    };
+    let found = if denied.is_empty() {
+        Ok(list)
+    } else {
+        Err(format!("{list} (denied: {})", denied.join(", ")))
+    };
+    let expected = if denied_ids.is_empty() {
+        "any (no --deny-advisory)".to_string()
+    } else {
+        format!("none of: {}", denied_ids.join(", "))
+    };
+    (found, expected)
+}
+
 fn check(
     (id, name): (&'static str, &'static str),
     ok: Result<String, String>,
@@ -779,42 +808,8 @@ fn checks_of(
                 format!("one of: {}", Statuses(&policy.allowed_statuses)),
                 status_meaning(status),
             ));
-            let denied: Vec<&String> = merged
-                .advisory_ids
-                .iter()
-                .filter(|a| {
-                    policy
-                        .denied_advisories
-                        .iter()
-                        .any(|d| d.eq_ignore_ascii_case(a))
-                })
-                .collect();
-            let list = if merged.advisory_ids.is_empty() {
-                "none".to_string()
-            } else {
-                merged.advisory_ids.join(", ")
-            };
-            checks.push(check(
-                ids::ADVISORIES,
-                if denied.is_empty() {
-                    Ok(list)
-                } else {
-                    Err(format!(
-                        "{list} (denied: {})",
-                        denied
-                            .iter()
-                            .map(|s| s.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ))
-                },
-                if policy.denied_advisories.is_empty() {
-                    "any (no --deny-advisory)".to_string()
-                } else {
-                    format!("none of: {}", policy.denied_advisories.join(", "))
-                },
-                "",
-            ));
+            let (found, expected) = advisories(&merged.advisory_ids, &policy.denied_advisories);
+            checks.push(check(ids::ADVISORIES, found, expected, ""));
             tcb_status = Some(status.to_string());
             advisory_ids = merged.advisory_ids;
             platform_status = Some(level.tcb_status.to_string());

@@ -940,43 +940,15 @@ pub fn verify_token(
                 format!("{s}{date}"),
                 parsed.map_or("not a TCB status", dcap::verify::status_meaning),
             ));
-            let denied: Vec<&String> = claims
-                .advisory_ids
-                .iter()
-                .filter(|a| {
-                    policy
-                        .denied_advisories
-                        .iter()
-                        .any(|d| d.eq_ignore_ascii_case(a))
-                })
-                .collect();
-            let list = if claims.advisory_ids.is_empty() {
-                "none".to_string()
-            } else {
-                claims.advisory_ids.join(", ")
-            };
+            let (found, expected) =
+                dcap::verify::advisories(&claims.advisory_ids, &policy.denied_advisories);
             checks.push(Check::new(
                 dcap::verify::ids::ADVISORIES.0,
                 dcap::verify::ids::ADVISORIES.1,
                 ev,
-                pass_fail(denied.is_empty()),
-                if policy.denied_advisories.is_empty() {
-                    "any (no --deny-advisory)".to_string()
-                } else {
-                    format!("none of: {}", policy.denied_advisories.join(", "))
-                },
-                if denied.is_empty() {
-                    list
-                } else {
-                    format!(
-                        "{list} (denied: {})",
-                        denied
-                            .iter()
-                            .map(|s| s.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                },
+                pass_fail(found.is_ok()),
+                expected,
+                found.unwrap_or_else(|denied| denied),
                 "",
             ));
         }
