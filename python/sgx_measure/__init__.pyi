@@ -365,9 +365,9 @@ def verify(
     quote: Optional[Union[Quote, PathOrBytes]] = None,
     report: Optional[Union[Report, PathOrBytes]] = None,
     sig: Optional[Union[Sigstruct, PathOrBytes]] = None,
-    token: None = None,
+    token: Optional[Union[StrPath, bytes, str]] = None,
     collateral: Optional[PathOrBytes] = None,
-    jwks: None = None,
+    jwks: Optional[PathOrBytes] = None,
     trust_root: Optional[PathOrBytes] = None,
     mrsigner: Optional[str] = None,
     isvprodid: Optional[int] = None,
@@ -382,4 +382,6 @@ def verify(
     deny_advisory: Optional[Union[str, Sequence[str]]] = None,
     skip_quote_signature: bool = False,
     gramine: str = "1.9",
+    issuer: Optional[str] = None,
+    nonce: Optional[str] = None,
 ) -> Verdict: ...

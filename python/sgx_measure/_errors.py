@@ -73,7 +73,8 @@ class ParseError(Error, ValueError):
 
     codes: ``toml`` (TOML syntax), ``entries`` (a data owner's entries), ``entry_list`` (the
     canonical entry list), ``evidence`` (a quote or report), ``sigstruct`` (a ``.sig``),
-    ``bundle`` (a base bundle), ``shard`` (a shard file), ``hash_cache``.
+    ``bundle`` (a base bundle), ``shard`` (a shard file), ``hash_cache``, ``diff``,
+    ``sdk_config`` (an SDK enclave's configuration XML).
     """
 
 
@@ -95,7 +96,7 @@ class MeasurementError(Error):
     """The enclave cannot be laid out or measured.
 
     codes: ``pal`` (libpal is not an ELF the layout can use), ``layout`` (e.g. the enclave is too
-    small), ``measure``, ``append``.
+    small), ``measure``, ``append``, ``sdk`` (an SDK enclave ``sgx_sign`` refuses).
     """
 
 
@@ -123,7 +124,7 @@ class VerificationError(Error):
 class ArgumentError(Error, ValueError):
     """An argument value that cannot be used (also a ``ValueError``).
 
-    codes: ``argument``, ``invalid``, ``shards`` (``merge_entries`` given shards that do not
+    codes: ``argument``, ``invalid``, ``depfile``, ``shards`` (``merge_entries`` given shards that do not
     make up one run: of other trees, of another ``n`` or format, a shard twice, a shard missing,
     a shard not holding exactly its files, entries changed, or a plain list).
     """

@@ -162,9 +162,15 @@ pub fn classify(err: &Error) -> Failure {
             path = path_of(p);
             (File, "write")
         }
-        Error::CreateDir { dir, .. } | Error::CreateIn { dir, .. } => {
+        Error::CreateDir { dir, .. }
+        | Error::CreateIn { dir, .. }
+        | Error::OutputDir { dir, .. } => {
             path = path_of(dir);
             (File, "create_dir")
+        }
+        Error::Depfile { path: p, .. } => {
+            path = path_of(p);
+            (Argument, "depfile")
         }
         Error::Stat { path: p, .. } => {
             path = path_of(p);
@@ -240,7 +246,15 @@ pub fn classify(err: &Error) -> Failure {
             (Parse, "shard")
         }
         Error::Shard(_) => (Argument, "shards"),
+        Error::Diff(_) => (Parse, "diff"),
+        Error::Sdk(measure_lib::sdk::SdkFileError::Date(_)) => (Argument, "argument"),
+        Error::Sdk(
+            measure_lib::sdk::SdkFileError::Xml(_) | measure_lib::sdk::SdkFileError::Element { .. },
+        ) => (Parse, "sdk_config"),
+        Error::Sdk(_) => (Measurement, "sdk"),
         Error::Invalid(_) => (Argument, "invalid"),
+        // Error is #[non_exhaustive]: a variant added later is reported as internal until it is
+        // given a class here (tests/test_errors_gil.py checks the classes users meet).
         Error::Internal(_) => (Internal, "internal"),
         _ => (Internal, "internal"),
     };

@@ -7,9 +7,12 @@ use measure_core::evidence::{Evidence as Parsed, Quote as RawQuote};
 use measure_lib::check::{Check as LibCheck, Group, Status, Verification};
 use measure_lib::dcap::{self, Collateral, DcapError, Policy};
 use measure_lib::evidence::{EvidenceKind, LoadedEvidence};
-use measure_lib::identity::{ExpectedIdentity, ExpectedMrenclave, FoundIdentity, ReportDataRule};
+use measure_lib::identity::{
+    ConfigidRule, ExpectedIdentity, ExpectedMrenclave, FoundIdentity, ReportDataRule,
+};
 use measure_lib::measure::measure_manifest;
 use measure_lib::ratls::RaTlsCert;
+use measure_lib::token::{self, TokenError};
 use measure_lib::verify::{self as lib, Found};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -220,10 +223,35 @@ fn dcap_failure(e: DcapError, what: &str) -> Failure {
 struct QuoteOptions {
     collateral: Option<Input>,
     trust_root: Option<Input>,
+    jwks: Option<Input>,
+    issuer: Option<String>,
+    nonce: Option<String>,
     now: Option<u64>,
     allowed: Vec<dcap::TcbStatus>,
     denied: Vec<String>,
     skip: bool,
+}
+
+impl QuoteOptions {
+    /// `now`, or the clock.
+    fn now(&self) -> u64 {
+        match self.now {
+            Some(t) => t,
+            None => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+fn token_failure(e: TokenError, what: &str) -> Failure {
+    let code = match &e {
+        TokenError::Jwks(_) => "jwks",
+        TokenError::TrustRoot(_) => "trust_root",
+        _ => "token",
+    };
+    Failure::new(Class::Parse, code, format!("{what}: {e}"))
 }
 
 /// What the evidence and its checks are.
@@ -235,6 +263,7 @@ struct FoundEvidence {
     notes: Vec<String>,
     tcb: Option<Value>,
     collateral_json: Option<Value>,
+    token_json: Option<Value>,
     tcb_status: Option<String>,
     advisory_ids: Vec<String>,
 }
@@ -249,6 +278,7 @@ impl FoundEvidence {
             notes: Vec::new(),
             tcb: None,
             collateral_json: None,
+            token_json: None,
             tcb_status: None,
             advisory_ids: Vec::new(),
         }
@@ -277,14 +307,7 @@ impl FoundEvidence {
         let bytes = c.read("collateral")?;
         let collateral = Collateral::from_json(&bytes)
             .map_err(|e| dcap_failure(e, &format!("collateral {}", c.name())))?;
-        let now = match o.now {
-            Some(t) => t,
-            None => std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or_default(),
-        };
-        let mut policy = Policy::intel(now);
+        let mut policy = Policy::intel(o.now());
         if let Some(root) = &o.trust_root {
             let der = root.read("trust root")?;
             policy = policy
@@ -321,11 +344,35 @@ impl FoundEvidence {
 /// The evidence given: a quote, a REPORT, a `.sig` or an RA-TLS certificate.
 enum EvidenceArg {
     Loaded(Box<LoadedEvidence>, String, bool),
+    Token(Input),
     Sigstruct(Box<measure_core::sigstruct::Sigstruct>, String),
     RaTls(Vec<u8>, String),
 }
 
 fn evidence_arg(obj: &Bound<'_, PyAny>, arg: &str) -> PyResult<EvidenceArg> {
+    if arg == "token" {
+        // A path, or the token itself (str or bytes: the compact JWS text).
+        // A str is the JWT itself when it has a JWT's shape (three base64url parts, a JSON
+        // header), else a path; one that could be both is refused rather than guessed.
+        if let Ok(text) = obj.extract::<String>() {
+            let jwt = text.trim();
+            let looks_like_jwt = jwt.starts_with("eyJ")
+                && jwt.split('.').count() == 3
+                && jwt
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+            if looks_like_jwt && std::path::Path::new(&text).exists() {
+                return Err(Failure::argument(format!(
+                    "token: {jwt:.20}... is both a token's text and the name of a file: pass the file as a pathlib.Path or the token as bytes"
+                ))
+                .into());
+            }
+            if looks_like_jwt {
+                return Ok(EvidenceArg::Token(Input::Bytes(jwt.as_bytes().to_vec())));
+            }
+        }
+        return Ok(EvidenceArg::Token(Input::extract(obj, "token")?));
+    }
     let report = arg == "report";
     match arg {
         "sig" => {
@@ -362,6 +409,11 @@ fn evidence_arg(obj: &Bound<'_, PyAny>, arg: &str) -> PyResult<EvidenceArg> {
 }
 
 fn found_from(e: EvidenceArg, o: &QuoteOptions) -> R<FoundEvidence> {
+    if o.jwks.is_some() != matches!(e, EvidenceArg::Token(_)) {
+        return Err(Failure::argument(
+            "a token is verified with jwks and trust_root (the service's signing keys and their pinned root), and jwks goes only with a token",
+        ));
+    }
     if o.collateral.is_some()
         && !matches!(
             &e,
@@ -373,6 +425,7 @@ fn found_from(e: EvidenceArg, o: &QuoteOptions) -> R<FoundEvidence> {
         ));
     }
     match e {
+        EvidenceArg::Token(input) => token_evidence(&input, o),
         EvidenceArg::Sigstruct(sig, name) => {
             let f = Found::from_sigstruct(&sig, &name);
             let mut out = FoundEvidence::new(f.what, f.identity);
@@ -429,6 +482,86 @@ fn found_from(e: EvidenceArg, o: &QuoteOptions) -> R<FoundEvidence> {
     }
 }
 
+/// An attestation token: its signature, key, chain to the pinned root, times, issuer, nonce and
+/// TCB status, as `sgx-measure verify --token` checks them; the identity its claims show.
+fn token_evidence(input: &Input, o: &QuoteOptions) -> R<FoundEvidence> {
+    let (Some(jwks_input), Some(root_input)) = (&o.jwks, &o.trust_root) else {
+        return Err(Failure::argument(
+            "token needs jwks and trust_root (the service's signing keys and their pinned root)",
+        ));
+    };
+    let name = input.name();
+    let bytes = input.read("token")?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| {
+        Failure::new(
+            Class::Parse,
+            "token",
+            format!("{name}: a token is text (base64url and dots)"),
+        )
+    })?;
+    let parsed = token::Token::parse(text.trim()).map_err(|e| token_failure(e, &name))?;
+    let jwks_bytes = jwks_input.read("JWKS")?;
+    let jwks = token::Jwks::parse(&jwks_bytes).map_err(|e| token_failure(e, &jwks_input.name()))?;
+    let root = root_input.read("trust root")?;
+    let mut policy = token::TokenPolicy::new(&root, o.now())
+        .map_err(|e| token_failure(e, &format!("trust_root {}", root_input.name())))?;
+    policy.issuer = o.issuer.clone();
+    policy.nonce = o.nonce.clone();
+    policy.allowed_statuses = o.allowed.clone();
+    policy.denied_advisories = o.denied.clone();
+    let v = token::verify_token(&parsed, &jwks, &policy).map_err(|e| token_failure(e, &name))?;
+    let c = &v.claims;
+    let mut out = FoundEvidence::new(
+        format!(
+            "{} token {name} ({} signed, kid {})",
+            c.service,
+            v.alg,
+            if v.kid.is_empty() { "(none)" } else { &v.kid }
+        ),
+        c.identity.clone(),
+    );
+    out.collateral_json = None;
+    out.token_json = Some(json!({
+        "path": name,
+        "service": c.service,
+        "alg": v.alg,
+        "kid": v.kid,
+        "iss": c.iss,
+        "iat": c.iat,
+        "nbf": c.nbf,
+        "exp": c.exp,
+        "jwks": jwks_input.name(),
+        "jwks_sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&jwks_bytes)),
+        "trust_root": policy.trust_root.subject(),
+        "trust_root_sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&policy.trust_root.der)),
+        "chain": v.chain,
+        "now": measure_lib::dcap::pki::rfc3339(policy.now),
+    }));
+    if c.service == token::Service::IntelTrustAuthority {
+        out.tcb = Some(
+            json!({"status": c.tcb_status, "advisory_ids": c.advisory_ids, "tcb_date": c.tcb_date}),
+        );
+        out.tcb_status = c.tcb_status.clone();
+        out.advisory_ids = c.advisory_ids.clone();
+    }
+    if policy.nonce.is_none() && c.nonce.is_some() {
+        out.notes.push(
+            "the token carries a nonce that was not checked (nonce=): without it, a replayed token passes as well"
+                .into(),
+        );
+    }
+    // The token's own checks (signature, key, chain, times, issuer, TCB) are evidence checks;
+    // its binding checks (nonce) go with REPORTDATA, as the command orders them.
+    let (binding, evidence): (Vec<LibCheck>, Vec<LibCheck>) = v
+        .checks
+        .clone()
+        .into_iter()
+        .partition(|c| c.group == Group::Binding);
+    out.evidence_checks = evidence;
+    out.binding = binding;
+    Ok(out)
+}
+
 /// Where the expected MRENCLAVE comes from.
 enum Source {
     Bundle(Py<Bundle>, EntriesArg),
@@ -473,10 +606,13 @@ fn strings(o: Option<&Bound<'_, PyAny>>, arg: &str) -> PyResult<Vec<String>> {
 /// ``deny_advisory``, at ``now``), or, only if another component verified it, with
 /// ``skip_quote_signature=True``; a quote with neither is refused.
 ///
-/// Returns a ``Verdict``; raises for unusable input. Fails closed: ``token`` and ``jwks`` (the
-/// attestation tokens of a later version) raise ``UnsupportedError`` instead of being ignored.
+/// A ``token`` (Intel Trust Authority or Azure Attestation, a path or the JWT text) is verified
+/// with ``jwks`` (the service's signing keys) and ``trust_root`` (their pinned root): signature,
+/// key, chain, times, ``issuer``, ``nonce``, TCB status in ``allow_tcb_status``.
+///
+/// Returns a ``Verdict``; raises for unusable input.
 #[pyfunction]
-#[pyo3(signature = (*, bundle = None, entries = None, manifest = None, libpal = None, expect_mrenclave = None, quote = None, report = None, sig = None, token = None, collateral = None, jwks = None, trust_root = None, mrsigner = None, isvprodid = None, min_isvsvn = None, configid = None, allow_debug = false, ra_tls_cert = None, report_data = None, report_data_sha256 = None, now = None, allow_tcb_status = None, deny_advisory = None, skip_quote_signature = false, gramine = "1.9"))]
+#[pyo3(signature = (*, bundle = None, entries = None, manifest = None, libpal = None, expect_mrenclave = None, quote = None, report = None, sig = None, token = None, collateral = None, jwks = None, trust_root = None, mrsigner = None, isvprodid = None, min_isvsvn = None, configid = None, allow_debug = false, ra_tls_cert = None, report_data = None, report_data_sha256 = None, now = None, allow_tcb_status = None, deny_advisory = None, skip_quote_signature = false, gramine = "1.9", issuer = None, nonce = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn verify(
     py: Python<'_>,
@@ -505,29 +641,23 @@ pub fn verify(
     deny_advisory: Option<&Bound<'_, PyAny>>,
     skip_quote_signature: bool,
     gramine: &str,
+    issuer: Option<String>,
+    nonce: Option<String>,
 ) -> PyResult<Verdict> {
-    for (name, o) in [("token", token), ("jwks", jwks)] {
-        if given(o) {
-            return Err(Failure::unsupported(format!(
-                "{name}: this version of sgx_measure does not verify attestation tokens; refusing rather than skipping the check"
-            ))
-            .into());
-        }
-    }
-
     // The evidence: exactly one.
     let evidence: Vec<(&str, &Bound<'_, PyAny>)> = [
         ("quote", quote),
         ("report", report),
         ("sig", sig),
         ("ra_tls_cert", ra_tls_cert),
+        ("token", token),
     ]
     .into_iter()
     .filter_map(|(n, o)| o.filter(|o| !o.is_none()).map(|o| (n, o)))
     .collect();
     let [(kind, obj)] = evidence.as_slice() else {
         return Err(Failure::argument(format!(
-            "give exactly one piece of evidence (quote, report, sig or ra_tls_cert), got {}",
+            "give exactly one piece of evidence (quote, report, sig, ra_tls_cert or token), got {}",
             if evidence.is_empty() {
                 "none".to_string()
             } else {
@@ -547,9 +677,22 @@ pub fn verify(
         )
         .into());
     }
-    if given(trust_root) && !given(collateral) {
+    let is_token = *kind == "token";
+    if is_token && (given(collateral) || skip_quote_signature) {
+        return Err(Failure::argument(
+            "collateral and skip_quote_signature go with a quote; a token is verified with jwks and trust_root",
+        )
+        .into());
+    }
+    if given(trust_root) && !given(collateral) && !is_token {
+        return Err(Failure::argument(
+            "trust_root is the anchor of collateral (or of a token's keys): give collateral",
+        )
+        .into());
+    }
+    if !is_token && (issuer.is_some() || nonce.is_some()) {
         return Err(
-            Failure::argument("trust_root is the anchor of collateral: give collateral").into(),
+            Failure::argument("issuer and nonce are checked in a token: give token").into(),
         );
     }
     let allowed = {
@@ -592,6 +735,13 @@ pub fn verify(
         } else {
             None
         },
+        jwks: if given(jwks) {
+            Some(Input::extract(jwks.expect("given"), "jwks")?)
+        } else {
+            None
+        },
+        issuer,
+        nonce,
         now,
         allowed,
         denied: strings(deny_advisory, "deny_advisory")?,
@@ -698,18 +848,15 @@ pub fn verify(
                     json!({"path": m.name(), "sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&mb)), "libpal": l.name(), "gramine": version.as_str()}),
                 );
                 ExpectedIdentity {
-                    mrenclave: Some(ExpectedMrenclave {
+                    mrenclaves: vec![ExpectedMrenclave::new(
                         value,
-                        source: format!("final manifest + libpal (Gramine {version})"),
-                    }),
+                        format!("final manifest + libpal (Gramine {version})"),
+                    )],
                     ..ExpectedIdentity::default()
                 }
             }
             Source::Value(v) => ExpectedIdentity {
-                mrenclave: Some(ExpectedMrenclave {
-                    value: v,
-                    source: "expect_mrenclave".into(),
-                }),
+                mrenclaves: vec![ExpectedMrenclave::new(v, "expect_mrenclave")],
                 ..ExpectedIdentity::default()
             },
         };
@@ -717,13 +864,12 @@ pub fn verify(
         id.isvprodid = isvprodid;
         id.min_isvsvn = min_isvsvn;
         id.allow_debug = allow_debug;
-        id.configid = match (configid_value, entries_configid) {
-            (Some(v), _) => Some((v, String::new())),
-            (None, Some(c)) if configid == Some("auto") => Some((
-                c,
-                "SHA-256 of the canonical entry list, 32 zero bytes".to_string(),
-            )),
-            _ => None,
+        // "auto" was refused above unless the identity comes from a bundle and entries, whose
+        // expected MRENCLAVE carries the entries' CONFIGID.
+        id.configid = match configid_value {
+            Some(v) => Some(ConfigidRule::Value(v, String::new())),
+            None if configid == Some("auto") => Some(ConfigidRule::PerOwner),
+            None => None,
         };
         id.report_data = rules;
         let out = Verification {
@@ -739,6 +885,9 @@ pub fn verify(
         j.extend(inputs);
         if let Some(c) = found.collateral_json.take() {
             j.insert("collateral".into(), c);
+        }
+        if let Some(t) = found.token_json.take() {
+            j.insert("token".into(), t);
         }
         if let Some(t) = found.tcb.take() {
             j.insert("tcb".into(), t);
@@ -756,7 +905,7 @@ pub fn verify(
             checks: out.checks.iter().map(Check::from).collect(),
             evidence: found.what,
             notes: out.notes,
-            expected_mrenclave: id.mrenclave.map(|m| hex::encode(m.value)),
+            expected_mrenclave: id.mrenclaves.first().map(|m| hex::encode(m.value)),
             entries_configid: entries_configid.map(hex::encode),
             tcb_status: found.tcb_status,
             advisory_ids: found.advisory_ids,

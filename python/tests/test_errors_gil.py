@@ -50,7 +50,7 @@ def test_wrong_types_raise_type_error():
         assert i >= 0
 
 
-def test_bad_files_raise_documented_exceptions(tmp_path):
+def test_bad_files_raise_documented_exceptions(tmp_path, tmp_path_factory):
     missing = tmp_path / "missing.manifest"
     with pytest.raises(sm.FileError) as e:
         sm.mrenclave(missing, b"")
@@ -88,8 +88,15 @@ def test_bad_files_raise_documented_exceptions(tmp_path):
         sm.read_entries(bad, format="yaml")
     with pytest.raises(sm.ArgumentError):
         sm.write_entries([], tmp_path / "x", format="yaml")
+    # A missing parent directory is created (docs/cli.md: every output alike); a parent that is
+    # a regular file cannot be.
+    made = tmp_path_factory.mktemp("outputs")
+    sm.write_entries([], made / "no" / "such" / "dir" / "x", format="toml")
+    assert (made / "no" / "such" / "dir" / "x").is_file()
+    (made / "plain").write_bytes(b"")
     with pytest.raises(sm.FileError) as e:
-        sm.write_entries([], tmp_path / "no" / "such" / "dir" / "x", format="toml")
+        sm.write_entries([], made / "plain" / "x", format="toml")
+    assert e.value.code == "create_dir"
     with pytest.raises(sm.ParseError) as e:
         sm.Bundle.load(b"not a bundle")
     assert e.value.code == "bundle"

@@ -9,7 +9,12 @@
 //! ```
 //!
 //! Writes OUT_DIR/quote-vVERSION.bin, OUT_DIR/collateral.json, OUT_DIR/root.pem; prints NOW.
+//!
+//! With VERSION `token`: an Intel Trust Authority-style token (PS384) asserting that identity
+//! instead, signed by this crate's token PKI: OUT_DIR/token.jwt, OUT_DIR/token-jwks.json (the
+//! signing key with its chain) and OUT_DIR/token-root.pem (the root to pin).
 
+use sgx_test_pki::token::{TokenIdentity, TokenPki, ita_claims};
 use sgx_test_pki::{Body, CollateralSpec, NOW, Pki, QuoteSpec, pem};
 
 fn hex_array<const N: usize>(s: &str, what: &str) -> [u8; N] {
@@ -31,7 +36,7 @@ fn main() {
     ] = &args[..]
     else {
         eprintln!(
-            "usage: participant_evidence VERSION MRENCLAVE MRSIGNER ISVPRODID ISVSVN REPORT_DATA_HEX OUT_DIR"
+            "usage: participant_evidence VERSION|token MRENCLAVE MRSIGNER ISVPRODID ISVSVN REPORT_DATA_HEX OUT_DIR"
         );
         std::process::exit(2);
     };
@@ -46,6 +51,24 @@ fn main() {
         report_data: rd,
         ..Body::default()
     };
+    if version == "token" {
+        let id = TokenIdentity {
+            mrenclave: body.mrenclave,
+            mrsigner: body.mrsigner,
+            isvprodid: body.isvprodid,
+            isvsvn: body.isvsvn,
+            report_data: rd,
+            ..TokenIdentity::default()
+        };
+        let pki = TokenPki::new();
+        let dir = std::path::Path::new(out);
+        std::fs::write(dir.join("token.jwt"), pki.ita_token(&ita_claims(&id), true))
+            .expect("write token");
+        std::fs::write(dir.join("token-jwks.json"), pki.ita_jwks()).expect("write JWKS");
+        std::fs::write(dir.join("token-root.pem"), pem(&pki.ita_root)).expect("write root");
+        println!("{NOW}");
+        return;
+    }
     let pki = Pki::new();
     let version: u16 = version.parse().expect("VERSION");
     let quote = pki.quote(&QuoteSpec {
