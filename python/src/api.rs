@@ -126,7 +126,7 @@ impl PipelineArgs {
 /// MRENCLAVE (64 hex digits) of a final manifest (`.manifest.sgx`, measured exactly as given)
 /// and libpal, as ``gramine-sgx-sign`` computes it.
 #[pyfunction]
-#[pyo3(signature = (manifest_sgx, libpal, *, gramine = "1.9"))]
+#[pyo3(signature = (manifest_sgx, libpal, *, gramine = crate::args::DEFAULT_GRAMINE))]
 pub fn mrenclave(
     py: Python<'_>,
     manifest_sgx: &Bound<'_, PyAny>,
@@ -212,7 +212,7 @@ fn with_key(signer: Signer, key: &Input, passphrase: Option<&str>) -> R<Signer> 
 /// ``sigfile`` (the ``.sig``), byte-identical to Gramine's for the same inputs, key and date.
 /// Nothing is written unless everything succeeds.
 #[pyfunction]
-#[pyo3(signature = (manifest, *, libpal, key, output, sigfile = None, date = "today", gramine = "1.9", tomli_w = "1", libos = None, libos_sha256 = None, hash_cache = None, chroot = None, passphrase = None))]
+#[pyo3(signature = (manifest, *, libpal, key, output, sigfile = None, date = "today", gramine = crate::args::DEFAULT_GRAMINE, tomli_w = "1", libos = None, libos_sha256 = None, hash_cache = None, chroot = None, passphrase = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn sign(
     py: Python<'_>,
@@ -305,7 +305,7 @@ pub fn sign(
 /// signing: defaults, trusted files expanded and hashed, written by the version's TOML writer.
 /// Also written to ``output`` (atomically) when given.
 #[pyfunction]
-#[pyo3(signature = (manifest, *, output = None, gramine = "1.9", tomli_w = "1", libos = None, libos_sha256 = None, hash_cache = None, chroot = None))]
+#[pyo3(signature = (manifest, *, output = None, gramine = crate::args::DEFAULT_GRAMINE, tomli_w = "1", libos = None, libos_sha256 = None, hash_cache = None, chroot = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn expand<'py>(
     py: Python<'py>,

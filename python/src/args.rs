@@ -117,6 +117,10 @@ impl Input {
 }
 
 /// `gramine="1.9"`.
+/// The default of every `gramine=` argument: the newest version, from the rules table (the
+/// type stubs spell it out).
+pub const DEFAULT_GRAMINE: &str = GramineVersion::LATEST.as_str();
+
 pub fn version(s: &str) -> R<GramineVersion> {
     GramineVersion::parse(s).ok_or_else(|| {
         let all: Vec<_> = GramineVersion::ALL.iter().map(|v| v.as_str()).collect();

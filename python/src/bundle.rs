@@ -56,7 +56,7 @@ impl Bundle {
     /// entries only under ``allow_prefixes`` (``file:`` URI prefixes ending with ``/``; none:
     /// no entry may be appended).
     #[classmethod]
-    #[pyo3(signature = (manifest, *, libpal, allow_prefixes, gramine = "1.9", tomli_w = "1", libos = None, libos_sha256 = None, hash_cache = None, chroot = None))]
+    #[pyo3(signature = (manifest, *, libpal, allow_prefixes, gramine = crate::args::DEFAULT_GRAMINE, tomli_w = "1", libos = None, libos_sha256 = None, hash_cache = None, chroot = None))]
     #[allow(clippy::too_many_arguments)]
     fn build(
         _cls: &Bound<'_, PyType>,

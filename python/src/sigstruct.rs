@@ -92,7 +92,7 @@ impl Sigstruct {
 
     /// DATE as ``YYYY-MM-DD``, decoded as Gramine ``gramine`` writes it (v1.0 to v1.4 in binary,
     /// v1.5 and later in BCD).
-    #[pyo3(signature = (*, gramine = "1.9"))]
+    #[pyo3(signature = (*, gramine = crate::args::DEFAULT_GRAMINE))]
     fn date(&self, gramine: &str) -> PyResult<String> {
         let v = args::version(gramine)?;
         let d = self
@@ -121,7 +121,7 @@ impl Sigstruct {
 
     /// What ``gramine-sgx-sigstruct-view`` prints: ``format`` ``"text"``, ``"json"`` or
     /// ``"toml"``; ``verbose`` adds attributes, masks and date.
-    #[pyo3(signature = (*, format = "json", verbose = false, gramine = "1.9"))]
+    #[pyo3(signature = (*, format = "json", verbose = false, gramine = crate::args::DEFAULT_GRAMINE))]
     fn view(&self, format: &str, verbose: bool, gramine: &str) -> PyResult<String> {
         let v = args::version(gramine)?;
         let f = match format {

@@ -612,7 +612,7 @@ fn strings(o: Option<&Bound<'_, PyAny>>, arg: &str) -> PyResult<Vec<String>> {
 ///
 /// Returns a ``Verdict``; raises for unusable input.
 #[pyfunction]
-#[pyo3(signature = (*, bundle = None, entries = None, manifest = None, libpal = None, expect_mrenclave = None, quote = None, report = None, sig = None, token = None, collateral = None, jwks = None, trust_root = None, mrsigner = None, isvprodid = None, min_isvsvn = None, configid = None, allow_debug = false, ra_tls_cert = None, report_data = None, report_data_sha256 = None, now = None, allow_tcb_status = None, deny_advisory = None, skip_quote_signature = false, gramine = "1.9", issuer = None, nonce = None))]
+#[pyo3(signature = (*, bundle = None, entries = None, manifest = None, libpal = None, expect_mrenclave = None, quote = None, report = None, sig = None, token = None, collateral = None, jwks = None, trust_root = None, mrsigner = None, isvprodid = None, min_isvsvn = None, configid = None, allow_debug = false, ra_tls_cert = None, report_data = None, report_data_sha256 = None, now = None, allow_tcb_status = None, deny_advisory = None, skip_quote_signature = false, gramine = crate::args::DEFAULT_GRAMINE, issuer = None, nonce = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn verify(
     py: Python<'_>,
