@@ -36,26 +36,11 @@ fn leaves() -> Vec<(Vec<String>, clap::Command)> {
     out
 }
 
-/// Subcommands whose output is a document in a format chosen otherwise (`--format`, `--to`, the
-/// shards' format, the shell, roff pages): no `--json` of their own.
-const NO_JSON: &[&str] = &[
-    "hash-files",
-    "entries convert",
-    "entries merge",
-    "completions",
-    "man",
-];
+/// Subcommands whose output is a document in a format chosen otherwise (`--format`, the shell,
+/// roff pages): no `--json` of their own.
+const NO_JSON: &[&str] = &["hash-files", "completions", "man"];
 /// Subcommands that print a document and nothing else: no `-q`.
-const NO_QUIET: &[&str] = &["entries convert", "entries merge", "completions"];
-/// Subcommands that landed before the convention and do not follow it yet (to convert: give
-/// them `-q` and `--json`, then remove them from here). Nothing else may be added.
-const NOT_YET_CONVERTED: &[&str] = &[
-    "sdk mrenclave",
-    "sdk sign",
-    "sdk gendata",
-    "sdk catsig",
-    "sdk dump",
-];
+const NO_QUIET: &[&str] = &["completions"];
 
 fn has_arg(cmd: &clap::Command, id: &str) -> bool {
     cmd.get_arguments().any(|a| a.get_id() == id)
@@ -96,9 +81,6 @@ fn every_subcommand_has_quiet_and_json() {
     assert!(all.len() >= 18, "{} subcommands", all.len());
     for (path, cmd) in &all {
         let name = path.join(" ");
-        if NOT_YET_CONVERTED.contains(&name.as_str()) {
-            continue;
-        }
         if !NO_QUIET.contains(&name.as_str()) {
             let q = cmd.get_arguments().find(|a| a.get_id() == "quiet");
             assert!(
@@ -177,6 +159,18 @@ fn unusable_by_hand(name: &str, dir: &Path) -> Option<Vec<String>> {
     let e = existing.display().to_string();
     let v = |a: &[&str]| Some(a.iter().map(|s| s.to_string()).collect());
     match name {
+        // A missing input; `--json` prints a result object only with -o (the entries go to the
+        // file).
+        "entries merge" => v(&["entries", "merge", "no-such-shard", "-o", "out"]),
+        "entries convert" => v(&[
+            "entries",
+            "convert",
+            "no-such-file",
+            "--to",
+            "list",
+            "-o",
+            "out",
+        ]),
         // An existing key is not overwritten without -f.
         "gen-key" => v(&["gen-key", "-o", &e]),
         // The output directory is a regular file.
@@ -1062,4 +1056,265 @@ fn verify_examples_are_run_by_the_docs() {
             "`{ex}` is not run by docs/verifier.md"
         );
     }
+}
+
+/// One run of a command that should succeed: its standard output (nothing on standard error).
+fn passes(dir: &Path, args: &[&str]) -> String {
+    let o = sgx_measure()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(0), "{args:?}: {}", text(&o));
+    assert!(o.stderr.is_empty(), "{args:?}: {}", text(&o));
+    String::from_utf8(o.stdout).expect("UTF-8")
+}
+
+/// A `--json` result: one object and a final newline, with these fields.
+fn json_result(out: &str, fields: &[&str]) -> serde_json::Value {
+    assert!(out.ends_with('\n'), "no final newline: {out}");
+    let v: serde_json::Value =
+        serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"));
+    for f in fields {
+        assert!(v.get(f).is_some(), "no {f:?} in {out}");
+    }
+    assert!(v.get("error").is_none(), "{out}");
+    v
+}
+
+/// The `sdk` subcommands and `entries merge`/`convert` follow the convention on a passing input
+/// (text, `-q`: the primary value or nothing, `--json`: the documented fields) and on an
+/// unusable one (status 2, a JSON error with `--json`). None of them gives a verdict that can
+/// fail (a signature that does not match is unusable input, as for `sigstruct attach`).
+#[test]
+fn sdk_and_entries_follow_the_convention() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let v = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/sdk-vectors");
+    std::fs::copy(v.join("enclaves/2.26/basic.so"), d.join("enclave.so")).expect("copy");
+    std::fs::copy(v.join("configs/ita.xml"), d.join("Enclave.config.xml")).expect("copy");
+    std::fs::copy(v.join("test-key.pem"), d.join("key.pem")).expect("copy");
+    let mrenclave = "54d88bd20e2e18ef588bc4f4ccfc3ddc836ae7536a9a3438b8c18b4debda5198";
+    let mre = format!("{mrenclave}\n");
+    let inputs = ["-e", "enclave.so", "-c", "Enclave.config.xml"];
+    let with = |cmd: &[&str], more: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = vec!["sdk".into()];
+        a.extend(cmd.iter().map(|s| s.to_string()));
+        a.extend(inputs.iter().map(|s| s.to_string()));
+        a.extend(more.iter().map(|s| s.to_string()));
+        a
+    };
+    let run = |args: &[String], extra: &[&str]| {
+        let mut a: Vec<&str> = args.iter().map(String::as_str).collect();
+        a.extend(extra);
+        passes(d, &a)
+    };
+
+    // sdk mrenclave: -q prints the MRENCLAVE alone.
+    let m = with(&["mrenclave"], &[]);
+    assert_eq!(run(&m, &[]), mre);
+    assert_eq!(run(&m, &["-q"]), mre);
+    let j = json_result(
+        &run(&m, &["--json"]),
+        &["mrenclave", "sdk_version", "enclave_size", "layout"],
+    );
+    assert_eq!(j["mrenclave"], mrenclave);
+
+    // sdk sign: the MRENCLAVE, nothing with -q, the result with --json.
+    let key = ["-k", "key.pem", "-d", "2026-01-01"];
+    let s = with(&["sign"], &key);
+    assert_eq!(run(&s, &["-o", "a.so"]), mre);
+    assert_eq!(run(&s, &["-o", "b.so", "-q"]), "");
+    let j = json_result(
+        &run(&s, &["-o", "c.so", "--json", "--cssfile", "c.css"]),
+        &[
+            "output",
+            "mrenclave",
+            "mrsigner",
+            "sdk_version",
+            "dumpfile",
+            "cssfile",
+        ],
+    );
+    assert_eq!(j["output"], "c.so");
+    assert_eq!(j["mrenclave"], mrenclave);
+    assert_eq!(j["sdk_version"], "2.26");
+    assert_eq!(j["cssfile"], "c.css");
+    assert!(j["dumpfile"].is_null(), "{j}");
+    let a = std::fs::read(d.join("a.so")).expect("a.so");
+    for other in ["b.so", "c.so"] {
+        assert_eq!(std::fs::read(d.join(other)).expect("signed"), a, "{other}");
+    }
+
+    // sdk dump: -q prints the enclave's MRENCLAVE; --json the documented object.
+    assert_eq!(passes(d, &["sdk", "dump", "a.so", "-q"]), mre);
+    let j = json_result(
+        &passes(d, &["sdk", "dump", "a.so", "--json"]),
+        &["mrenclave", "mrsigner", "metadata"],
+    );
+    assert_eq!(j["mrenclave"], mrenclave);
+    let mrsigner = j["mrsigner"].as_str().expect("mrsigner").to_string();
+
+    // sdk gendata: the MRENCLAVE, nothing with -q, the result with --json.
+    let g = with(&["gendata"], &["-d", "2026-01-01"]);
+    assert_eq!(run(&g, &["-o", "m1"]), mre);
+    assert_eq!(run(&g, &["-o", "m2", "-q"]), "");
+    let j = json_result(
+        &run(&g, &["-o", "m3", "--json"]),
+        &["output", "mrenclave", "sdk_version", "signing_data_sha256"],
+    );
+    let material = std::fs::read(d.join("m3")).expect("m3");
+    assert_eq!(
+        j["signing_data_sha256"],
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&material))
+    );
+    assert_eq!(std::fs::read(d.join("m1")).expect("m1"), material);
+
+    // sdk catsig, with the signature of the material taken from the one-step signed enclave's
+    // SIGSTRUCT (`--cssfile`, little-endian at 0x204; catsig takes it big-endian as `openssl
+    // dgst -sign` writes it): the same signed enclave.
+    let css = std::fs::read(d.join("c.css")).expect("c.css");
+    let mut signature = css[0x204..0x204 + 384].to_vec();
+    signature.reverse();
+    std::fs::write(d.join("sig.bin"), &signature).expect("write");
+    std::fs::copy(v.join("test-key.pub.pem"), d.join("public.pem")).expect("copy");
+    let c = with(
+        &["catsig"],
+        &["-k", "public.pem", "--sig", "sig.bin", "--unsigned", "m3"],
+    );
+    assert_eq!(run(&c, &["-o", "d.so"]), mre);
+    assert_eq!(run(&c, &["-o", "e.so", "-q"]), "");
+    let j = json_result(
+        &run(&c, &["-o", "f.so", "--json"]),
+        &["output", "mrenclave", "mrsigner", "sdk_version"],
+    );
+    assert_eq!(j["mrsigner"], mrsigner.as_str());
+    for other in ["d.so", "e.so", "f.so"] {
+        assert_eq!(std::fs::read(d.join(other)).expect("signed"), a, "{other}");
+    }
+
+    // Unusable: a signature that is not of this material, an enclave that is not one.
+    std::fs::write(d.join("bad.bin"), [7u8; 384]).expect("write");
+    std::fs::write(d.join("not-an-enclave.so"), b"not an ELF").expect("write");
+    let bad_catsig = with(
+        &["catsig"],
+        &[
+            "-k",
+            "public.pem",
+            "--sig",
+            "bad.bin",
+            "--unsigned",
+            "m3",
+            "-o",
+            "g.so",
+        ],
+    );
+    let bad: Vec<Vec<String>> = vec![
+        bad_catsig,
+        ["sdk", "mrenclave", "-e", "not-an-enclave.so"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        ["sdk", "dump", "enclave.so"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+    ];
+    for args in &bad {
+        for json in [false, true] {
+            let mut c = sgx_measure();
+            c.current_dir(d).args(args);
+            if json {
+                c.arg("--json");
+            }
+            let o = c.output().expect("run");
+            assert_eq!(o.status.code(), Some(2), "{args:?} {json}: {}", text(&o));
+            if json {
+                let e = json_error(&o);
+                assert_eq!(e["code"], "invalid_input", "{args:?}: {}", text(&o));
+                assert!(o.stderr.is_empty(), "{args:?}: {}", text(&o));
+            } else {
+                assert!(o.stdout.is_empty(), "{args:?}: {}", text(&o));
+            }
+        }
+    }
+    assert!(!d.join("g.so").exists());
+
+    // entries merge and convert: -q prints the entries alone; --json (with -o) the result.
+    std::fs::create_dir(d.join("data")).expect("mkdir");
+    std::fs::write(d.join("data/a"), b"a\n").expect("write");
+    std::fs::write(d.join("data/b"), b"b\n").expect("write");
+    for k in 0..2 {
+        let shard = format!("{k}/2");
+        let out = format!("part-{k}");
+        passes(
+            d,
+            &["hash-files", "data", "-q", "--shard", &shard, "-o", &out],
+        );
+    }
+    let merged = passes(d, &["entries", "merge", "part-0", "part-1"]);
+    assert_eq!(
+        merged.matches("[[sgx.trusted_files]]").count(),
+        2,
+        "{merged}"
+    );
+    assert_eq!(
+        passes(d, &["entries", "merge", "part-1", "part-0", "-q"]),
+        merged
+    );
+    let j = json_result(
+        &passes(
+            d,
+            &[
+                "entries", "merge", "part-0", "part-1", "-o", "m.toml", "--json",
+            ],
+        ),
+        &["output", "format", "entries", "shards"],
+    );
+    assert_eq!(
+        (&j["format"], &j["entries"], &j["shards"]),
+        (&"toml".into(), &2.into(), &2.into()),
+        "{j}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("m.toml")).expect("m"),
+        merged
+    );
+    let j = json_result(
+        &passes(
+            d,
+            &[
+                "entries",
+                "convert",
+                "m.toml",
+                "--to",
+                "sha256sum",
+                "-o",
+                "SUMS",
+                "--json",
+            ],
+        ),
+        &["output", "format", "entries"],
+    );
+    assert_eq!(
+        (&j["format"], &j["entries"]),
+        (&"sha256sum".into(), &2.into())
+    );
+    // --json without -o: the entries would be mixed with the result; a usage error.
+    let o = sgx_measure()
+        .current_dir(d)
+        .args(["entries", "merge", "part-0", "part-1", "--json"])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(json_error(&o)["code"], "usage", "{}", text(&o));
+    // A shard missing: the other's run is incomplete, unusable.
+    let o = sgx_measure()
+        .current_dir(d)
+        .args(["entries", "merge", "part-0", "-o", "n.toml", "--json"])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(json_error(&o)["code"], "invalid_input", "{}", text(&o));
+    assert!(!d.join("n.toml").exists());
 }
