@@ -632,41 +632,209 @@ fn bash_completes_subcommands_options_and_values() {
     }
 }
 
-/// The zsh and fish scripts load in their shells (where installed).
-#[test]
-fn zsh_and_fish_scripts_load() {
-    for (shell, check) in [
-        (
-            "zsh",
-            "autoload -Uz compinit && compinit -u -D && source \"$SCRIPT\"",
-        ),
-        (
-            "fish",
-            "source $SCRIPT; and complete -C 'sgx-measure hash-files --for'",
-        ),
-    ] {
-        if Command::new(shell).arg("--version").output().is_err() {
-            eprintln!("{shell} not installed: its completion script is not loaded");
-            continue;
-        }
-        let dir = tempfile::tempdir().expect("tempdir");
-        let script = dir.path().join(format!("sgx-measure.{shell}"));
-        let o = sgx_measure()
-            .args(["completions", shell])
-            .output()
-            .expect("run");
-        assert!(o.status.success(), "{}", text(&o));
-        std::fs::write(&script, &o.stdout).expect("write");
-        let o = Command::new(shell)
-            .arg("-c")
-            .arg(check)
-            .env("SCRIPT", &script)
-            .env("HOME", dir.path())
-            .output()
-            .expect("shell");
-        assert!(o.status.success(), "{shell}: {}", text(&o));
-        assert!(o.stderr.is_empty(), "{shell}: {}", text(&o));
+/// Whether `shell` runs here; when it does not, the test says so on the terminal (written past
+/// the test harness's capture, so a skipped shell is seen, not a silent pass).
+fn shell_present(shell: &str, test: &str) -> bool {
+    if Command::new(shell)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        return true;
     }
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {test}: {shell} is not installed (install it to test its completion script)"
+    );
+    false
+}
+
+/// The script of `completions SHELL`, written to a file of `dir`.
+fn completion_script(shell: &str, dir: &Path, file: &str) -> PathBuf {
+    let o = sgx_measure()
+        .args(["completions", shell])
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", text(&o));
+    let script = dir.join(file);
+    std::fs::write(&script, &o.stdout).expect("write");
+    script
+}
+
+/// Runs each word list in an interactive zsh (on a pseudo-terminal, through zsh's own `zpty`
+/// module: completion only runs in the line editor) where the script is loaded by `load`, presses
+/// a key bound to `complete-word`, and gives back each line as completion left it.
+fn zsh_complete(load: &str, dir: &Path, lines: &[&str]) -> Vec<String> {
+    // The markers are spelt in two pieces in what is typed, so that the terminal's echo of the
+    // typed text never matches them.
+    let driver = r#"zmodload zsh/zpty || exit 3
+zpty z zsh -f -i || exit 4
+zpty -w z "$LOAD"' || exit 9; probe() { zle complete-word; print -r -- "DO""NE<$BUFFER>"; BUFFER=; zle accept-line }; zle -N probe; bindkey "^T" probe; PS1="RE""ADY>"'
+for line in "$@"; do
+  zpty -r -m z out '*READY>*' || exit 5
+  zpty -w -n z "$line"$'\x14'
+  zpty -r -m z out '*DONE<*>*' || exit 6
+  print -r -- "${${out##*DONE<}%%>*}"
+done
+zpty -d z"#;
+    let bin = Path::new(env!("CARGO_BIN_EXE_sgx-measure"))
+        .parent()
+        .expect("bin dir")
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // `timeout`: a completion that waits for input would otherwise hang the test.
+    let o = Command::new("timeout")
+        .args(["60", "zsh", "-f", "-c", driver, "zsh"])
+        .args(lines)
+        .env("LOAD", load)
+        .env("HOME", dir)
+        .env("PATH", path)
+        .env("TERM", "dumb")
+        .current_dir(dir)
+        .output()
+        .expect("zsh");
+    assert!(o.status.success(), "zsh: {}", text(&o));
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| l.trim_end().to_string())
+        .collect()
+}
+
+/// The zsh script loads without a message, whether sourced or installed as `_sgx-measure` in
+/// `fpath` (as `completions --help` says), and completes subcommands, options, values and files.
+#[test]
+fn zsh_completes_options_and_values() {
+    if !shell_present("zsh", "zsh_completes_options_and_values") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let zfunc = d.join("zfunc");
+    std::fs::create_dir(&zfunc).expect("mkdir");
+    let script = completion_script("zsh", &zfunc, "_sgx-measure");
+    std::fs::write(d.join("app.manifest.sgx"), b"").expect("write");
+    let sourced = format!(
+        "autoload -Uz compinit && compinit -u -D && source {}",
+        script.display()
+    );
+    let installed = format!(
+        "fpath=({} $fpath) && autoload -Uz compinit && compinit -u -D",
+        zfunc.display()
+    );
+    for load in [&sourced, &installed] {
+        // Loading alone prints nothing and registers the completion function.
+        let o = Command::new("zsh")
+            .args(["-f", "-c"])
+            .arg(format!(
+                "{load} && [[ $_comps[sgx-measure] == _sgx-measure ]] || exit 7"
+            ))
+            .env("HOME", d)
+            .current_dir(d)
+            .output()
+            .expect("zsh");
+        assert!(o.status.success(), "{load}: {}", text(&o));
+        assert!(
+            o.stderr.is_empty() && o.stdout.is_empty(),
+            "{load}: {}",
+            text(&o)
+        );
+        let cases = [
+            ("sgx-measure hash-f", "sgx-measure hash-files"),
+            ("sgx-measure sigstruct vi", "sgx-measure sigstruct view"),
+            ("sgx-measure mrenclave --js", "sgx-measure mrenclave --json"),
+            // An option that takes a value completes to `--option=` (both forms are accepted).
+            (
+                "sgx-measure sdk dump --cs",
+                "sgx-measure sdk dump --cssfile=",
+            ),
+            (
+                "sgx-measure hash-files --format sha",
+                "sgx-measure hash-files --format sha256sum",
+            ),
+            (
+                "sgx-measure sigstruct view --output-format j",
+                "sgx-measure sigstruct view --output-format json",
+            ),
+            ("sgx-measure completions fi", "sgx-measure completions fish"),
+            (
+                "sgx-measure mrenclave -m app.man",
+                "sgx-measure mrenclave -m app.manifest.sgx",
+            ),
+        ];
+        let lines: Vec<&str> = cases.iter().map(|(typed, _)| *typed).collect();
+        let have = zsh_complete(load, d, &lines);
+        let want: Vec<&str> = cases.iter().map(|(_, done)| *done).collect();
+        assert_eq!(have, want, "{load}");
+    }
+}
+
+/// The fish script loads without a message and completes subcommands, options, values and
+/// files (`complete -C`, fish's own completion of a command line).
+#[test]
+fn fish_completes_options_and_values() {
+    if !shell_present("fish", "fish_completes_options_and_values") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let script = completion_script("fish", d, "sgx-measure.fish");
+    std::fs::write(d.join("app.manifest.sgx"), b"").expect("write");
+    let complete = |line: &str| -> Vec<String> {
+        let o = Command::new("fish")
+            .args(["--no-config", "-c"])
+            .arg(r#"source $argv[1]; or exit 3; complete -C $argv[2]"#)
+            .arg(&script)
+            .arg(line)
+            .env("HOME", d)
+            .env("XDG_CONFIG_HOME", d)
+            .env("XDG_DATA_HOME", d)
+            .current_dir(d)
+            .output()
+            .expect("fish");
+        assert!(o.status.success(), "{line}: {}", text(&o));
+        assert!(o.stderr.is_empty(), "{line}: {}", text(&o));
+        // `candidate<TAB>description`
+        let mut c: Vec<String> = String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(|l| l.split('\t').next().unwrap_or_default().to_string())
+            .collect();
+        c.sort();
+        c
+    };
+    // Loading alone prints nothing.
+    let o = Command::new("fish")
+        .args(["--no-config", "-c", "source $argv[1]"])
+        .arg(&script)
+        .env("HOME", d)
+        .output()
+        .expect("fish");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(o.stderr.is_empty() && o.stdout.is_empty(), "{}", text(&o));
+    assert_eq!(complete("sgx-measure hash-f"), ["hash-files"]);
+    assert_eq!(complete("sgx-measure sigstruct v"), ["verify", "view"]);
+    assert_eq!(complete("sgx-measure mrenclave --js"), ["--json"]);
+    let options = complete("sgx-measure mrenclave --");
+    for want in ["--manifest", "--libpal", "--gramine", "--quiet", "--json"] {
+        assert!(options.iter().any(|o| o == want), "{want}: {options:?}");
+    }
+    assert_eq!(
+        complete("sgx-measure hash-files --format "),
+        ["json", "sha256sum", "toml"]
+    );
+    assert_eq!(
+        complete("sgx-measure sigstruct view --output-format "),
+        ["json", "text", "toml"]
+    );
+    assert_eq!(complete("sgx-measure completions f"), ["fish"]);
+    assert_eq!(
+        complete("sgx-measure mrenclave -m app.man"),
+        ["app.manifest.sgx"]
+    );
 }
 
 /// `--help`, `-h` and `help SUBCOMMAND` print every example line whole (clap wraps the rest of
