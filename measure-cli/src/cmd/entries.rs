@@ -179,7 +179,8 @@ pub fn run(args: &EntriesArgs) -> Result<()> {
     match &args.command {
         EntriesCommand::Convert(a) => {
             let input = read_input(&a.input)?;
-            let list = entries::parse(&input, a.from.map(Into::into), a.uri_prefix.as_deref())?;
+            let list = entries::parse(&input, a.from.map(Into::into), a.uri_prefix.as_deref())
+                .with_context(|| format!("entries {}", a.input.display()))?;
             let out = entries::render_as(&list, a.to.into());
             let format = a.to.to_possible_value().map(|v| v.get_name().to_string());
             write_entries(

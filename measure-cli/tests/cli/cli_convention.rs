@@ -1150,6 +1150,31 @@ fn errors_name_the_kind_of_file() {
         text(&o)
     );
     assert!(!err.contains("UTF-8"), "{}", text(&o));
+    // Malformed JSON entries (a trailing comma), with a byte-order mark or not: the file is
+    // named and read as JSON, not reported as invalid TOML.
+    let hash = "ab".repeat(32);
+    for (name, bom) in [("plain.json", ""), ("bom.json", "\u{feff}")] {
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            format!("{bom}[\n  {{\"uri\": \"file:a\", \"sha256\": \"{hash}\"}},\n]\n"),
+        )
+        .expect("write");
+        let o = sgx_measure()
+            .args(["entries", "convert", "--to", "list"])
+            .arg(&path)
+            .output()
+            .expect("run");
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(&path.display().to_string())
+                && err.contains("invalid JSON")
+                && !err.contains("TOML"),
+            "{}",
+            text(&o)
+        );
+    }
     if !Path::new("/usr/lib/x86_64-linux-gnu/gramine/sgx/libpal.so").exists() {
         let o = sgx_measure()
             .args(["mrenclave", "-m"])
