@@ -170,11 +170,15 @@ pub fn usage_error(err: clap::Error, args: &[std::ffi::OsString]) -> ExitCode {
         .any(|a| a == "--json");
     if json {
         let text = err.render().to_string();
+        // The first paragraph: the error and what it lists (the missing arguments), without
+        // the usage line and the hint that follow.
         let message = text
             .lines()
-            .next()
-            .unwrap_or_default()
-            .trim_start_matches("error: ");
+            .take_while(|l| !l.trim().is_empty())
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let message = message.trim_start_matches("error: ");
         print_error("usage", message, true);
         ExitCode::from(EXIT_UNUSABLE)
     } else {

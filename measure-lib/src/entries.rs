@@ -169,13 +169,22 @@ pub fn detect(bytes: &[u8]) -> From {
     let t = text.trim_start();
     if bytes.starts_with(measure_core::entries::HEADER) {
         From::List
-    } else if t.starts_with('[') && json::is_valid(bytes) {
+    } else if t.starts_with('[') && (json::is_valid(bytes) || opens_a_json_array(t)) {
+        // Malformed JSON is reported as JSON, not as the TOML it cannot be.
         From::Json
     } else if t.lines().next().is_some_and(sha256sum_first_line) {
         From::Sha256sum
     } else {
         From::Toml
     }
+}
+
+/// Whether `t` (starting with `[`) can only be a JSON array: `[` followed by `{`, `]` or nothing
+/// (whitespace aside) is never TOML, whose `[` opens a table header with a key.
+fn opens_a_json_array(t: &str) -> bool {
+    t.strip_prefix('[')
+        .map(str::trim_start)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('{') || rest.starts_with(']'))
 }
 
 fn from_toml(bytes: &[u8]) -> Result<Vec<EntryRec>> {
@@ -572,6 +581,34 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    /// Malformed JSON (a trailing comma, a missing bracket), with or without a byte-order mark,
+    /// is reported as JSON; TOML table headers stay TOML.
+    #[test]
+    fn malformed_json_is_reported_as_json() {
+        let a = h('a');
+        for text in [
+            format!("[{{\"uri\": \"file:a\", \"sha256\": \"{a}\"}},]"),
+            format!("\u{feff}[\n  {{\"uri\": \"file:a\", \"sha256\": \"{a}\"}}\n"),
+            "[".to_string(),
+            "[ ] x".to_string(),
+        ] {
+            let bytes = text.as_bytes();
+            assert_eq!(
+                detect(bytes.strip_prefix(BOM).unwrap_or(bytes)),
+                From::Json,
+                "{text}"
+            );
+            let e = parse(bytes, None, None).expect_err(&text);
+            assert!(
+                matches!(e, Error::Entries(EntriesError::Json { .. })),
+                "{text}: {e:?}"
+            );
+        }
+        for text in ["[[sgx.trusted_files]]\n", "[sgx]\n", "[ \"sgx\".x ]\n"] {
+            assert_eq!(detect(text.as_bytes()), From::Toml, "{text}");
+        }
     }
 
     /// CRLF line endings and a byte-order mark change nothing (they used to end up in every URI

@@ -40,7 +40,8 @@ pub fn script(shell: Shell) -> Vec<u8> {
         }
         Shell::Zsh => clap_complete::generate(clap_complete::Shell::Zsh, &mut cmd, name, &mut out),
         Shell::Fish => {
-            clap_complete::generate(clap_complete::Shell::Fish, &mut cmd, name, &mut out)
+            clap_complete::generate(clap_complete::Shell::Fish, &mut cmd, name.clone(), &mut out);
+            out = add_fish_positional_values(out, &cmd, &name);
         }
     }
     out
@@ -56,6 +57,52 @@ fn fix_bash_hyphenated_name(script: &[u8], name: &str) -> Vec<u8> {
     let right = name.replace('-', "__");
     text.replace(&format!("{wrong}__subcmd__"), &format!("{right}__subcmd__"))
         .into_bytes()
+}
+
+/// clap_complete's fish generator completes options only, not positional arguments (its
+/// documented limit): `sgx-measure completions <TAB>` offered file names instead of the shells.
+/// The values of positional arguments that have a fixed list are added, under the conditions the
+/// generated script uses for that subcommand's options (one or two subcommand levels).
+fn add_fish_positional_values(script: Vec<u8>, root: &clap::Command, name: &str) -> Vec<u8> {
+    let using = format!("__fish_{}_using_subcommand", name.replace('-', "_"));
+    let mut text = String::from_utf8_lossy(&script).into_owned();
+    if !text.contains(&format!("function {using}")) {
+        // A generator that spells its helpers otherwise: leave its script as it is.
+        return script;
+    }
+    let quote = |s: &str| s.replace('\\', "\\\\").replace('\'', "\\'");
+    let mut add = |path: &[&str], cmd: &clap::Command| {
+        let condition = match path {
+            [one] => format!("{using} {one}"),
+            [one, two] => format!("{using} {one}; and __fish_seen_subcommand_from {two}"),
+            _ => return,
+        };
+        for arg in cmd.get_positionals() {
+            let values = arg.get_possible_values();
+            if values.is_empty() {
+                continue;
+            }
+            let names: Vec<&str> = values.iter().map(|v| v.get_name()).collect();
+            for v in &values {
+                text.push_str(&format!(
+                    "complete -c {name} -n \"{condition}; and not __fish_seen_subcommand_from {}\" -f -a \"{}\"",
+                    names.join(" "),
+                    v.get_name()
+                ));
+                if let Some(help) = v.get_help() {
+                    text.push_str(&format!(" -d '{}'", quote(&help.to_string())));
+                }
+                text.push('\n');
+            }
+        }
+    };
+    for sub in root.get_subcommands() {
+        add(&[sub.get_name()], sub);
+        for leaf in sub.get_subcommands() {
+            add(&[sub.get_name(), leaf.get_name()], leaf);
+        }
+    }
+    text.into_bytes()
 }
 
 /// Runs the command.

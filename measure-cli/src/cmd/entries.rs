@@ -7,9 +7,11 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 
 use clap::ValueEnum;
+use measure_lib::dataset::EntryFormat;
 use measure_lib::entries;
 use measure_lib::entries::stream::EntriesInput;
 use measure_lib::fsutil;
+use serde_json::json;
 
 /// Input formats of entries (`--from`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -96,9 +98,22 @@ pub struct MergeArgs {
     /// Output file (written atomically; standard output if omitted).
     #[arg(short, long, value_name = "OUT")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub print: PrintArgs,
 }
 
-/// `entries convert` options.
+/// `-q` and `--json` of `entries convert` and `entries merge`, whose output is the entries.
+#[derive(Args, Debug, Clone, Copy)]
+pub struct PrintArgs {
+    /// Print nothing but the entries (to standard output without -o) and errors (there is
+    /// nothing else to leave out: accepted so that every subcommand takes -q).
+    #[arg(short, long, conflicts_with = "json")]
+    pub quiet: bool,
+    /// With -o: print the result as a JSON object (`output`, `format`, `entries`, and `shards`
+    /// for `merge`); the entries themselves are in the file.
+    #[arg(long, requires = "output")]
+    pub json: bool,
+}
 #[derive(Args, Debug)]
 pub struct ConvertArgs {
     /// Input file (`-` for standard input).
@@ -116,6 +131,8 @@ pub struct ConvertArgs {
     /// Output file (written atomically; standard output if omitted).
     #[arg(short, long, value_name = "OUT")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub print: PrintArgs,
 }
 
 /// Reads an entries file, `-` meaning standard input.
@@ -162,23 +179,57 @@ pub fn run(args: &EntriesArgs) -> Result<()> {
     match &args.command {
         EntriesCommand::Convert(a) => {
             let input = read_input(&a.input)?;
-            let list = entries::parse(&input, a.from.map(Into::into), a.uri_prefix.as_deref())?;
+            let list = entries::parse(&input, a.from.map(Into::into), a.uri_prefix.as_deref())
+                .with_context(|| format!("entries {}", a.input.display()))?;
             let out = entries::render_as(&list, a.to.into());
-            match &a.output {
-                Some(p) => fsutil::write_atomic(p, &out)?,
-                None => std::io::stdout().lock().write_all(&out)?,
-            }
-            Ok(())
+            let format = a.to.to_possible_value().map(|v| v.get_name().to_string());
+            write_entries(
+                &a.output,
+                &out,
+                a.print,
+                json!({ "format": format, "entries": list.len() }),
+            )
         }
         EntriesCommand::Merge(a) => {
             let (format, entries) = measure_lib::shard::merge_files(&a.shards)?;
             let mut out = Vec::new();
             measure_lib::dataset::render_to(&entries, format, &mut out)?;
-            match &a.output {
-                Some(p) => fsutil::write_atomic(p, &out)?,
-                None => std::io::stdout().lock().write_all(&out)?,
-            }
-            Ok(())
+            let format = match format {
+                EntryFormat::Toml => "toml",
+                EntryFormat::Json => "json",
+                EntryFormat::Sha256sum => "sha256sum",
+            };
+            write_entries(
+                &a.output,
+                &out,
+                a.print,
+                json!({ "format": format, "entries": entries.len(), "shards": a.shards.len() }),
+            )
         }
     }
+}
+
+/// Writes the entries to `output` (standard output without it), then with `--json` the result
+/// object: `output` and the fields of `summary`.
+fn write_entries(
+    output: &Option<PathBuf>,
+    entries: &[u8],
+    print: PrintArgs,
+    summary: serde_json::Value,
+) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match output {
+        Some(p) => {
+            fsutil::write_atomic(p, entries)?;
+            if print.json {
+                let mut doc = json!({ "output": p.display().to_string() });
+                if let (Some(doc), Some(fields)) = (doc.as_object_mut(), summary.as_object()) {
+                    doc.extend(fields.clone());
+                }
+                writeln!(stdout, "{}", serde_json::to_string_pretty(&doc)?)?;
+            }
+        }
+        None => stdout.write_all(entries)?,
+    }
+    Ok(())
 }

@@ -4,13 +4,14 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use measure_core::measure::MeasurementHasher;
 use measure_core::sdk::layout::id;
 use measure_lib::sdk::{self, ElfOptions, SdkVersion, SignOptions};
 use measure_lib::{fsutil, outputs, sigstruct};
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 /// Measure, sign and dump Intel SGX SDK enclaves as the SDK's `sgx_sign` does.
 ///
@@ -125,10 +126,27 @@ pub struct MrenclaveArgs {
     #[command(flatten)]
     pub inputs: EnclaveInputs,
     /// Print the layout table too (what `sgx_sign` builds: heap, threads, guards, ...).
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "quiet")]
     pub verbose: bool,
-    /// Print a JSON object.
+    /// Print only the MRENCLAVE (64 hex digits) and a newline.
+    #[arg(short, long, conflicts_with = "json")]
+    pub quiet: bool,
+    /// Print a JSON object (`mrenclave`, `sdk_version`, `enclave_size`, `ssa_frame_size`,
+    /// `metadata_versions`, `sha256_blocks`, `layout`).
     #[arg(long, conflicts_with = "verbose")]
+    pub json: bool,
+}
+
+/// `-q` and `--json` of the commands that write a signed enclave or signing material.
+#[derive(Args, Debug, Clone, Copy)]
+pub struct WriteOutput {
+    /// Print nothing but errors (the MRENCLAVE is printed otherwise).
+    #[arg(short, long, conflicts_with = "json")]
+    pub quiet: bool,
+    /// Print the result as a JSON object instead of the MRENCLAVE (`output`, `mrenclave`,
+    /// `sdk_version`, and `mrsigner`, `dumpfile`, `cssfile` for a signed enclave or
+    /// `signing_data_sha256` for `gendata`).
+    #[arg(long)]
     pub json: bool,
 }
 
@@ -159,6 +177,8 @@ pub struct SignArgs {
     /// Also write the 1808-byte SIGSTRUCT (`-cssfile`).
     #[arg(long, value_name = "FILE")]
     pub cssfile: Option<PathBuf>,
+    #[command(flatten)]
+    pub print: WriteOutput,
 }
 
 /// Two-step signing, first step (`sgx_sign gendata`): write the 256 bytes to sign (SIGSTRUCT
@@ -177,6 +197,8 @@ pub struct GendataArgs {
     /// SIGSTRUCT date: YYYY-MM-DD, YYYYMMDD or "today" (UTC).
     #[arg(short = 'd', long, value_name = "DATE", default_value = "today")]
     pub date: String,
+    #[command(flatten)]
+    pub print: WriteOutput,
 }
 
 /// Two-step signing, second step (`sgx_sign catsig`): the signed enclave from the signing
@@ -206,6 +228,8 @@ pub struct CatsigArgs {
     /// Also write the 1808-byte SIGSTRUCT (`-cssfile`).
     #[arg(long, value_name = "FILE")]
     pub cssfile: Option<PathBuf>,
+    #[command(flatten)]
+    pub print: WriteOutput,
 }
 
 /// Print the metadata of a signed enclave as `sgx_sign dump` writes it.
@@ -217,9 +241,14 @@ pub struct DumpArgs {
     /// The signed enclave.
     #[arg(value_name = "SIGNED_ENCLAVE")]
     pub enclave: PathBuf,
-    /// Print JSON instead of `sgx_sign`'s text.
-    #[arg(long)]
+    /// Print JSON instead of `sgx_sign`'s text (`mrenclave`, `mrsigner`, `metadata_offset`,
+    /// `metadata`, `compatible_metadata`).
+    #[arg(long, conflicts_with = "dumpfile")]
     pub json: bool,
+    /// Print only the enclave's MRENCLAVE (64 hex digits) and a newline (files asked for are
+    /// still written).
+    #[arg(short, long, conflicts_with = "json")]
+    pub quiet: bool,
     /// Write the text to FILE instead of standard output (`-dumpfile`).
     #[arg(long, value_name = "FILE")]
     pub dumpfile: Option<PathBuf>,
@@ -304,6 +333,7 @@ fn mrenclave(a: &MrenclaveArgs) -> Result<()> {
         s.push_str(&format!("mrenclave: {m}\n"));
         return out(&s);
     }
+    // The MRENCLAVE alone, which is also what `-q` prints.
     out(&format!("{m}\n"))
 }
 
@@ -336,6 +366,35 @@ fn write_signed(
     Ok(())
 }
 
+/// What the commands that write a signed enclave print: its MRENCLAVE, nothing with `-q`, or
+/// the JSON result with `--json`.
+fn print_signed(
+    print: WriteOutput,
+    output: &Path,
+    p: &sdk::Prepared<'_>,
+    signed: &sdk::Signed,
+    dumpfile: Option<&Path>,
+    cssfile: Option<&Path>,
+) -> Result<()> {
+    let mrenclave = hex::encode(signed.css.enclave_hash);
+    if print.json {
+        let path = |p: Option<&Path>| p.map(|p| p.display().to_string());
+        let v = json!({
+            "output": output.display().to_string(),
+            "mrenclave": mrenclave,
+            "mrsigner": hex::encode(signed.css.mrsigner()),
+            "sdk_version": p.version().as_str(),
+            "dumpfile": path(dumpfile),
+            "cssfile": path(cssfile),
+        });
+        out(&format!("{}\n", serde_json::to_string_pretty(&v)?))
+    } else if print.quiet {
+        Ok(())
+    } else {
+        out(&format!("{mrenclave}\n"))
+    }
+}
+
 fn sign(a: &SignArgs) -> Result<()> {
     let date = sdk::parse_date(&a.date)?;
     let loaded = Loaded::read(&a.inputs)?;
@@ -354,15 +413,41 @@ fn sign(a: &SignArgs) -> Result<()> {
         a.cssfile.as_deref(),
         &inputs,
     )?;
-    out(&format!("{}\n", hex::encode(signed.css.enclave_hash)))
+    print_signed(
+        a.print,
+        &a.output,
+        &p,
+        &signed,
+        a.dumpfile.as_deref(),
+        a.cssfile.as_deref(),
+    )
 }
 
 fn gendata(a: &GendataArgs) -> Result<()> {
     let date = sdk::parse_date(&a.date)?;
     let loaded = Loaded::read(&a.inputs)?;
     let p = loaded.prepare()?;
-    fsutil::write_atomic(&a.output, &sdk::gendata(&p, date))?;
-    out(&format!("{}\n", hex::encode(p.mrenclave())))
+    let data = sdk::gendata(&p, date);
+    // Never written over the enclave or its configuration.
+    let mut inputs: Vec<fsutil::Named<'_>> = vec![("enclave", &a.inputs.enclave)];
+    if let Some(c) = &a.inputs.config {
+        inputs.push(("configuration", c));
+    }
+    outputs::write_together(&[("signing material", &a.output, &data)], &inputs)?;
+    let mrenclave = hex::encode(p.mrenclave());
+    if a.print.json {
+        let v = json!({
+            "output": a.output.display().to_string(),
+            "mrenclave": mrenclave,
+            "sdk_version": p.version().as_str(),
+            "signing_data_sha256": hex::encode(Sha256::digest(data)),
+        });
+        out(&format!("{}\n", serde_json::to_string_pretty(&v)?))
+    } else if a.print.quiet {
+        Ok(())
+    } else {
+        out(&format!("{mrenclave}\n"))
+    }
 }
 
 fn catsig(a: &CatsigArgs) -> Result<()> {
@@ -387,15 +472,19 @@ fn catsig(a: &CatsigArgs) -> Result<()> {
         a.cssfile.as_deref(),
         &inputs,
     )?;
-    out(&format!("{}\n", hex::encode(signed.css.enclave_hash)))
+    print_signed(
+        a.print,
+        &a.output,
+        &p,
+        &signed,
+        a.dumpfile.as_deref(),
+        a.cssfile.as_deref(),
+    )
 }
 
 fn dump(a: &DumpArgs) -> Result<()> {
     let bytes = fsutil::read(&a.enclave, "signed enclave")?;
     let d = sdk::dump::read_dump(&bytes)?;
-    if a.json && a.dumpfile.is_some() {
-        bail!("--json prints to standard output; it cannot be combined with --dumpfile");
-    }
     let text = a.dumpfile.as_ref().map(|_| sdk::dump::dump_text(&d));
     let css = d.css().to_bytes();
     let mut set: Vec<(&str, &Path, &[u8])> = Vec::new();
@@ -408,7 +497,9 @@ fn dump(a: &DumpArgs) -> Result<()> {
     if !set.is_empty() {
         outputs::write_together(&set, &[("signed enclave", &a.enclave)])?;
     }
-    if a.json {
+    if a.quiet {
+        out(&format!("{}\n", hex::encode(d.mrenclave())))
+    } else if a.json {
         out(&format!(
             "{}\n",
             serde_json::to_string_pretty(&sdk::dump::dump_json(&d))?

@@ -36,26 +36,11 @@ fn leaves() -> Vec<(Vec<String>, clap::Command)> {
     out
 }
 
-/// Subcommands whose output is a document in a format chosen otherwise (`--format`, `--to`, the
-/// shards' format, the shell, roff pages): no `--json` of their own.
-const NO_JSON: &[&str] = &[
-    "hash-files",
-    "entries convert",
-    "entries merge",
-    "completions",
-    "man",
-];
+/// Subcommands whose output is a document in a format chosen otherwise (`--format`, the shell,
+/// roff pages): no `--json` of their own.
+const NO_JSON: &[&str] = &["hash-files", "completions", "man"];
 /// Subcommands that print a document and nothing else: no `-q`.
-const NO_QUIET: &[&str] = &["entries convert", "entries merge", "completions"];
-/// Subcommands that landed before the convention and do not follow it yet (to convert: give
-/// them `-q` and `--json`, then remove them from here). Nothing else may be added.
-const NOT_YET_CONVERTED: &[&str] = &[
-    "sdk mrenclave",
-    "sdk sign",
-    "sdk gendata",
-    "sdk catsig",
-    "sdk dump",
-];
+const NO_QUIET: &[&str] = &["completions"];
 
 fn has_arg(cmd: &clap::Command, id: &str) -> bool {
     cmd.get_arguments().any(|a| a.get_id() == id)
@@ -96,9 +81,6 @@ fn every_subcommand_has_quiet_and_json() {
     assert!(all.len() >= 18, "{} subcommands", all.len());
     for (path, cmd) in &all {
         let name = path.join(" ");
-        if NOT_YET_CONVERTED.contains(&name.as_str()) {
-            continue;
-        }
         if !NO_QUIET.contains(&name.as_str()) {
             let q = cmd.get_arguments().find(|a| a.get_id() == "quiet");
             assert!(
@@ -177,6 +159,18 @@ fn unusable_by_hand(name: &str, dir: &Path) -> Option<Vec<String>> {
     let e = existing.display().to_string();
     let v = |a: &[&str]| Some(a.iter().map(|s| s.to_string()).collect());
     match name {
+        // A missing input; `--json` prints a result object only with -o (the entries go to the
+        // file).
+        "entries merge" => v(&["entries", "merge", "no-such-shard", "-o", "out"]),
+        "entries convert" => v(&[
+            "entries",
+            "convert",
+            "no-such-file",
+            "--to",
+            "list",
+            "-o",
+            "out",
+        ]),
         // An existing key is not overwritten without -f.
         "gen-key" => v(&["gen-key", "-o", &e]),
         // The output directory is a regular file.
@@ -638,41 +632,209 @@ fn bash_completes_subcommands_options_and_values() {
     }
 }
 
-/// The zsh and fish scripts load in their shells (where installed).
-#[test]
-fn zsh_and_fish_scripts_load() {
-    for (shell, check) in [
-        (
-            "zsh",
-            "autoload -Uz compinit && compinit -u -D && source \"$SCRIPT\"",
-        ),
-        (
-            "fish",
-            "source $SCRIPT; and complete -C 'sgx-measure hash-files --for'",
-        ),
-    ] {
-        if Command::new(shell).arg("--version").output().is_err() {
-            eprintln!("{shell} not installed: its completion script is not loaded");
-            continue;
-        }
-        let dir = tempfile::tempdir().expect("tempdir");
-        let script = dir.path().join(format!("sgx-measure.{shell}"));
-        let o = sgx_measure()
-            .args(["completions", shell])
-            .output()
-            .expect("run");
-        assert!(o.status.success(), "{}", text(&o));
-        std::fs::write(&script, &o.stdout).expect("write");
-        let o = Command::new(shell)
-            .arg("-c")
-            .arg(check)
-            .env("SCRIPT", &script)
-            .env("HOME", dir.path())
-            .output()
-            .expect("shell");
-        assert!(o.status.success(), "{shell}: {}", text(&o));
-        assert!(o.stderr.is_empty(), "{shell}: {}", text(&o));
+/// Whether `shell` runs here; when it does not, the test says so on the terminal (written past
+/// the test harness's capture, so a skipped shell is seen, not a silent pass).
+fn shell_present(shell: &str, test: &str) -> bool {
+    if Command::new(shell)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        return true;
     }
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {test}: {shell} is not installed (install it to test its completion script)"
+    );
+    false
+}
+
+/// The script of `completions SHELL`, written to a file of `dir`.
+fn completion_script(shell: &str, dir: &Path, file: &str) -> PathBuf {
+    let o = sgx_measure()
+        .args(["completions", shell])
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", text(&o));
+    let script = dir.join(file);
+    std::fs::write(&script, &o.stdout).expect("write");
+    script
+}
+
+/// Runs each word list in an interactive zsh (on a pseudo-terminal, through zsh's own `zpty`
+/// module: completion only runs in the line editor) where the script is loaded by `load`, presses
+/// a key bound to `complete-word`, and gives back each line as completion left it.
+fn zsh_complete(load: &str, dir: &Path, lines: &[&str]) -> Vec<String> {
+    // The markers are spelt in two pieces in what is typed, so that the terminal's echo of the
+    // typed text never matches them.
+    let driver = r#"zmodload zsh/zpty || exit 3
+zpty z zsh -f -i || exit 4
+zpty -w z "$LOAD"' || exit 9; probe() { zle complete-word; print -r -- "DO""NE<$BUFFER>"; BUFFER=; zle accept-line }; zle -N probe; bindkey "^T" probe; PS1="RE""ADY>"'
+for line in "$@"; do
+  zpty -r -m z out '*READY>*' || exit 5
+  zpty -w -n z "$line"$'\x14'
+  zpty -r -m z out '*DONE<*>*' || exit 6
+  print -r -- "${${out##*DONE<}%%>*}"
+done
+zpty -d z"#;
+    let bin = Path::new(env!("CARGO_BIN_EXE_sgx-measure"))
+        .parent()
+        .expect("bin dir")
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // `timeout`: a completion that waits for input would otherwise hang the test.
+    let o = Command::new("timeout")
+        .args(["60", "zsh", "-f", "-c", driver, "zsh"])
+        .args(lines)
+        .env("LOAD", load)
+        .env("HOME", dir)
+        .env("PATH", path)
+        .env("TERM", "dumb")
+        .current_dir(dir)
+        .output()
+        .expect("zsh");
+    assert!(o.status.success(), "zsh: {}", text(&o));
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| l.trim_end().to_string())
+        .collect()
+}
+
+/// The zsh script loads without a message, whether sourced or installed as `_sgx-measure` in
+/// `fpath` (as `completions --help` says), and completes subcommands, options, values and files.
+#[test]
+fn zsh_completes_options_and_values() {
+    if !shell_present("zsh", "zsh_completes_options_and_values") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let zfunc = d.join("zfunc");
+    std::fs::create_dir(&zfunc).expect("mkdir");
+    let script = completion_script("zsh", &zfunc, "_sgx-measure");
+    std::fs::write(d.join("app.manifest.sgx"), b"").expect("write");
+    let sourced = format!(
+        "autoload -Uz compinit && compinit -u -D && source {}",
+        script.display()
+    );
+    let installed = format!(
+        "fpath=({} $fpath) && autoload -Uz compinit && compinit -u -D",
+        zfunc.display()
+    );
+    for load in [&sourced, &installed] {
+        // Loading alone prints nothing and registers the completion function.
+        let o = Command::new("zsh")
+            .args(["-f", "-c"])
+            .arg(format!(
+                "{load} && [[ $_comps[sgx-measure] == _sgx-measure ]] || exit 7"
+            ))
+            .env("HOME", d)
+            .current_dir(d)
+            .output()
+            .expect("zsh");
+        assert!(o.status.success(), "{load}: {}", text(&o));
+        assert!(
+            o.stderr.is_empty() && o.stdout.is_empty(),
+            "{load}: {}",
+            text(&o)
+        );
+        let cases = [
+            ("sgx-measure hash-f", "sgx-measure hash-files"),
+            ("sgx-measure sigstruct vi", "sgx-measure sigstruct view"),
+            ("sgx-measure mrenclave --js", "sgx-measure mrenclave --json"),
+            // An option that takes a value completes to `--option=` (both forms are accepted).
+            (
+                "sgx-measure sdk dump --cs",
+                "sgx-measure sdk dump --cssfile=",
+            ),
+            (
+                "sgx-measure hash-files --format sha",
+                "sgx-measure hash-files --format sha256sum",
+            ),
+            (
+                "sgx-measure sigstruct view --output-format j",
+                "sgx-measure sigstruct view --output-format json",
+            ),
+            ("sgx-measure completions fi", "sgx-measure completions fish"),
+            (
+                "sgx-measure mrenclave -m app.man",
+                "sgx-measure mrenclave -m app.manifest.sgx",
+            ),
+        ];
+        let lines: Vec<&str> = cases.iter().map(|(typed, _)| *typed).collect();
+        let have = zsh_complete(load, d, &lines);
+        let want: Vec<&str> = cases.iter().map(|(_, done)| *done).collect();
+        assert_eq!(have, want, "{load}");
+    }
+}
+
+/// The fish script loads without a message and completes subcommands, options, values and
+/// files (`complete -C`, fish's own completion of a command line).
+#[test]
+fn fish_completes_options_and_values() {
+    if !shell_present("fish", "fish_completes_options_and_values") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let script = completion_script("fish", d, "sgx-measure.fish");
+    std::fs::write(d.join("app.manifest.sgx"), b"").expect("write");
+    let complete = |line: &str| -> Vec<String> {
+        let o = Command::new("fish")
+            .args(["--no-config", "-c"])
+            .arg(r#"source $argv[1]; or exit 3; complete -C $argv[2]"#)
+            .arg(&script)
+            .arg(line)
+            .env("HOME", d)
+            .env("XDG_CONFIG_HOME", d)
+            .env("XDG_DATA_HOME", d)
+            .current_dir(d)
+            .output()
+            .expect("fish");
+        assert!(o.status.success(), "{line}: {}", text(&o));
+        assert!(o.stderr.is_empty(), "{line}: {}", text(&o));
+        // `candidate<TAB>description`
+        let mut c: Vec<String> = String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(|l| l.split('\t').next().unwrap_or_default().to_string())
+            .collect();
+        c.sort();
+        c
+    };
+    // Loading alone prints nothing.
+    let o = Command::new("fish")
+        .args(["--no-config", "-c", "source $argv[1]"])
+        .arg(&script)
+        .env("HOME", d)
+        .output()
+        .expect("fish");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(o.stderr.is_empty() && o.stdout.is_empty(), "{}", text(&o));
+    assert_eq!(complete("sgx-measure hash-f"), ["hash-files"]);
+    assert_eq!(complete("sgx-measure sigstruct v"), ["verify", "view"]);
+    assert_eq!(complete("sgx-measure mrenclave --js"), ["--json"]);
+    let options = complete("sgx-measure mrenclave --");
+    for want in ["--manifest", "--libpal", "--gramine", "--quiet", "--json"] {
+        assert!(options.iter().any(|o| o == want), "{want}: {options:?}");
+    }
+    assert_eq!(
+        complete("sgx-measure hash-files --format "),
+        ["json", "sha256sum", "toml"]
+    );
+    assert_eq!(
+        complete("sgx-measure sigstruct view --output-format "),
+        ["json", "text", "toml"]
+    );
+    assert_eq!(complete("sgx-measure completions f"), ["fish"]);
+    assert_eq!(
+        complete("sgx-measure mrenclave -m app.man"),
+        ["app.manifest.sgx"]
+    );
 }
 
 /// `--help`, `-h` and `help SUBCOMMAND` print every example line whole (clap wraps the rest of
@@ -988,6 +1150,31 @@ fn errors_name_the_kind_of_file() {
         text(&o)
     );
     assert!(!err.contains("UTF-8"), "{}", text(&o));
+    // Malformed JSON entries (a trailing comma), with a byte-order mark or not: the file is
+    // named and read as JSON, not reported as invalid TOML.
+    let hash = "ab".repeat(32);
+    for (name, bom) in [("plain.json", ""), ("bom.json", "\u{feff}")] {
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            format!("{bom}[\n  {{\"uri\": \"file:a\", \"sha256\": \"{hash}\"}},\n]\n"),
+        )
+        .expect("write");
+        let o = sgx_measure()
+            .args(["entries", "convert", "--to", "list"])
+            .arg(&path)
+            .output()
+            .expect("run");
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(&path.display().to_string())
+                && err.contains("invalid JSON")
+                && !err.contains("TOML"),
+            "{}",
+            text(&o)
+        );
+    }
     if !Path::new("/usr/lib/x86_64-linux-gnu/gramine/sgx/libpal.so").exists() {
         let o = sgx_measure()
             .args(["mrenclave", "-m"])
@@ -1062,4 +1249,265 @@ fn verify_examples_are_run_by_the_docs() {
             "`{ex}` is not run by docs/verifier.md"
         );
     }
+}
+
+/// One run of a command that should succeed: its standard output (nothing on standard error).
+fn passes(dir: &Path, args: &[&str]) -> String {
+    let o = sgx_measure()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(0), "{args:?}: {}", text(&o));
+    assert!(o.stderr.is_empty(), "{args:?}: {}", text(&o));
+    String::from_utf8(o.stdout).expect("UTF-8")
+}
+
+/// A `--json` result: one object and a final newline, with these fields.
+fn json_result(out: &str, fields: &[&str]) -> serde_json::Value {
+    assert!(out.ends_with('\n'), "no final newline: {out}");
+    let v: serde_json::Value =
+        serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"));
+    for f in fields {
+        assert!(v.get(f).is_some(), "no {f:?} in {out}");
+    }
+    assert!(v.get("error").is_none(), "{out}");
+    v
+}
+
+/// The `sdk` subcommands and `entries merge`/`convert` follow the convention on a passing input
+/// (text, `-q`: the primary value or nothing, `--json`: the documented fields) and on an
+/// unusable one (status 2, a JSON error with `--json`). None of them gives a verdict that can
+/// fail (a signature that does not match is unusable input, as for `sigstruct attach`).
+#[test]
+fn sdk_and_entries_follow_the_convention() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let v = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/sdk-vectors");
+    std::fs::copy(v.join("enclaves/2.26/basic.so"), d.join("enclave.so")).expect("copy");
+    std::fs::copy(v.join("configs/ita.xml"), d.join("Enclave.config.xml")).expect("copy");
+    std::fs::copy(v.join("test-key.pem"), d.join("key.pem")).expect("copy");
+    let mrenclave = "54d88bd20e2e18ef588bc4f4ccfc3ddc836ae7536a9a3438b8c18b4debda5198";
+    let mre = format!("{mrenclave}\n");
+    let inputs = ["-e", "enclave.so", "-c", "Enclave.config.xml"];
+    let with = |cmd: &[&str], more: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = vec!["sdk".into()];
+        a.extend(cmd.iter().map(|s| s.to_string()));
+        a.extend(inputs.iter().map(|s| s.to_string()));
+        a.extend(more.iter().map(|s| s.to_string()));
+        a
+    };
+    let run = |args: &[String], extra: &[&str]| {
+        let mut a: Vec<&str> = args.iter().map(String::as_str).collect();
+        a.extend(extra);
+        passes(d, &a)
+    };
+
+    // sdk mrenclave: -q prints the MRENCLAVE alone.
+    let m = with(&["mrenclave"], &[]);
+    assert_eq!(run(&m, &[]), mre);
+    assert_eq!(run(&m, &["-q"]), mre);
+    let j = json_result(
+        &run(&m, &["--json"]),
+        &["mrenclave", "sdk_version", "enclave_size", "layout"],
+    );
+    assert_eq!(j["mrenclave"], mrenclave);
+
+    // sdk sign: the MRENCLAVE, nothing with -q, the result with --json.
+    let key = ["-k", "key.pem", "-d", "2026-01-01"];
+    let s = with(&["sign"], &key);
+    assert_eq!(run(&s, &["-o", "a.so"]), mre);
+    assert_eq!(run(&s, &["-o", "b.so", "-q"]), "");
+    let j = json_result(
+        &run(&s, &["-o", "c.so", "--json", "--cssfile", "c.css"]),
+        &[
+            "output",
+            "mrenclave",
+            "mrsigner",
+            "sdk_version",
+            "dumpfile",
+            "cssfile",
+        ],
+    );
+    assert_eq!(j["output"], "c.so");
+    assert_eq!(j["mrenclave"], mrenclave);
+    assert_eq!(j["sdk_version"], "2.26");
+    assert_eq!(j["cssfile"], "c.css");
+    assert!(j["dumpfile"].is_null(), "{j}");
+    let a = std::fs::read(d.join("a.so")).expect("a.so");
+    for other in ["b.so", "c.so"] {
+        assert_eq!(std::fs::read(d.join(other)).expect("signed"), a, "{other}");
+    }
+
+    // sdk dump: -q prints the enclave's MRENCLAVE; --json the documented object.
+    assert_eq!(passes(d, &["sdk", "dump", "a.so", "-q"]), mre);
+    let j = json_result(
+        &passes(d, &["sdk", "dump", "a.so", "--json"]),
+        &["mrenclave", "mrsigner", "metadata"],
+    );
+    assert_eq!(j["mrenclave"], mrenclave);
+    let mrsigner = j["mrsigner"].as_str().expect("mrsigner").to_string();
+
+    // sdk gendata: the MRENCLAVE, nothing with -q, the result with --json.
+    let g = with(&["gendata"], &["-d", "2026-01-01"]);
+    assert_eq!(run(&g, &["-o", "m1"]), mre);
+    assert_eq!(run(&g, &["-o", "m2", "-q"]), "");
+    let j = json_result(
+        &run(&g, &["-o", "m3", "--json"]),
+        &["output", "mrenclave", "sdk_version", "signing_data_sha256"],
+    );
+    let material = std::fs::read(d.join("m3")).expect("m3");
+    assert_eq!(
+        j["signing_data_sha256"],
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&material))
+    );
+    assert_eq!(std::fs::read(d.join("m1")).expect("m1"), material);
+
+    // sdk catsig, with the signature of the material taken from the one-step signed enclave's
+    // SIGSTRUCT (`--cssfile`, little-endian at 0x204; catsig takes it big-endian as `openssl
+    // dgst -sign` writes it): the same signed enclave.
+    let css = std::fs::read(d.join("c.css")).expect("c.css");
+    let mut signature = css[0x204..0x204 + 384].to_vec();
+    signature.reverse();
+    std::fs::write(d.join("sig.bin"), &signature).expect("write");
+    std::fs::copy(v.join("test-key.pub.pem"), d.join("public.pem")).expect("copy");
+    let c = with(
+        &["catsig"],
+        &["-k", "public.pem", "--sig", "sig.bin", "--unsigned", "m3"],
+    );
+    assert_eq!(run(&c, &["-o", "d.so"]), mre);
+    assert_eq!(run(&c, &["-o", "e.so", "-q"]), "");
+    let j = json_result(
+        &run(&c, &["-o", "f.so", "--json"]),
+        &["output", "mrenclave", "mrsigner", "sdk_version"],
+    );
+    assert_eq!(j["mrsigner"], mrsigner.as_str());
+    for other in ["d.so", "e.so", "f.so"] {
+        assert_eq!(std::fs::read(d.join(other)).expect("signed"), a, "{other}");
+    }
+
+    // Unusable: a signature that is not of this material, an enclave that is not one.
+    std::fs::write(d.join("bad.bin"), [7u8; 384]).expect("write");
+    std::fs::write(d.join("not-an-enclave.so"), b"not an ELF").expect("write");
+    let bad_catsig = with(
+        &["catsig"],
+        &[
+            "-k",
+            "public.pem",
+            "--sig",
+            "bad.bin",
+            "--unsigned",
+            "m3",
+            "-o",
+            "g.so",
+        ],
+    );
+    let bad: Vec<Vec<String>> = vec![
+        bad_catsig,
+        ["sdk", "mrenclave", "-e", "not-an-enclave.so"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        ["sdk", "dump", "enclave.so"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+    ];
+    for args in &bad {
+        for json in [false, true] {
+            let mut c = sgx_measure();
+            c.current_dir(d).args(args);
+            if json {
+                c.arg("--json");
+            }
+            let o = c.output().expect("run");
+            assert_eq!(o.status.code(), Some(2), "{args:?} {json}: {}", text(&o));
+            if json {
+                let e = json_error(&o);
+                assert_eq!(e["code"], "invalid_input", "{args:?}: {}", text(&o));
+                assert!(o.stderr.is_empty(), "{args:?}: {}", text(&o));
+            } else {
+                assert!(o.stdout.is_empty(), "{args:?}: {}", text(&o));
+            }
+        }
+    }
+    assert!(!d.join("g.so").exists());
+
+    // entries merge and convert: -q prints the entries alone; --json (with -o) the result.
+    std::fs::create_dir(d.join("data")).expect("mkdir");
+    std::fs::write(d.join("data/a"), b"a\n").expect("write");
+    std::fs::write(d.join("data/b"), b"b\n").expect("write");
+    for k in 0..2 {
+        let shard = format!("{k}/2");
+        let out = format!("part-{k}");
+        passes(
+            d,
+            &["hash-files", "data", "-q", "--shard", &shard, "-o", &out],
+        );
+    }
+    let merged = passes(d, &["entries", "merge", "part-0", "part-1"]);
+    assert_eq!(
+        merged.matches("[[sgx.trusted_files]]").count(),
+        2,
+        "{merged}"
+    );
+    assert_eq!(
+        passes(d, &["entries", "merge", "part-1", "part-0", "-q"]),
+        merged
+    );
+    let j = json_result(
+        &passes(
+            d,
+            &[
+                "entries", "merge", "part-0", "part-1", "-o", "m.toml", "--json",
+            ],
+        ),
+        &["output", "format", "entries", "shards"],
+    );
+    assert_eq!(
+        (&j["format"], &j["entries"], &j["shards"]),
+        (&"toml".into(), &2.into(), &2.into()),
+        "{j}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("m.toml")).expect("m"),
+        merged
+    );
+    let j = json_result(
+        &passes(
+            d,
+            &[
+                "entries",
+                "convert",
+                "m.toml",
+                "--to",
+                "sha256sum",
+                "-o",
+                "SUMS",
+                "--json",
+            ],
+        ),
+        &["output", "format", "entries"],
+    );
+    assert_eq!(
+        (&j["format"], &j["entries"]),
+        (&"sha256sum".into(), &2.into())
+    );
+    // --json without -o: the entries would be mixed with the result; a usage error.
+    let o = sgx_measure()
+        .current_dir(d)
+        .args(["entries", "merge", "part-0", "part-1", "--json"])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(json_error(&o)["code"], "usage", "{}", text(&o));
+    // A shard missing: the other's run is incomplete, unusable.
+    let o = sgx_measure()
+        .current_dir(d)
+        .args(["entries", "merge", "part-0", "-o", "n.toml", "--json"])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(json_error(&o)["code"], "invalid_input", "{}", text(&o));
+    assert!(!d.join("n.toml").exists());
 }
