@@ -161,20 +161,18 @@ impl RecordSink for MeasurementHasher {
 
     #[allow(
         clippy::arithmetic_side_effects,
-        reason = "used <= BUF_BLOCKS (< BUF_BLOCKS after the flush) and n <= min(room, left)"
+        reason = "used <= BUF_BLOCKS (< BUF_BLOCKS after the flush), n <= min(room, left) and \
+                  BUF_BLOCKS <= left in the batch loop"
     )]
     fn eadd_unmeasured_range(&mut self, offset: u64, count: u64, page_size: u64, flags: u64) {
-        // The hot loop of a large enclave without EDMM: one record per heap page. Write the
-        // records straight into the batch buffer; only the offset changes between them.
+        // The hot loop of a large enclave without EDMM (Gramine's free heap, the SDK's heap and
+        // reserved memory): one record per page, records differing only in their offset field.
         let template = eadd_record(0, flags);
         let mut off = offset;
         let mut left = count;
-        while left > 0 {
-            if self.used == BUF_BLOCKS {
-                self.flush();
-            }
-            let room = (BUF_BLOCKS - self.used) as u64;
-            let n = room.min(left) as usize;
+        // Complete the pending batch first: records stay in order.
+        if self.used > 0 {
+            let n = ((BUF_BLOCKS - self.used) as u64).min(left) as usize;
             if let Some(slots) = self.buf.get_mut(self.used..self.used + n) {
                 for slot in slots {
                     *slot = template;
@@ -184,6 +182,35 @@ impl RecordSink for MeasurementHasher {
             }
             self.used += n;
             left -= n as u64;
+            if self.used == BUF_BLOCKS {
+                self.flush();
+            }
+        }
+        // Whole batches straight from a batch filled with the template once: per record only
+        // the 8-byte offset is written before the compression.
+        if left >= BUF_BLOCKS as u64 {
+            let mut batch = [template; BUF_BLOCKS];
+            while left >= BUF_BLOCKS as u64 {
+                for slot in &mut batch {
+                    slot[8..16].copy_from_slice(&off.to_le_bytes());
+                    off = off.wrapping_add(page_size);
+                }
+                self.mid.compress(&batch);
+                left -= BUF_BLOCKS as u64;
+            }
+        }
+        // The rest (fewer than a batch) waits in the buffer for the records that follow; the
+        // buffer is empty here, as the pending batch was completed and flushed above.
+        if left > 0 {
+            let n = left as usize;
+            if let Some(slots) = self.buf.get_mut(..n) {
+                for slot in slots {
+                    *slot = template;
+                    slot[8..16].copy_from_slice(&off.to_le_bytes());
+                    off = off.wrapping_add(page_size);
+                }
+                self.used = n;
+            }
         }
     }
 }
@@ -213,6 +240,35 @@ mod tests {
         }
         assert_eq!(h.blocks(), (flat.len() / 64) as u64);
         assert_eq!(h.finish(), Sha256::digest(&flat));
+    }
+
+    #[test]
+    fn unmeasured_ranges_equal_single_records_at_every_batch_boundary() {
+        let edges = [0u64, 1, 2, 63, 64, 65, 127, 128, 129, 200];
+        for before in edges {
+            for count in edges {
+                for after in [0u64, 1, 64] {
+                    let (mut fast, mut slow) = (MeasurementHasher::new(), MeasurementHasher::new());
+                    for h in [&mut fast, &mut slow] {
+                        h.ecreate(1, 1 << 30);
+                        for i in 0..before {
+                            h.eadd(i << 12, 0x201);
+                        }
+                    }
+                    fast.eadd_unmeasured_range(0x4000_0000, count, 4096, 0x203);
+                    for i in 0..count {
+                        slow.eadd(0x4000_0000 + i * 4096, 0x203);
+                    }
+                    for h in [&mut fast, &mut slow] {
+                        for i in 0..after {
+                            h.eadd(0x8000_0000 + (i << 12), 0x205);
+                        }
+                    }
+                    assert_eq!(fast.blocks(), slow.blocks(), "{before} {count} {after}");
+                    assert_eq!(fast.finish(), slow.finish(), "{before} {count} {after}");
+                }
+            }
+        }
     }
 
     #[test]
