@@ -111,6 +111,10 @@ struct Indexed {
     cached: Cached,
 }
 
+/// The entries of a piece of the cache file (each with its path unescaped when the JSON reader
+/// was needed), or where the malformed line starts.
+type PieceRead = std::result::Result<Vec<(Indexed, Option<String>)>, usize>;
+
 /// Lines per piece of the cache file checked on one core.
 const CACHE_LINES_PER_PIECE: usize = 4096;
 
@@ -150,7 +154,7 @@ impl HashCache {
             pieces.push(start..end);
             start = end;
         }
-        let read: Vec<std::result::Result<Vec<(Indexed, Option<String>)>, usize>> = pieces
+        let read: Vec<PieceRead> = pieces
             .into_par_iter()
             .map(|piece| {
                 let mut out = Vec::with_capacity(CACHE_LINES_PER_PIECE);
@@ -455,9 +459,10 @@ thread_local! {
 
 /// Opens a file to hash it, refusing anything but a regular file. The file is opened without
 /// blocking and checked after opening: a file replaced by a FIFO after it was listed or looked
-/// at would otherwise block the open until a writer came.
+/// at would otherwise block the open until a writer came. The flag stays set (no two more system
+/// calls per file): reading a regular file ignores it, and a read that would block anyway clears
+/// it ([`read_blocking`]).
 fn open_regular(path: &Path) -> io::Result<(File, std::fs::Metadata)> {
-    use std::os::fd::AsRawFd;
     use std::os::unix::fs::OpenOptionsExt;
     let file = std::fs::OpenOptions::new()
         .read(true)
@@ -470,8 +475,13 @@ fn open_regular(path: &Path) -> io::Result<(File, std::fs::Metadata)> {
             "not a regular file",
         ));
     }
-    // Reads block again, as usual (file systems that honour the flag for regular files would
-    // otherwise return EAGAIN).
+    Ok((file, meta))
+}
+
+/// Clears `O_NONBLOCK` of a file opened by [`open_regular`], for a file system that honours it
+/// for regular files.
+fn read_blocking(file: &File) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
     // SAFETY: fcntl on a file descriptor owned by `file`.
     let flags = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETFL) };
     // SAFETY: as above.
@@ -480,7 +490,7 @@ fn open_regular(path: &Path) -> io::Result<(File, std::fs::Metadata)> {
     {
         return Err(io::Error::last_os_error());
     }
-    Ok((file, meta))
+    Ok(())
 }
 
 /// SHA-256 of one file's contents.
@@ -545,6 +555,10 @@ fn hash_open_file(mut file: File, on_progress: &dyn Fn(u64)) -> io::Result<[u8; 
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    read_blocking(&file)?;
+                    continue;
+                }
                 Err(e) => return Err(e),
             };
             h.update(&buf[..n]);
