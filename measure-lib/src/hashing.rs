@@ -499,7 +499,7 @@ pub fn hash_file(path: &Path, on_progress: &dyn Fn(u64)) -> io::Result<[u8; 32]>
     if meta.len() >= MAP_THRESHOLD {
         return hash_mapped(&file, on_progress);
     }
-    hash_open_file(file, on_progress)
+    hash_open_file(file, meta.len(), on_progress)
 }
 
 /// Files at least this large are mapped rather than read (no copy out of the page cache).
@@ -543,13 +543,39 @@ fn hash_mapped(file: &File, on_progress: &dyn Fn(u64)) -> io::Result<[u8; 32]> {
     Ok(h.finalize().into())
 }
 
-/// SHA-256 of `file` (a regular file), read to its end.
-fn hash_open_file(mut file: File, on_progress: &dyn Fn(u64)) -> io::Result<[u8; 32]> {
+/// SHA-256 of `file` (a regular file of `size` bytes when it was opened), read to its end.
+fn hash_open_file(mut file: File, size: u64, on_progress: &dyn Fn(u64)) -> io::Result<[u8; 32]> {
     BUFFER.with_borrow_mut(|buf| {
         if buf.len() < CHUNK {
             buf.resize(CHUNK, 0);
         }
         let mut h = Sha256::new();
+        // A file smaller than the buffer comes in one read: a read of a regular file that
+        // returns less than asked, and exactly the size the open file has, has met its end (no
+        // second read to be told so: one system call less per small file). Anything else is
+        // read until a read returns nothing.
+        if size < CHUNK as u64 {
+            loop {
+                match file.read(&mut buf[..CHUNK]) {
+                    Ok(n) if n as u64 == size => {
+                        h.update(&buf[..n]);
+                        on_progress(n as u64);
+                        return Ok(h.finalize().into());
+                    }
+                    Ok(n) => {
+                        h.update(&buf[..n]);
+                        on_progress(n as u64);
+                        if n == 0 {
+                            return Ok(h.finalize().into());
+                        }
+                        break;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => read_blocking(&file)?,
+                    Err(e) => return Err(e),
+                }
+            }
+        }
         loop {
             let n = match file.read(&mut buf[..CHUNK]) {
                 Ok(0) => break,
