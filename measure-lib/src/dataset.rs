@@ -327,14 +327,15 @@ pub fn hash_files_reporting_skipped(
         ),
         None => (0..total, None),
     };
-    let chosen: Vec<(PathBuf, String)> = files
+    // Paths and URIs apart (moved, not copied: a million paths are worth not duplicating).
+    let (to_hash, uris): (Vec<PathBuf>, Vec<String>) = files
         .into_iter()
         .skip(range.start)
         .take(range.len())
-        .collect();
-    let to_hash: Vec<PathBuf> = chosen.iter().map(|(p, _)| p.clone()).collect();
-    let mut entries = Vec::with_capacity(chosen.len());
-    for ((p, uri), r) in chosen.into_iter().zip(hasher.hash_all(&to_hash)) {
+        .unzip();
+    let mut entries = Vec::with_capacity(uris.len());
+    let hashed = hasher.hash_all(&to_hash);
+    for ((p, uri), r) in to_hash.into_iter().zip(uris).zip(hashed) {
         let h = r.map_err(|source| Error::Hash { path: p, source })?;
         entries.push((uri, hex::encode(h)));
     }

@@ -82,30 +82,47 @@ fn now_ns() -> i128 {
         .unwrap_or(0)
 }
 
-/// A persistent map from (absolute path, [`FileKey`]) to SHA-256, stored as JSON lines.
+/// A persistent map from (absolute path, [`FileKey`]) to SHA-256, stored as JSON lines (one
+/// entry a line, sorted by path; docs/formats.md). Loading it allocates nothing per entry: the
+/// file is read once and every line is checked and indexed in place (on every core), entries
+/// sorted by path for a binary search (the file is written in that order, so it is only checked
+/// to be sorted).
 #[derive(Debug, Default)]
 struct HashCache {
     path: PathBuf,
-    entries: PathMap<Cached>,
-    /// Paths hashed by this process: what it adds to the file when saving.
-    updated: std::collections::HashSet<PathBuf, foldhash::fast::RandomState>,
+    /// The cache file's text as loaded.
+    text: String,
+    /// Paths of the lines that needed a JSON reader (escapes), unescaped, one after the other.
+    unescaped: String,
+    /// Every entry, sorted by path bytes, one per path (the last line wins).
+    index: Vec<Indexed>,
+    /// Entries hashed by this process: what it adds to the file when saving.
+    updated: PathMap<Cached>,
 }
+
+/// A cache entry as loaded: where its path is, its line when that can be copied as it is, and
+/// the entry.
+#[derive(Clone, Debug)]
+struct Indexed {
+    /// The path: a range of `text`, or of `unescaped` if `line` is `None`.
+    path: std::ops::Range<usize>,
+    /// The line, in `text`, when read by the direct reader (then written back unchanged).
+    line: Option<std::ops::Range<usize>>,
+    cached: Cached,
+}
+
+/// The entries of a piece of the cache file (each with its path unescaped when the JSON reader
+/// was needed), or where the malformed line starts.
+type PieceRead = std::result::Result<Vec<(Indexed, Option<String>)>, usize>;
+
+/// Lines per piece of the cache file checked on one core.
+const CACHE_LINES_PER_PIECE: usize = 4096;
 
 impl HashCache {
     fn load(path: &Path) -> Result<Self> {
-        Ok(HashCache {
-            path: path.to_path_buf(),
-            entries: Self::read_entries(path)?,
-            ..Default::default()
-        })
-    }
-
-    /// The entries of the cache file (none if it does not exist).
-    fn read_entries(path: &Path) -> Result<PathMap<Cached>> {
-        let mut entries = PathMap::default();
-        let text = match std::fs::read_to_string(path) {
+        let text = match std::fs::read(path) {
             Ok(t) => t,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(entries),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
             Err(source) => {
                 return Err(Error::Read {
                     what: "hash cache".into(),
@@ -114,41 +131,163 @@ impl HashCache {
                 });
             }
         };
-        entries.reserve(text.len() / 180);
-        for (n, line) in text.lines().enumerate() {
-            let Some((p, cached)) = parse_cache_line(line) else {
-                return Err(Error::HashCache {
-                    path: path.to_path_buf(),
-                    line: n + 1,
-                });
-            };
-            entries.insert(PathBuf::from(p), cached);
+        let malformed = |line: usize| Error::HashCache {
+            path: path.to_path_buf(),
+            line,
+        };
+        let text = String::from_utf8(text).map_err(|e| {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            malformed(memchr::memchr_iter(b'\n', valid).count() + 1)
+        })?;
+        let mut cache = HashCache {
+            path: path.to_path_buf(),
+            ..Default::default()
+        };
+        // Pieces of whole lines, each read on one core; a line's number is found again only for
+        // the error.
+        let mut pieces = Vec::new();
+        let mut start = 0;
+        while start < text.len() {
+            let end = memchr::memchr_iter(b'\n', &text.as_bytes()[start..])
+                .nth(CACHE_LINES_PER_PIECE - 1)
+                .map_or(text.len(), |i| start + i + 1);
+            pieces.push(start..end);
+            start = end;
         }
-        Ok(entries)
+        let read: Vec<PieceRead> = pieces
+            .into_par_iter()
+            .map(|piece| {
+                let mut out = Vec::with_capacity(CACHE_LINES_PER_PIECE);
+                let mut at = piece.start;
+                for line in text[piece.clone()].split_inclusive('\n') {
+                    let body = line.strip_suffix('\n').unwrap_or(line);
+                    let entry = match parse_cache_line_fast(body) {
+                        Some((p, cached)) => {
+                            let p_start = p.as_ptr() as usize - text.as_ptr() as usize;
+                            let indexed = Indexed {
+                                path: p_start..p_start + p.len(),
+                                line: Some(at..at + line.len()),
+                                cached,
+                            };
+                            (indexed, None)
+                        }
+                        None => match parse_cache_line_json(body) {
+                            Some((p, cached)) => {
+                                let indexed = Indexed {
+                                    path: 0..0,
+                                    line: None,
+                                    cached,
+                                };
+                                (indexed, Some(p))
+                            }
+                            None => return Err(at),
+                        },
+                    };
+                    out.push(entry);
+                    at += line.len();
+                }
+                Ok(out)
+            })
+            .collect();
+        let mut index =
+            Vec::with_capacity(read.iter().map(|r| r.as_ref().map_or(0, Vec::len)).sum());
+        for piece in read {
+            let piece = piece.map_err(|at| {
+                malformed(memchr::memchr_iter(b'\n', &text.as_bytes()[..at]).count() + 1)
+            })?;
+            for (mut indexed, unescaped) in piece {
+                if let Some(p) = unescaped {
+                    let start = cache.unescaped.len();
+                    cache.unescaped.push_str(&p);
+                    indexed.path = start..cache.unescaped.len();
+                }
+                index.push(indexed);
+            }
+        }
+        cache.text = text;
+        // Sorted already when this program wrote the file; otherwise sorted here (stable: of
+        // several lines for a path, the last one is kept).
+        let sorted = index
+            .windows(2)
+            .all(|w| cache.key(&w[0]) < cache.key(&w[1]));
+        if !sorted {
+            index.sort_by(|a, b| cache.key(a).cmp(cache.key(b)));
+            let mut unique: Vec<Indexed> = Vec::with_capacity(index.len());
+            for e in index {
+                match unique.last_mut() {
+                    Some(last) if cache.key(last) == cache.key(&e) => *last = e,
+                    _ => unique.push(e),
+                }
+            }
+            index = unique;
+        }
+        cache.index = index;
+        Ok(cache)
     }
 
-    /// Adds this process's new hashes to the cache file. Other processes may save the same
-    /// file at the same time: under an exclusive lock of its directory, the file is read again
-    /// and this process's entries merged into it, then it is replaced atomically, so that no
-    /// writer's entries are lost and no reader sees a partial file.
+    /// The path of an entry, as bytes.
+    fn key(&self, e: &Indexed) -> &[u8] {
+        let source = if e.line.is_some() {
+            &self.text
+        } else {
+            &self.unescaped
+        };
+        source.as_bytes().get(e.path.clone()).unwrap_or_default()
+    }
+
+    /// The entry of an absolute path: hashed by this process, or loaded.
+    fn get(&self, abs: &Path) -> Option<&Cached> {
+        if let Some(e) = self.updated.get(abs) {
+            return Some(e);
+        }
+        let k = abs.as_os_str().as_encoded_bytes();
+        let i = self.index.binary_search_by(|e| self.key(e).cmp(k)).ok()?;
+        self.index.get(i).map(|e| &e.cached)
+    }
+
+    /// Adds this process's new hashes to the cache file (nothing is written when there are
+    /// none). Other processes may save the same file at the same time: under an exclusive lock
+    /// of its directory, the file is read again and this process's entries merged into it, then
+    /// it is replaced atomically, so that no writer's entries are lost and no reader sees a
+    /// partial file.
     fn save(&self) -> Result<()> {
         if self.updated.is_empty() {
             return Ok(());
         }
         let _lock = lock_dir_of(&self.path)?;
         // A cache file another version cannot read is replaced rather than merged.
-        let mut merged = Self::read_entries(&self.path).unwrap_or_default();
-        for p in &self.updated {
-            if let Some(e) = self.entries.get(p) {
-                merged.insert(p.clone(), *e);
+        let current = Self::load(&self.path).unwrap_or_default();
+        let mut new: Vec<(&str, &Cached)> = self
+            .updated
+            .iter()
+            .filter_map(|(p, e)| Some((p.to_str()?, e)))
+            .collect();
+        new.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut out = String::with_capacity(current.text.len() + new.len().saturating_mul(220));
+        let mut old = current.index.iter().peekable();
+        let write_old = |out: &mut String, e: &Indexed| match &e.line {
+            Some(line) => {
+                out.push_str(current.text.get(line.clone()).unwrap_or_default());
+                if !out.ends_with('\n') {
+                    out.push('\n');
+                }
             }
-        }
-        let mut entries: Vec<_> = merged.iter().collect();
-        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let mut out = String::with_capacity(entries.len().saturating_mul(220));
-        for (p, (k, h, recorded)) in entries {
-            let Some(p) = p.to_str() else { continue };
+            None => {
+                let p = current.unescaped.get(e.path.clone()).unwrap_or_default();
+                let (k, h, recorded) = &e.cached;
+                write_cache_line(out, p, k, *recorded, h);
+            }
+        };
+        for (p, (k, h, recorded)) in new {
+            while let Some(e) = old.next_if(|e| current.key(e) <= p.as_bytes()) {
+                if current.key(e) != p.as_bytes() {
+                    write_old(&mut out, e);
+                }
+            }
             write_cache_line(&mut out, p, k, *recorded, h);
+        }
+        for e in old {
+            write_old(&mut out, e);
         }
         fsutil::write_atomic(&self.path, out.as_bytes())
     }
@@ -203,16 +342,22 @@ fn write_cache_line(out: &mut String, path: &str, k: &FileKey, recorded_ns: i128
 }
 
 /// A cache line read: the path and its [`Cached`] entry.
+#[cfg(test)]
 type CacheLine = (String, Cached);
 
 /// Reads a cache line: the layout [`write_cache_line`] writes, directly; anything else (another
-/// key order, spacing, escapes in the path, no `recorded_ns`) through a JSON parser. An entry
-/// without `recorded_ns` (written before the time was recorded) reads as recorded at 0: never
-/// trusted, hashed again.
+/// key order, spacing, escapes in the path, no `recorded_ns`) through a JSON parser.
+#[cfg(test)]
 fn parse_cache_line(line: &str) -> Option<CacheLine> {
-    if let Some(fast) = parse_cache_line_fast(line) {
-        return Some(fast);
+    if let Some((p, cached)) = parse_cache_line_fast(line) {
+        return Some((p.to_string(), cached));
     }
+    parse_cache_line_json(line)
+}
+
+/// Reads a cache line with a JSON parser. An entry without `recorded_ns` (written before the
+/// time was recorded) reads as recorded at 0: never trusted, hashed again.
+fn parse_cache_line_json(line: &str) -> Option<(String, Cached)> {
     let v: serde_json::Value = serde_json::from_str(line).ok()?;
     let num = |k: &str| v[k].as_str().and_then(|s| s.parse::<i128>().ok());
     let h = v["sha256"]
@@ -230,7 +375,9 @@ fn parse_cache_line(line: &str) -> Option<CacheLine> {
     Some((v["path"].as_str()?.to_string(), (key, h, recorded)))
 }
 
-fn parse_cache_line_fast(line: &str) -> Option<CacheLine> {
+/// Reads a line in the layout [`write_cache_line`] writes (the path without escapes): the path,
+/// borrowed from the line, and the entry.
+fn parse_cache_line_fast(line: &str) -> Option<(&str, Cached)> {
     let rest = line.strip_prefix("{\"path\":\"")?;
     let end = rest.find('"')?;
     let (path, rest) = rest.split_at(end);
@@ -274,7 +421,19 @@ fn parse_cache_line_fast(line: &str) -> Option<CacheLine> {
         ino: ino as u64,
         dev: dev as u64,
     };
-    Some((path.to_string(), (key, h, recorded)))
+    Some((path, (key, h, recorded)))
+}
+
+/// Whether `p` is absolute with no `.`, `..` or empty component and no trailing slash: what
+/// `std::path::absolute` returns for it is itself.
+fn is_plain_absolute(p: &Path) -> bool {
+    let b = p.as_os_str().as_encoded_bytes();
+    b.len() > 1
+        && b.first() == Some(&b'/')
+        && b.last() != Some(&b'/')
+        && b[1..]
+            .split(|&c| c == b'/')
+            .all(|c| !c.is_empty() && c != b"." && c != b"..")
 }
 
 /// Hashes files, using and filling an optional cache.
@@ -289,8 +448,8 @@ pub struct FileHasher {
     opened: std::collections::HashSet<(u64, u64)>,
 }
 
-/// A file's cache key (when it could be read), absolute path (with a cache), cached hash, and
-/// whether it is a regular file.
+/// A file's cache key (when it could be read), absolute path (with a cache, when not found in
+/// it), cached hash, and whether it is a regular file.
 type LookedUp = (Option<FileKey>, Option<PathBuf>, Option<[u8; 32]>, bool);
 
 thread_local! {
@@ -298,9 +457,17 @@ thread_local! {
     static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// SHA-256 of one file's contents.
-pub fn hash_file(path: &Path, on_progress: &dyn Fn(u64)) -> io::Result<[u8; 32]> {
-    let file = File::open(path)?;
+/// Opens a file to hash it, refusing anything but a regular file. The file is opened without
+/// blocking and checked after opening: a file replaced by a FIFO after it was listed or looked
+/// at would otherwise block the open until a writer came. The flag stays set (no two more system
+/// calls per file): reading a regular file ignores it, and a read that would block anyway clears
+/// it ([`read_blocking`]).
+fn open_regular(path: &Path) -> io::Result<(File, std::fs::Metadata)> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(io::Error::new(
@@ -308,10 +475,31 @@ pub fn hash_file(path: &Path, on_progress: &dyn Fn(u64)) -> io::Result<[u8; 32]>
             "not a regular file",
         ));
     }
+    Ok((file, meta))
+}
+
+/// Clears `O_NONBLOCK` of a file opened by [`open_regular`], for a file system that honours it
+/// for regular files.
+fn read_blocking(file: &File) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fcntl on a file descriptor owned by `file`.
+    let flags = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETFL) };
+    // SAFETY: as above.
+    if flags < 0
+        || unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0
+    {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// SHA-256 of one file's contents.
+pub fn hash_file(path: &Path, on_progress: &dyn Fn(u64)) -> io::Result<[u8; 32]> {
+    let (file, meta) = open_regular(path)?;
     if meta.len() >= MAP_THRESHOLD {
         return hash_mapped(&file, on_progress);
     }
-    hash_open_file(file, on_progress)
+    hash_open_file(file, meta.len(), on_progress)
 }
 
 /// Files at least this large are mapped rather than read (no copy out of the page cache).
@@ -355,18 +543,48 @@ fn hash_mapped(file: &File, on_progress: &dyn Fn(u64)) -> io::Result<[u8; 32]> {
     Ok(h.finalize().into())
 }
 
-/// SHA-256 of `file` (a regular file), read to its end.
-fn hash_open_file(mut file: File, on_progress: &dyn Fn(u64)) -> io::Result<[u8; 32]> {
+/// SHA-256 of `file` (a regular file of `size` bytes when it was opened), read to its end.
+fn hash_open_file(mut file: File, size: u64, on_progress: &dyn Fn(u64)) -> io::Result<[u8; 32]> {
     BUFFER.with_borrow_mut(|buf| {
         if buf.len() < CHUNK {
             buf.resize(CHUNK, 0);
         }
         let mut h = Sha256::new();
+        // A file smaller than the buffer comes in one read: a read of a regular file that
+        // returns less than asked, and exactly the size the open file has, has met its end (no
+        // second read to be told so: one system call less per small file). Anything else is
+        // read until a read returns nothing.
+        if size < CHUNK as u64 {
+            loop {
+                match file.read(&mut buf[..CHUNK]) {
+                    Ok(n) if n as u64 == size => {
+                        h.update(&buf[..n]);
+                        on_progress(n as u64);
+                        return Ok(h.finalize().into());
+                    }
+                    Ok(n) => {
+                        h.update(&buf[..n]);
+                        on_progress(n as u64);
+                        if n == 0 {
+                            return Ok(h.finalize().into());
+                        }
+                        break;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => read_blocking(&file)?,
+                    Err(e) => return Err(e),
+                }
+            }
+        }
         loop {
             let n = match file.read(&mut buf[..CHUNK]) {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    read_blocking(&file)?;
+                    continue;
+                }
                 Err(e) => return Err(e),
             };
             h.update(&buf[..n]);
@@ -457,16 +675,20 @@ impl FileHasher {
                 let meta = std::fs::metadata(p).ok();
                 let key = meta.as_ref().map(FileKey::of);
                 let regular = meta.is_some_and(|m| m.is_file());
-                let abs = cache.map(|_| absolute(p));
-                let hit = match (cache, &abs, &key) {
-                    (Some(c), Some(abs), Some(k)) => c
-                        .entries
-                        .get(abs)
-                        .filter(|cached| trusted(cached, k))
-                        .map(|(_, h, _)| *h),
-                    _ => None,
+                let (Some(c), Some(k)) = (cache, &key) else {
+                    return (key, None, None, regular);
                 };
-                (key, abs, hit, regular)
+                // An absolute path already in the form `absolute` gives is looked up as it is
+                // (no copy per file on a warm run); the others are made absolute.
+                let abs: std::borrow::Cow<'_, Path> = if is_plain_absolute(p) {
+                    std::borrow::Cow::Borrowed(p)
+                } else {
+                    std::borrow::Cow::Owned(absolute(p))
+                };
+                match c.get(&abs).filter(|cached| trusted(cached, k)) {
+                    Some((_, h, _)) => (key, None, Some(*h), regular),
+                    None => (key, Some(abs.into_owned()), None, regular),
+                }
             })
             .collect();
         self.opened.extend(
@@ -499,13 +721,7 @@ impl FileHasher {
                 p.advance(n);
             }
         };
-        let hashed = run_in_order(&todo, &|i| match &looked_up[i] {
-            // Known to be a regular file: no second `stat` (one per file adds up over millions).
-            (Some(k), _, _, true) if k.size < MAP_THRESHOLD => {
-                File::open(&paths[i]).and_then(|f| hash_open_file(f, &progress))
-            }
-            _ => hash_file(&paths[i], &progress),
-        });
+        let hashed = run_in_order(&todo, &|i| hash_file(&paths[i], &progress));
         if let Some(p) = &self.progress {
             p.finish();
         }
@@ -514,8 +730,7 @@ impl FileHasher {
             if let (Ok(h), Some(cache), (Some(key), Some(abs), _, _)) =
                 (&r, self.cache.as_mut(), &looked_up[i])
             {
-                cache.entries.insert(abs.clone(), (*key, *h, recorded_ns));
-                cache.updated.insert(abs.clone());
+                cache.updated.insert(abs.clone(), (*key, *h, recorded_ns));
             }
             results[i] = Some(r);
         }
@@ -634,10 +849,13 @@ mod tests {
                     });
                 }
             });
-            let entries = HashCache::read_entries(&cache).unwrap();
-            assert_eq!(entries.len(), files.len());
+            let entries = HashCache::load(&cache).unwrap();
+            assert_eq!(entries.index.len(), files.len());
             for (i, f) in files.iter().enumerate() {
-                assert_eq!(entries[&absolute(f)].1, sha(format!("file {i}").as_bytes()));
+                assert_eq!(
+                    entries.get(&absolute(f)).unwrap().1,
+                    sha(format!("file {i}").as_bytes())
+                );
             }
         }
     }
@@ -686,6 +904,91 @@ mod tests {
         ] {
             assert!(parse_cache_line(bad).is_none(), "{bad}");
         }
+    }
+
+    /// A cache file written by another writer (unsorted, a path twice): the last line for a
+    /// path wins; saving writes the entries sorted by path, one a line, lines of entries that did
+    /// not change copied as they were.
+    #[test]
+    fn unsorted_cache_files_are_indexed_and_saved_sorted() {
+        let t = tempfile::tempdir().unwrap();
+        let (a, b) = (t.path().join("a"), t.path().join("b"));
+        std::fs::write(&a, b"a").unwrap();
+        std::fs::write(&b, b"b").unwrap();
+        let cache = t.path().join("cache.jsonl");
+        let old = 1;
+        let lines = [
+            line(&b, &sha(b"b"), old),
+            line(&a, &sha(b"stale"), old),
+            line(&a, &sha(b"a"), old),
+        ];
+        std::fs::write(&cache, lines.concat()).unwrap();
+        let loaded = HashCache::load(&cache).unwrap();
+        assert_eq!(loaded.index.len(), 2);
+        assert_eq!(loaded.get(&absolute(&a)).unwrap().1, sha(b"a"));
+        assert_eq!(loaded.get(&absolute(&b)).unwrap().1, sha(b"b"));
+        assert!(loaded.get(&t.path().join("c")).is_none());
+        // Recorded long ago: not trusted, both hashed again and saved.
+        let mut h = FileHasher::new(Some(&cache)).unwrap();
+        let got = h.hash_all(&[a.clone(), b.clone()]);
+        assert_eq!(h.cache_hits, 0);
+        assert_eq!(got[0].as_ref().unwrap(), &sha(b"a"));
+        h.save_cache().unwrap();
+        let saved = std::fs::read_to_string(&cache).unwrap();
+        let paths: Vec<String> = saved
+            .lines()
+            .map(|l| parse_cache_line(l).unwrap().0)
+            .collect();
+        let mut sorted = paths.clone();
+        sorted.sort();
+        assert_eq!(paths, sorted);
+        assert_eq!(paths.len(), 2);
+        // A third file hashed later: the two lines before it are copied unchanged.
+        let c = t.path().join("c");
+        std::fs::write(&c, b"c").unwrap();
+        let mut h = FileHasher::new(Some(&cache)).unwrap();
+        h.hash_all(std::slice::from_ref(&c));
+        h.save_cache().unwrap();
+        let again = std::fs::read_to_string(&cache).unwrap();
+        assert_eq!(again.lines().count(), 3);
+        for l in saved.lines() {
+            assert!(again.lines().any(|m| m == l));
+        }
+    }
+
+    /// A malformed line anywhere (here past the first piece read on one core) is an error naming
+    /// the file and the line; nothing is guessed.
+    #[test]
+    fn a_malformed_cache_line_is_reported_with_its_number() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join("f");
+        std::fs::write(&f, b"f").unwrap();
+        let good = line(&f, &sha(b"f"), 1);
+        let n = CACHE_LINES_PER_PIECE + 10;
+        let mut text = good.repeat(n);
+        text.push_str("{\"path\":\"/x\"}\n");
+        text.push_str(&good);
+        let cache = t.path().join("cache.jsonl");
+        std::fs::write(&cache, text).unwrap();
+        let e = FileHasher::new(Some(&cache)).unwrap_err().to_string();
+        assert!(e.contains(&format!("line {}", n + 1)), "{e}");
+        assert!(e.contains("cache.jsonl"), "{e}");
+    }
+
+    /// A FIFO given as a file (or put in place of one after it was looked at) is refused at
+    /// once: opening it used to wait for a writer forever.
+    #[test]
+    fn a_fifo_is_refused_without_blocking() {
+        let t = tempfile::tempdir().unwrap();
+        let fifo = t.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo only reads it.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = hash_file(&fifo, &|_| {}).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        let mut h = FileHasher::new(None).unwrap();
+        let e = h.hash_all(&[fifo]).remove(0).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
     }
 
     #[test]

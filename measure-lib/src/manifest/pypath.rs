@@ -34,7 +34,7 @@ fn normalize_slow(s: &str) -> String {
 
 /// Whether `s` is already what [`normalize`] returns (the common case: no empty or `.`
 /// component, no trailing slash).
-fn is_normal(s: &str) -> bool {
+pub fn is_normal(s: &str) -> bool {
     if s.is_empty() || s == "." {
         return s == ".";
     }

@@ -157,16 +157,32 @@ impl Tf {
 
     /// `TrustedFile.from_realpath(child)` for a directory entry `name` of this directory, known
     /// to be a directory or not.
-    fn child_known(&self, name: &str, chroot_dir: Option<&Path>, is_dir: bool) -> Result<Tf> {
+    /// `base` is this directory's normalized path outside a chroot.
+    fn child_known(
+        &self,
+        name: &str,
+        base: &str,
+        chroot_dir: Option<&Path>,
+        is_dir: bool,
+    ) -> Result<Tf> {
         let path = match &self.inner {
             Some(inner) => pypath::join(inner, name),
-            None => pypath::join(
-                &pypath::normalize(self.realpath.to_str().unwrap_or_default()),
-                name,
-            ),
+            None => pypath::join(base, name),
         };
         let slash = if is_dir { "/" } else { "" };
-        Tf::new(format!("file:{path}{slash}"), None, chroot_dir)
+        let uri = format!("file:{path}{slash}");
+        if chroot_dir.is_none() && pypath::is_normal(&path) {
+            // What `Tf::new` computes (a listed name is one component, neither `.` nor `..`:
+            // the joined path is normalized already), without normalizing it again.
+            return Ok(Tf {
+                uri,
+                sha256: None,
+                realpath: PathBuf::from(path),
+                inner: None,
+                shell: None,
+            });
+        }
+        Tf::new(uri, None, chroot_dir)
     }
 
     /// `TrustedFile.expand_directory(recursive=True, skip_inaccessible=True)`, with
@@ -195,6 +211,10 @@ impl Tf {
             let entries = sorted_entries(&self.realpath)?;
             // Looked up from the open directory (see `fsutil::readable_at`).
             let handle = std::fs::File::open(&self.realpath).ok();
+            let base = match &self.inner {
+                Some(_) => String::new(),
+                None => pypath::normalize(self.realpath.to_str().unwrap_or_default()),
+            };
             for (name, kind) in entries {
                 let outer = self.realpath.join(&name);
                 // `isfile` and `isdir` follow symlinks: the directory entry's own type answers
@@ -218,7 +238,7 @@ impl Tf {
                 if !is_readable {
                     continue;
                 }
-                let child = self.child_known(&name, chroot_dir, dir)?;
+                let child = self.child_known(&name, &base, chroot_dir, dir)?;
                 if kind.is_symlink() && dir {
                     // Symlinked directories are not descended into.
                     continue;
@@ -495,6 +515,12 @@ fn directories(prepared: &[Result<Prepared>]) -> Vec<bool> {
     is_dir_at
 }
 
+/// What one item of the list gives: itself (a file), or the files of a directory.
+enum Step {
+    File(Tf),
+    Expanded(Vec<Tf>),
+}
+
 /// Adds a file to the expanded list, as Gramine v1.6+ does: a new URI is appended; a URI whose
 /// earlier entry had no hash is replaced in place; an unhashed duplicate is dropped; a second hash
 /// for the same URI must be equal (compared as values, so different letter case is a conflict).
@@ -542,11 +568,9 @@ fn expand_by_uri(
             .collect()
     };
     let is_dir_at = directories(&prepared);
-    // URI -> file; the URI lives in the key (`Tf::uri` is left empty once inserted).
-    let mut files: UriMap<Tf> =
-        UriMap::with_capacity_and_hasher(prepared.len(), Default::default());
-    let mut expanded = Vec::new();
-    for (item, is_dir) in prepared.into_iter().zip(is_dir_at) {
+    // Each item becomes its files on its own (directories walked on every core); they are added
+    // in list order below, where errors are reported in list order, as Gramine meets them.
+    let step = |(item, is_dir): (Result<Prepared>, bool)| -> Result<Step> {
         let Prepared {
             uri,
             sha256,
@@ -569,13 +593,40 @@ fn expand_by_uri(
         };
         if tf.inner.is_none() && !is_dir && !tf.uri.ends_with('/') {
             // A file (the common case): nothing to expand.
-            add_file(&mut files, tf)?;
-            continue;
+            return Ok(Step::File(tf));
         }
         let known = (tf.inner.is_none()).then_some(is_dir);
+        let mut expanded = Vec::new();
         tf.expand_known(chroot_dir, known, &mut expanded)?;
-        for tf in expanded.drain(..) {
-            add_file(&mut files, tf)?;
+        Ok(Step::Expanded(expanded))
+    };
+    let steps: Vec<Result<Step>> = if prepared.len() >= 2 {
+        prepared
+            .into_par_iter()
+            .zip(is_dir_at)
+            .with_max_len(1)
+            .map(step)
+            .collect()
+    } else {
+        prepared.into_iter().zip(is_dir_at).map(step).collect()
+    };
+    let count = steps
+        .iter()
+        .map(|s| match s {
+            Ok(Step::Expanded(v)) => v.len(),
+            _ => 1,
+        })
+        .sum();
+    // URI -> file; the URI lives in the key (`Tf::uri` is left empty once inserted).
+    let mut files: UriMap<Tf> = UriMap::with_capacity_and_hasher(count, Default::default());
+    for step in steps {
+        match step? {
+            Step::File(tf) => add_file(&mut files, tf)?,
+            Step::Expanded(expanded) => {
+                for tf in expanded {
+                    add_file(&mut files, tf)?;
+                }
+            }
         }
     }
     let mut files: Vec<(String, Tf)> = files.into_iter().collect();

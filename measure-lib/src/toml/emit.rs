@@ -182,7 +182,7 @@ fn gen_table(out: &mut String, table: &Table, dialect: TomlWriter, name: &str, i
         let parts: Vec<String> = items
             .par_chunks(chunk)
             .map(|run| {
-                let mut part = String::new();
+                let mut part = String::with_capacity(section_size_hint(run, &child));
                 for item in run {
                     if let Value::Table(t) = item {
                         part.push('\n');
@@ -201,6 +201,31 @@ fn gen_table(out: &mut String, table: &Table, dialect: TomlWriter, name: &str, i
             out.push_str(part);
         }
     }
+}
+
+/// About the size of `[[name]]` sections written for `items` (of simple tables; more for
+/// others): a part of a long array is written without growing its buffer again and again.
+fn section_size_hint(items: &[Value], name: &str) -> usize {
+    items
+        .iter()
+        .map(|item| match item {
+            Value::Table(t) => {
+                name.len()
+                    + 6
+                    + t.iter()
+                        .map(|(k, v)| {
+                            k.len()
+                                + 6
+                                + match v {
+                                    Value::String(s) => s.len() + 2,
+                                    _ => 16,
+                                }
+                        })
+                        .sum::<usize>()
+            }
+            _ => 0,
+        })
+        .sum()
 }
 
 /// The header name of a sub-table `key` of the table called `name`.
