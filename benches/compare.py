@@ -127,9 +127,13 @@ def peak_rss_kib(cmd):
     import resource
     pid = os.fork()
     if pid == 0:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.execv(cmd[0], cmd)
+        # The child never returns into this script, even if the program cannot be run.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.execvp(cmd[0], cmd)
+        finally:
+            os._exit(127)
     _, status, ru = os.wait4(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0, cmd
     return ru.ru_maxrss
@@ -203,9 +207,13 @@ def timed_rc(cmd, ok_codes=(0, 1)):
     t = time.perf_counter()
     pid = os.fork()
     if pid == 0:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.execv(cmd[0], cmd)
+        # The child never returns into this script, even if the program cannot be run.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.execvp(cmd[0], cmd)
+        finally:
+            os._exit(127)
     _, status, ru = os.wait4(pid, 0)
     wall = time.perf_counter() - t
     assert os.waitstatus_to_exitcode(status) in ok_codes, cmd
