@@ -11,20 +11,7 @@ use sgx_measure_cli::outcome::{self, Status};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// mimalloc asks for transparent huge pages: every first touch of one zeroes 2 MiB, most of
-/// which a short-lived command never uses (signing a 64,000-file tree spent 7% of its CPU time
-/// clearing them). Applies to memory touched from here on, whatever was mapped before.
-fn no_transparent_huge_pages() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: prctl(PR_SET_THP_DISABLE) takes integer arguments only and changes no memory of
-    // this process; a failure (an old kernel) leaves the default, which is only slower.
-    unsafe {
-        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
-    }
-}
-
 fn main() -> ExitCode {
-    no_transparent_huge_pages();
     // First, before any other thread starts (they inherit the blocked signals).
     sgx_measure_cli::signals::install();
     outcome::quiet_on_broken_pipe();
