@@ -520,7 +520,6 @@ fn token_evidence(input: &Input, o: &QuoteOptions) -> R<FoundEvidence> {
         ),
         c.identity.clone(),
     );
-    out.collateral_json = None;
     out.token_json = Some(json!({
         "path": name,
         "service": c.service,
