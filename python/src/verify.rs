@@ -510,40 +510,14 @@ fn token_evidence(input: &Input, o: &QuoteOptions) -> R<FoundEvidence> {
     policy.allowed_statuses = o.allowed.clone();
     policy.denied_advisories = o.denied.clone();
     let v = token::verify_token(&parsed, &jwks, &policy).map_err(|e| token_failure(e, &name))?;
-    let c = &v.claims;
-    let mut out = FoundEvidence::new(
-        format!(
-            "{} token {name} ({} signed, kid {})",
-            c.service,
-            v.alg,
-            if v.kid.is_empty() { "(none)" } else { &v.kid }
-        ),
-        c.identity.clone(),
-    );
-    out.token_json = Some(json!({
-        "path": name,
-        "service": c.service,
-        "alg": v.alg,
-        "kid": v.kid,
-        "iss": c.iss,
-        "iat": c.iat,
-        "nbf": c.nbf,
-        "exp": c.exp,
-        "jwks": jwks_input.name(),
-        "jwks_sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&jwks_bytes)),
-        "trust_root": policy.trust_root.subject(),
-        "trust_root_sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&policy.trust_root.der)),
-        "chain": v.chain,
-        "now": measure_lib::dcap::pki::rfc3339(policy.now),
-    }));
-    if c.service == token::Service::IntelTrustAuthority {
-        out.tcb = Some(
-            json!({"status": c.tcb_status, "advisory_ids": c.advisory_ids, "tcb_date": c.tcb_date}),
-        );
-        out.tcb_status = c.tcb_status.clone();
-        out.advisory_ids = c.advisory_ids.clone();
+    let mut out = FoundEvidence::new(v.describe(&name), v.claims.identity.clone());
+    out.token_json = Some(v.report_json(&name, &jwks_input.name(), &jwks_bytes, &policy));
+    out.tcb = v.tcb_json();
+    if out.tcb.is_some() {
+        out.tcb_status = v.claims.tcb_status.clone();
+        out.advisory_ids = v.claims.advisory_ids.clone();
     }
-    if policy.nonce.is_none() && c.nonce.is_some() {
+    if v.nonce_unchecked(&policy) {
         out.notes.push(
             "the token carries a nonce that was not checked (nonce=): without it, a replayed token passes as well"
                 .into(),

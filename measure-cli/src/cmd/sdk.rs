@@ -338,9 +338,12 @@ fn mrenclave(a: &MrenclaveArgs) -> Result<()> {
 }
 
 /// Writes the signed enclave and the optional dump and SIGSTRUCT as one set of outputs (all old
-/// or all new, even if the process is killed), none of them one of `inputs`.
+/// or all new, even if the process is killed), none of them one of `inputs`, then prints the
+/// result (`sdk sign` and `sdk catsig` alike).
 fn write_signed(
+    print: WriteOutput,
     output: &Path,
+    p: &sdk::Prepared<'_>,
     signed: &sdk::Signed,
     dumpfile: Option<&Path>,
     cssfile: Option<&Path>,
@@ -363,7 +366,7 @@ fn write_signed(
         set.push(("SIGSTRUCT file", p, &css));
     }
     outputs::write_together(&set, inputs)?;
-    Ok(())
+    print_signed(print, output, p, signed, dumpfile, cssfile)
 }
 
 /// What the commands that write a signed enclave print: its MRENCLAVE, nothing with `-q`, or
@@ -407,19 +410,13 @@ fn sign(a: &SignArgs) -> Result<()> {
         inputs.push(("configuration", c));
     }
     write_signed(
-        &a.output,
-        &signed,
-        a.dumpfile.as_deref(),
-        a.cssfile.as_deref(),
-        &inputs,
-    )?;
-    print_signed(
         a.print,
         &a.output,
         &p,
         &signed,
         a.dumpfile.as_deref(),
         a.cssfile.as_deref(),
+        &inputs,
     )
 }
 
@@ -466,19 +463,13 @@ fn catsig(a: &CatsigArgs) -> Result<()> {
         inputs.push(("configuration", c));
     }
     write_signed(
-        &a.output,
-        &signed,
-        a.dumpfile.as_deref(),
-        a.cssfile.as_deref(),
-        &inputs,
-    )?;
-    print_signed(
         a.print,
         &a.output,
         &p,
         &signed,
         a.dumpfile.as_deref(),
         a.cssfile.as_deref(),
+        &inputs,
     )
 }
 

@@ -360,7 +360,6 @@ fn token_checks(
     policy.denied_advisories = expected.denied_advisories.clone();
     let v = token::verify_token(&parsed, &jwks, &policy)
         .with_context(|| format!("{}", path.display()))?;
-    let c = &v.claims;
     inputs.lines.push((
         "keys",
         format!(
@@ -374,30 +373,17 @@ fn token_checks(
     ));
     inputs.json.insert(
         "token".into(),
-        json!({
-            "path": path.display().to_string(),
-            "service": c.service,
-            "alg": v.alg,
-            "kid": v.kid,
-            "iss": c.iss,
-            "iat": c.iat,
-            "nbf": c.nbf,
-            "exp": c.exp,
-            "jwks": jwks_path.display().to_string(),
-            "jwks_sha256": hex::encode(Sha256::digest(&jwks_bytes)),
-            "trust_root": policy.trust_root.subject(),
-            "trust_root_sha256": hex::encode(Sha256::digest(&policy.trust_root.der)),
-            "chain": v.chain,
-            "now": pki::rfc3339(policy.now),
-        }),
+        v.report_json(
+            &path.display().to_string(),
+            &jwks_path.display().to_string(),
+            &jwks_bytes,
+            &policy,
+        ),
     );
-    if c.service == token::Service::IntelTrustAuthority {
-        inputs.json.insert(
-            "tcb".into(),
-            json!({"status": c.tcb_status, "advisory_ids": c.advisory_ids, "tcb_date": c.tcb_date}),
-        );
+    if let Some(tcb) = v.tcb_json() {
+        inputs.json.insert("tcb".into(), tcb);
     }
-    if policy.nonce.is_none() && c.nonce.is_some() {
+    if v.nonce_unchecked(&policy) {
         out.notes.push(
             "the token carries a nonce that was not checked (--nonce): without it, a replayed token passes as well"
                 .into(),
@@ -405,14 +391,8 @@ fn token_checks(
     }
     out.extend(v.checks.clone());
     Ok((
-        format!(
-            "{} token {} ({} signed, kid {})",
-            c.service,
-            path.display(),
-            v.alg,
-            if v.kid.is_empty() { "(none)" } else { &v.kid }
-        ),
-        c.identity.clone(),
+        v.describe(&path.display().to_string()),
+        v.claims.identity.clone(),
     ))
 }
 

@@ -548,6 +548,69 @@ pub struct TokenVerification {
     pub chain: Vec<String>,
 }
 
+impl TokenVerification {
+    /// `Intel Trust Authority token NAME (PS384 signed, kid ...)`: the evidence line of a report.
+    pub fn describe(&self, token: &str) -> String {
+        format!(
+            "{} token {token} ({} signed, kid {})",
+            self.claims.service,
+            self.alg,
+            if self.kid.is_empty() {
+                "(none)"
+            } else {
+                &self.kid
+            }
+        )
+    }
+
+    /// The `token` object of a JSON report: the token (named `token`), its claims' times, the
+    /// keys it was checked with (the JWKS `jwks`, whose bytes are `jwks_bytes`) and `policy`.
+    pub fn report_json(
+        &self,
+        token: &str,
+        jwks: &str,
+        jwks_bytes: &[u8],
+        policy: &TokenPolicy,
+    ) -> Value {
+        use sha2::Digest as _;
+        let c = &self.claims;
+        serde_json::json!({
+            "path": token,
+            "service": c.service,
+            "alg": self.alg,
+            "kid": self.kid,
+            "iss": c.iss,
+            "iat": c.iat,
+            "nbf": c.nbf,
+            "exp": c.exp,
+            "jwks": jwks,
+            "jwks_sha256": hex::encode(sha2::Sha256::digest(jwks_bytes)),
+            "trust_root": policy.trust_root.subject(),
+            "trust_root_sha256": hex::encode(sha2::Sha256::digest(&policy.trust_root.der)),
+            "chain": self.chain,
+            "now": rfc3339(policy.now),
+        })
+    }
+
+    /// The `tcb` object of a JSON report: only an Intel Trust Authority token states the TCB.
+    pub fn tcb_json(&self) -> Option<Value> {
+        let c = &self.claims;
+        (c.service == Service::IntelTrustAuthority).then(|| {
+            serde_json::json!({
+                "status": c.tcb_status,
+                "advisory_ids": c.advisory_ids,
+                "tcb_date": c.tcb_date,
+            })
+        })
+    }
+
+    /// Whether the token carries a nonce that `policy` did not check (a replayed token would
+    /// pass as well: reports say so).
+    pub fn nonce_unchecked(&self, policy: &TokenPolicy) -> bool {
+        policy.nonce.is_none() && self.claims.nonce.is_some()
+    }
+}
+
 fn pass_fail(ok: bool) -> Status {
     if ok { Status::Pass } else { Status::Fail }
 }
