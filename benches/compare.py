@@ -11,6 +11,9 @@ append-scale, configid-scale, app-tree, dataset, or one figure of them alone: ap
 verify-1m, abi-1m, append-10m, configid-5m, app-sign, warm-resign, hash-files-1m; `scale` runs
 them all (issue 14's figures). The load average is printed with each scale case, and CPU time
 beside every wall-clock time (other work on the same cores slows the wall-clock figures).
+app-sign compares with Gramine's own signer when one is installed ($GRAMINE_SGX_SIGN, else
+gramine-sgx-sign on PATH): the speed-up over it is then the target, and both signers' outputs
+must be byte-identical; without it, the target is the ratio to SHA-256 alone.
 
 Every timing is the median wall-clock time of N runs of the whole process (start-up, file reads,
 parsing, measurement, output). The SHA-256 baselines are taken in the same run, interleaved with
@@ -20,6 +23,7 @@ the measured runs, so background load affects both sides alike:
     (the primitive measure-core builds on).
 """
 import argparse
+import filecmp
 import json
 import os
 import re
@@ -528,6 +532,35 @@ def make_app_tree(root, files=64000, seed=14):
     return n, total
 
 
+def gramine_sgx_sign():
+    """Gramine's signer, when installed: $GRAMINE_SGX_SIGN, else gramine-sgx-sign on PATH."""
+    return os.environ.get('GRAMINE_SGX_SIGN') or shutil.which('gramine-sgx-sign')
+
+
+def bench_gramine_app_sign(gramine, manifest, d, w, c, runs):
+    """gramine-sgx-sign on the same manifest and tree (one core, as it runs), its outputs compared
+    with ours byte for byte: equal outputs are also what shows that it is Gramine v1.9 (the
+    version sgx-measure signs for by default), not another version."""
+    # The LibOS hash given to both signers alike (sgx-measure takes it with --libos-sha256):
+    # Gramine would otherwise hash the libsysdb.so of its own installation.
+    gm = os.path.join(d, 'gramine.manifest')
+    with open(manifest) as src, open(gm, 'w') as dst:
+        dst.write(src.read().replace('libsysdb.so"\n', f'libsysdb.so"\nloader.entrypoint.sha256 = "{LIBOS_SHA}"\n', 1))
+    out, sig = os.path.join(d, 'gramine.manifest.sgx'), os.path.join(d, 'gramine.sig')
+    cmd = [gramine, '--manifest', gm, '--libpal', PAL_BASIC, '--key', KEY, '--date', '2026-01-01',
+           '--output', out, '--sigfile', sig]
+    # Gramine's run takes seconds each: fewer of them (the median still).
+    res = [timed_rc(cmd, ok_codes=(0,)) for _ in range(max(1, min(runs, 3)))]
+    gw, gc = statistics.median(r[0] for r in res), statistics.median(r[1] for r in res)
+    same = all(filecmp.cmp(a, b, shallow=False) for a, b in
+               ((out, os.path.join(d, 'out.manifest.sgx')), (sig, os.path.join(d, 'out.sig'))))
+    print(f'  gramine-sgx-sign ({gramine}): {gw:.3f} s wall, {gc:.3f} s cpu; '
+          f'.manifest.sgx and .sig {"byte-identical to" if same else "DIFFERENT from"} sgx-measure\'s')
+    ok = row('  sign speed-up over gramine-sgx-sign v1.9, wall', f'{gw / w:.2f} x', '>= 4 x', gw / w >= 4 and same)
+    print(f'    cpu: gramine-sgx-sign / sign {gc / c:.2f} x')
+    return ok
+
+
 def bench_app_tree(runs, cases=('app-sign', 'warm-resign')):
     print('real-application tree: sign with every file hashed (warm page cache), one-core SHA-256 in the same run')
     ok = True
@@ -558,8 +591,16 @@ def bench_app_tree(runs, cases=('app-sign', 'warm-resign')):
             tr, cr = statistics.median(x[0] for x in rate), statistics.median(x[1] for x in rate)
             print(f'  sign {w:.3f} s wall, {c:.3f} s cpu; '
                   f'SHA-256 alone (sha2 rounds over as many blocks, one core) {tr:.3f} s wall, {cr:.3f} s cpu')
-            ok &= row('  sign cpu / SHA-256 alone cpu', f'{c / cr:.3f} x', '<= 1.3 x', c / cr <= 1.3)
-            ok &= row('  sign wall / SHA-256 alone wall', f'{w / tr:.3f} x', '<= 0.65 x', w / tr <= 0.65)
+            gramine = gramine_sgx_sign()
+            if gramine:
+                # Issue 14's target where Gramine is installed: >= 4x gramine-sgx-sign on the
+                # same manifest and tree; the SHA-256 ratios are printed for information.
+                ok &= bench_gramine_app_sign(gramine, m, d, w, c, runs)
+                print(f'    (info) sign cpu / SHA-256 alone cpu {c / cr:.3f} x, '
+                      f'sign wall / SHA-256 alone wall {w / tr:.3f} x')
+            else:
+                ok &= row('  sign cpu / SHA-256 alone cpu', f'{c / cr:.3f} x', '<= 1.3 x', c / cr <= 1.3)
+                ok &= row('  sign wall / SHA-256 alone wall', f'{w / tr:.3f} x', '<= 0.65 x', w / tr <= 0.65)
             if shutil.which('openssl'):
                 parts = [timed_rc(['openssl', 'dgst', '-sha256', *files[i:i + 5000]])
                          for i in range(0, len(files), 5000)]
