@@ -33,6 +33,14 @@ impl Progress for Bar {
         }
     }
 
+    fn found(&self, bytes: u64) {
+        if let Ok(slot) = self.0.lock()
+            && let Some(bar) = slot.as_ref()
+        {
+            bar.inc_length(bytes);
+        }
+    }
+
     fn finish(&self) {
         if let Ok(mut slot) = self.0.lock()
             && let Some(bar) = slot.take()

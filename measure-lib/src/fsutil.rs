@@ -323,13 +323,74 @@ pub fn check_distinct(
 /// `os.access(dir/name, os.R_OK)`, looked up from an open directory (one path component to
 /// resolve instead of the whole path: it adds up over millions of files).
 pub(crate) fn readable_at(dir: &fs::File, name: &str) -> bool {
+    with_c_name(name, |c| c.is_some_and(|c| access_at(dir, c)))
+}
+
+/// `access(R_OK)` of the file `name` in the open directory `dir`.
+pub(crate) fn access_at(dir: &fs::File, name: &std::ffi::CStr) -> bool {
     use std::os::fd::AsRawFd;
-    let Ok(c) = std::ffi::CString::new(name) else {
+    // SAFETY: `dir` is an open file descriptor for the duration of the call and `name` a valid
+    // NUL-terminated string that outlives it.
+    unsafe { libc::faccessat(dir.as_raw_fd(), name.as_ptr(), libc::R_OK, 0) == 0 }
+}
+
+/// Calls `f` with `name` NUL-terminated (`None` if it holds a NUL), without allocating for a
+/// name of the length a directory entry has (at most 255 bytes on Linux).
+pub(crate) fn with_c_name<T>(name: &str, f: impl FnOnce(Option<&std::ffi::CStr>) -> T) -> T {
+    let mut buf = [0u8; 256];
+    if let Some(head) = buf.get_mut(..name.len()).filter(|_| name.len() < 256) {
+        head.copy_from_slice(name.as_bytes());
+        let c = buf
+            .get(..=name.len())
+            .and_then(|b| std::ffi::CStr::from_bytes_with_nul(b).ok());
+        return f(c);
+    }
+    f(std::ffi::CString::new(name).ok().as_deref())
+}
+
+/// Whether every file this process can open for reading is one that `access(R_OK)` calls
+/// readable, so that a successful `open` can stand for the `access` call. `access` checks with
+/// the real user and group instead of the effective (file-system) ones, and with no
+/// capabilities for a user other than root (root's permitted ones for root): the answers agree
+/// when those are the same, which this reads from `/proc/self/status` once per process. When
+/// anything differs or cannot be read, `false` (`access` is asked for every file).
+pub(crate) fn open_implies_readable() -> bool {
+    static ANSWER: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ANSWER.get_or_init(|| {
+        fs::read_to_string("/proc/self/status").is_ok_and(|s| same_access_credentials(&s))
+    })
+}
+
+/// [`open_implies_readable`] from the text of `/proc/PID/status`.
+fn same_access_credentials(status: &str) -> bool {
+    let field = |name: &str| -> Option<Vec<&str>> {
+        let line = status.lines().find_map(|l| l.strip_prefix(name))?;
+        Some(line.split_whitespace().collect())
+    };
+    let ids_agree = |name: &str| {
+        // Real, effective, saved set and file-system IDs: access() checks the real one, open()
+        // the file-system one (the effective one unless changed on its own).
+        field(name).is_some_and(|ids| {
+            matches!(ids.as_slice(), [real, effective, _saved, fs] if real == effective && real == fs)
+        })
+    };
+    let caps = |name: &str| {
+        field(name).and_then(|v| match v.as_slice() {
+            [hex] => u64::from_str_radix(hex, 16).ok(),
+            _ => None,
+        })
+    };
+    let root = field("Uid:").is_some_and(|ids| ids.first() == Some(&"0"));
+    let (Some(effective), Some(permitted)) = (caps("CapEff:"), caps("CapPrm:")) else {
         return false;
     };
-    // SAFETY: `dir` is an open file descriptor for the duration of the call and `c` a valid
-    // NUL-terminated string that outlives it.
-    unsafe { libc::faccessat(dir.as_raw_fd(), c.as_ptr(), libc::R_OK, 0) == 0 }
+    ids_agree("Uid:")
+        && ids_agree("Gid:")
+        && if root {
+            effective == permitted
+        } else {
+            effective == 0
+        }
 }
 
 #[cfg(test)]
@@ -358,5 +419,78 @@ mod special_file_tests {
         fs::write(&file, b"old").unwrap();
         write_atomic(&file, b"new").unwrap();
         assert_eq!(fs::read(&file).unwrap(), b"new");
+    }
+}
+
+#[cfg(test)]
+mod access_tests {
+    use super::*;
+
+    fn status(uid: &str, gid: &str, eff: &str, prm: &str) -> String {
+        format!(
+            "Name:\tx\nUid:\t{uid}\nGid:\t{gid}\nCapInh:\t0000000000000000\nCapPrm:\t{prm}\nCapEff:\t{eff}\n"
+        )
+    }
+
+    /// `open` stands for `access` only when both check the same credentials.
+    #[test]
+    fn access_and_open_agree_only_with_the_same_credentials() {
+        let full = "000001ffffffffff";
+        let none = "0000000000000000";
+        for (uid, gid, eff, prm, agree) in [
+            (
+                "1000\t1000\t1000\t1000",
+                "100\t100\t100\t100",
+                none,
+                none,
+                true,
+            ),
+            ("0\t0\t0\t0", "0\t0\t0\t0", full, full, true),
+            // Set-user-ID: access() checks the real user.
+            ("1000\t0\t0\t0", "0\t0\t0\t0", full, full, false),
+            (
+                "1000\t1000\t1000\t1000",
+                "100\t50\t50\t50",
+                none,
+                none,
+                false,
+            ),
+            // File-system ID changed on its own.
+            (
+                "1000\t1000\t1000\t0",
+                "100\t100\t100\t100",
+                none,
+                none,
+                false,
+            ),
+            // A user other than root with capabilities: access() drops them.
+            (
+                "1000\t1000\t1000\t1000",
+                "100\t100\t100\t100",
+                "0000000000000004",
+                "0000000000000004",
+                false,
+            ),
+            // Root with fewer effective capabilities than permitted: access() raises them.
+            ("0\t0\t0\t0", "0\t0\t0\t0", none, full, false),
+        ] {
+            assert_eq!(
+                same_access_credentials(&status(uid, gid, eff, prm)),
+                agree,
+                "{uid} {gid} {eff} {prm}"
+            );
+        }
+        assert!(!same_access_credentials(""));
+        assert!(!same_access_credentials(
+            "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n"
+        ));
+    }
+
+    #[test]
+    fn names_are_passed_nul_terminated() {
+        for name in ["a", "name with spaces", &"x".repeat(255), &"y".repeat(300)] {
+            with_c_name(name, |c| assert_eq!(c.unwrap().to_bytes(), name.as_bytes()));
+        }
+        with_c_name("a\0b", |c| assert!(c.is_none()));
     }
 }

@@ -4,6 +4,10 @@
 //! core's cache, large ones mapped with their memory prefetched ahead of the hashing (so the
 //! SHA-256 rounds never wait on memory), SHA-256 from `sha2` (SHA-NI when the CPU has it), an
 //! optional persistent cache, and progress reported to a [`Progress`] receiver.
+//!
+//! A data set's walk hashes its files as it meets them ([`FileHasher::hash_at`]: each file opened
+//! from its open directory and looked at once through the open file, no pass over the files
+//! before), leaving its large files for the end, largest first.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -33,6 +37,11 @@ pub trait Progress: Send + Sync {
     fn advance(&self, bytes: u64);
     /// The run ended.
     fn finish(&self);
+    /// `bytes` more to hash were found after the run started: a run that hashes a tree while
+    /// it walks it learns its total as it goes (it starts with 0).
+    fn found(&self, bytes: u64) {
+        let _ = bytes;
+    }
 }
 
 /// What identifies an unchanged file: path, size, modification and change times, inode, device.
@@ -445,7 +454,10 @@ pub struct FileHasher {
     /// Files served from the cache.
     pub cache_hits: usize,
     /// (device, inode) of every file looked at, so that callers can refuse to write over one.
-    opened: std::collections::HashSet<(u64, u64)>,
+    opened: Vec<(u64, u64)>,
+    /// `opened` as a set, made when first asked for (a data owner's million files are never
+    /// asked about).
+    opened_set: std::sync::OnceLock<std::collections::HashSet<(u64, u64)>>,
 }
 
 /// A file's cache key (when it could be read), absolute path (with a cache, when not found in
@@ -478,6 +490,34 @@ fn open_regular(path: &Path) -> io::Result<(File, std::fs::Metadata)> {
     Ok((file, meta))
 }
 
+/// [`open_regular`] for the file `name` of the open directory `dir` (one path component to
+/// resolve).
+fn open_regular_at(dir: &File, name: &std::ffi::CStr) -> io::Result<(File, std::fs::Metadata)> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    // SAFETY: `dir` is an open file descriptor for the duration of the call and `name` a valid
+    // NUL-terminated string that outlives it.
+    let fd = unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just opened and is owned by nothing else.
+    let file = unsafe { File::from_raw_fd(fd) };
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    Ok((file, meta))
+}
+
 /// Clears `O_NONBLOCK` of a file opened by [`open_regular`], for a file system that honours it
 /// for regular files.
 fn read_blocking(file: &File) -> io::Result<()> {
@@ -491,6 +531,26 @@ fn read_blocking(file: &File) -> io::Result<()> {
         return Err(io::Error::last_os_error());
     }
     Ok(())
+}
+
+/// Files at least this large met by a walk that hashes as it goes are hashed after the walk,
+/// largest first (see [`FileHasher::hash_at`]).
+const LATER_THRESHOLD: u64 = 1 << 20;
+
+/// A regular file met by a walk, as [`FileHasher::hash_at`] found it.
+pub(crate) enum AtFile {
+    /// Hashed: its hash, the bytes read, its (device, inode).
+    Hashed {
+        hash: [u8; 32],
+        size: u64,
+        id: (u64, u64),
+    },
+    /// Large: to hash after the walk ([`FileHasher::finish_walk`]).
+    Large { size: u64, id: (u64, u64) },
+    /// `access(R_OK)` refuses it.
+    Unreadable,
+    /// It could not be opened or read, or is not a regular file after all.
+    Failed(io::Error),
 }
 
 /// SHA-256 of one file's contents.
@@ -637,7 +697,8 @@ impl FileHasher {
             progress: None,
             bytes_hashed: 0,
             cache_hits: 0,
-            opened: Default::default(),
+            opened: Vec::new(),
+            opened_set: std::sync::OnceLock::new(),
         })
     }
 
@@ -691,6 +752,7 @@ impl FileHasher {
                 }
             })
             .collect();
+        self.opened_set.take();
         self.opened.extend(
             looked_up
                 .iter()
@@ -740,9 +802,121 @@ impl FileHasher {
             .collect()
     }
 
+    /// Whether files can be hashed as a walk meets them ([`hash_at`](Self::hash_at)): not with a
+    /// cache, where a file is looked up before it is opened.
+    pub(crate) fn can_hash_at(&self) -> bool {
+        self.cache.is_none()
+    }
+
+    /// Starts a run of [`hash_at`](Self::hash_at) calls, ended by
+    /// [`finish_walk`](Self::finish_walk): its total is learned as files are found.
+    pub(crate) fn start_walk(&self) {
+        if let Some(p) = &self.progress {
+            p.start(0);
+        }
+    }
+
+    /// Hashes the file `name` of the open directory `dir` (a walk found it to be a regular file,
+    /// or a symlink to one), opened from the directory and looked at once through the open file
+    /// (type, size, identity). A file [`LATER_THRESHOLD`] or larger is left for
+    /// [`finish_walk`](Self::finish_walk), which hashes the large files of a walk largest first.
+    ///
+    /// A file is unreadable when `access(R_OK)` says so, as Gramine decides: when the
+    /// credentials `access` checks are the ones `open` uses
+    /// ([`fsutil::open_implies_readable`]), `access` is only asked after an `open` failed (one
+    /// system call less per file); otherwise first.
+    pub(crate) fn hash_at(&self, dir: &File, name: &str) -> AtFile {
+        let access_first = !fsutil::open_implies_readable();
+        fsutil::with_c_name(name, |c| {
+            let Some(c) = c else {
+                return AtFile::Unreadable;
+            };
+            if access_first && !fsutil::access_at(dir, c) {
+                return AtFile::Unreadable;
+            }
+            let (file, meta) = match open_regular_at(dir, c) {
+                Ok(f) => f,
+                Err(_) if !access_first && !fsutil::access_at(dir, c) => {
+                    return AtFile::Unreadable;
+                }
+                Err(e) => return AtFile::Failed(e),
+            };
+            let (size, id) = (meta.len(), (meta.dev(), meta.ino()));
+            if size >= LATER_THRESHOLD {
+                return AtFile::Large { size, id };
+            }
+            let read = std::cell::Cell::new(0);
+            if let Some(p) = &self.progress {
+                p.found(size);
+            }
+            let advance = |n: u64| {
+                read.set(read.get() + n);
+                if let Some(p) = &self.progress {
+                    p.advance(n);
+                }
+            };
+            match hash_open_file(file, size, &advance) {
+                Ok(hash) => AtFile::Hashed {
+                    hash,
+                    size: read.get(),
+                    id,
+                },
+                Err(e) => AtFile::Failed(e),
+            }
+        })
+    }
+
+    /// Ends a run begun by [`start_walk`](Self::start_walk): hashes the `later` files (paths and
+    /// sizes: the large files [`hash_at`](Self::hash_at) left, and files given by path) largest
+    /// first on every core, counts the `walked_bytes` that `hash_at` hashed, and records the
+    /// (device, inode) of the files opened ([`opened_files`](Self::opened_files)). Results in
+    /// the order of `later`.
+    pub(crate) fn finish_walk(
+        &mut self,
+        later: &[(&Path, u64)],
+        walked_bytes: u64,
+        ids: impl IntoIterator<Item = (u64, u64)>,
+    ) -> Vec<io::Result<[u8; 32]>> {
+        self.opened_set.take();
+        self.opened.extend(ids);
+        if let Some(p) = &self.progress {
+            p.found(later.iter().map(|(_, size)| size).sum());
+        }
+        let mut order: Vec<usize> = (0..later.len()).collect();
+        // Largest first: a large file met last would leave the other cores idle at the end.
+        order.sort_by_key(|&i| std::cmp::Reverse(later.get(i).map_or(0, |(_, size)| *size)));
+        let done = AtomicU64::new(0);
+        let progress = |n: u64| {
+            done.fetch_add(n, Ordering::Relaxed);
+            if let Some(p) = &self.progress {
+                p.advance(n);
+            }
+        };
+        let hashed = run_in_order(&order, &|i| match later.get(i) {
+            Some((path, _)) => hash_file(path, &progress),
+            None => Err(io::Error::other("not hashed")),
+        });
+        if let Some(p) = &self.progress {
+            p.finish();
+        }
+        self.bytes_hashed += walked_bytes + done.load(Ordering::Relaxed);
+        let mut results: Vec<Option<io::Result<[u8; 32]>>> = Vec::new();
+        results.resize_with(later.len(), || None);
+        for (i, r) in hashed {
+            if let Some(slot) = results.get_mut(i) {
+                *slot = Some(r);
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(io::Error::other("not hashed"))))
+            .collect()
+    }
+
     /// (device, inode) of every file given to [`hash_all`](Self::hash_all) that exists.
     pub fn opened_files(&self) -> &std::collections::HashSet<(u64, u64)> {
-        &self.opened
+        self.opened_set
+            .get_or_init(|| self.opened.iter().copied().collect())
     }
 
     /// Writes the cache back (atomically) if it changed.

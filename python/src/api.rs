@@ -352,6 +352,9 @@ impl Progress for SharedProgress {
     fn advance(&self, bytes: u64) {
         self.0.done.fetch_add(bytes, Ordering::Relaxed);
     }
+    fn found(&self, bytes: u64) {
+        self.0.total.fetch_add(bytes, Ordering::Relaxed);
+    }
     fn finish(&self) {}
 }
 
