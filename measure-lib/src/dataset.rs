@@ -1,7 +1,13 @@
 //! The data owner's side: the files of a dataset, found as Gramine expands a directory URI, and
 //! their `{uri, sha256}` entries rendered in the formats data owners publish.
 
+mod table;
+mod walk;
+
 use std::path::{Path, PathBuf};
+
+pub use table::{Entry, EntryTable};
+use walk::{Run, Visit, Visitor};
 
 use crate::error::{Error, Result};
 use crate::manifest::pypath;
@@ -22,32 +28,6 @@ fn utf8(p: &Path) -> Result<&str> {
     p.to_str().ok_or_else(|| Error::NotUtf8Path {
         path: p.to_path_buf(),
     })
-}
-
-/// A directory's entries, sorted by name, with their types as the listing gives them (the
-/// entries' own types: a symlink is a symlink).
-fn sorted_children(dir: &Path) -> Result<Vec<(String, std::fs::FileType)>> {
-    let list_error = |source| Error::List {
-        path: dir.to_path_buf(),
-        source,
-    };
-    let mut names = Vec::new();
-    for e in std::fs::read_dir(dir).map_err(list_error)? {
-        let e = e.map_err(list_error)?;
-        let kind = e.file_type().map_err(list_error)?;
-        match e.file_name().into_string() {
-            Ok(n) => names.push((n, kind)),
-            Err(name) => {
-                return Err(crate::manifest::ManifestError::FileNameNotUtf8 {
-                    name,
-                    dir: dir.to_path_buf(),
-                }
-                .into());
-            }
-        }
-    }
-    names.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    Ok(names)
 }
 
 /// Why a path inside a directory argument was not hashed (Gramine's expansion of a directory
@@ -96,176 +76,6 @@ pub struct Skipped {
     pub reason: SkipReason,
 }
 
-/// A directory's walk: what the visitor made of its files, and the paths it left out, both in
-/// walk order. The files come in runs (one per stretch of a directory's files between its
-/// subdirectories), joined once at the end rather than copied up at every level.
-struct Walked<T> {
-    runs: Vec<Vec<T>>,
-    skipped: Vec<Skipped>,
-}
-
-impl<T> Walked<T> {
-    /// The files, in walk order.
-    fn files(self) -> (Vec<T>, Vec<Skipped>) {
-        let mut runs = self.runs;
-        let files = if runs.len() == 1 {
-            runs.pop().unwrap_or_default()
-        } else {
-            let mut all = Vec::with_capacity(runs.iter().map(Vec::len).sum());
-            for run in runs {
-                all.extend(run);
-            }
-            all
-        };
-        (files, self.skipped)
-    }
-}
-
-/// A directory being walked: its path, and an open handle to look its entries up from (one
-/// path component to resolve per file instead of the whole path: it adds up over millions).
-pub(crate) struct WalkDir<'a> {
-    /// The directory's path.
-    pub path: &'a Path,
-    /// The directory, open.
-    pub handle: &'a std::fs::File,
-}
-
-/// What a walk's visitor made of a regular file (or a symbolic link to one).
-enum Visit<T> {
-    /// Listed: what the walk returns for it.
-    File(T),
-    /// Not readable (`os.access(path, os.R_OK)` is false): left out, as Gramine leaves it out.
-    Unreadable,
-}
-
-/// Called for each regular file a walk meets, with its directory, name and URI.
-type Visitor<'a, T> = dyn Fn(&WalkDir<'_>, &str, String) -> Visit<T> + Sync + 'a;
-
-/// What one directory entry contributes to a walk.
-enum Found<T> {
-    File(T),
-    Dir(Walked<T>),
-    Skipped(Skipped),
-}
-
-/// A URI of a name in a directory whose entries' URIs start with `dir_uri`.
-fn child_uri(dir_uri: &str, name: &str, slash: bool) -> String {
-    let mut uri = String::with_capacity(dir_uri.len() + name.len() + usize::from(slash));
-    uri.push_str(dir_uri);
-    uri.push_str(name);
-    if slash {
-        uri.push('/');
-    }
-    uri
-}
-
-/// Files below `dir` in Gramine's directory expansion order (depth-first, names sorted,
-/// symlinked directories not followed, unreadable and special files skipped), each given to
-/// `visit` with its URI (`dir_uri` followed by its path relative to `dir`), and the paths left
-/// out with the reason. Subdirectories are walked on every core and joined in order; an entry's
-/// type comes from the listing (a symlink is looked up), so a regular file costs the walk no
-/// system call: `visit` decides whether it is readable.
-fn walk<T: Send>(dir: &Path, dir_uri: &str, visit: &Visitor<'_, T>) -> Result<Walked<T>> {
-    use rayon::prelude::*;
-    let children = sorted_children(dir)?;
-    let handle = std::fs::File::open(dir).map_err(|source| Error::List {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let here = WalkDir {
-        path: dir,
-        handle: &handle,
-    };
-    let found: Vec<Result<Found<T>>> = children
-        .par_iter()
-        .with_min_len(32)
-        .map(|(name, kind)| {
-            let link = kind.is_symlink();
-            // A symlink is followed for its target's type; `None` when it leads nowhere.
-            let (is_file, is_dir) = if kind.is_file() {
-                (true, false)
-            } else if kind.is_dir() {
-                (false, true)
-            } else if link {
-                match std::fs::metadata(dir.join(name)) {
-                    Ok(m) => (m.is_file(), m.is_dir()),
-                    Err(_) => {
-                        return Ok(Found::Skipped(Skipped {
-                            path: dir.join(name),
-                            reason: SkipReason::DanglingLink,
-                        }));
-                    }
-                }
-            } else {
-                (false, false)
-            };
-            if is_dir && !link {
-                return Ok(Found::Dir(walk(
-                    &dir.join(name),
-                    &child_uri(dir_uri, name, true),
-                    visit,
-                )?));
-            }
-            let reason = if is_file {
-                match visit(&here, name, child_uri(dir_uri, name, false)) {
-                    Visit::File(t) => return Ok(Found::File(t)),
-                    Visit::Unreadable => SkipReason::Unreadable,
-                }
-            } else if is_dir {
-                SkipReason::LinkedDirectory
-            } else {
-                SkipReason::SpecialFile
-            };
-            Ok(Found::Skipped(Skipped {
-                path: dir.join(name),
-                reason,
-            }))
-        })
-        .collect();
-    let mut out = Walked {
-        runs: Vec::new(),
-        skipped: Vec::new(),
-    };
-    // Each run is allocated once, at its length.
-    let mut run_lengths = Vec::new();
-    let mut len = 0;
-    for f in &found {
-        match f {
-            Ok(Found::File(_)) => len += 1,
-            Ok(Found::Dir(_)) if len > 0 => {
-                run_lengths.push(len);
-                len = 0;
-            }
-            _ => {}
-        }
-    }
-    run_lengths.push(len);
-    let mut run_lengths = run_lengths.into_iter();
-    let mut run = Vec::new();
-    for f in found {
-        match f? {
-            Found::File(t) => {
-                if run.capacity() == 0 {
-                    run.reserve_exact(run_lengths.next().unwrap_or(1));
-                }
-                run.push(t);
-            }
-            Found::Dir(mut sub) => {
-                if !run.is_empty() {
-                    out.runs.push(std::mem::take(&mut run));
-                }
-                out.runs.append(&mut sub.runs);
-                out.skipped.append(&mut sub.skipped);
-            }
-            Found::Skipped(s) => out.skipped.push(s),
-        }
-    }
-    if !run.is_empty() {
-        out.runs.push(run);
-    }
-    Ok(out)
-}
-
 /// Refuses a `--uri-prefix` that would give URIs Gramine does not mean: one that does not start
 /// with `file:`, or that neither is `file:` nor ends with `/` (names would be glued to it:
 /// `file:/data/owner1README`).
@@ -290,15 +100,45 @@ pub fn collect(paths: &[PathBuf], uri_prefix: Option<&str>) -> Result<Vec<(PathB
     Ok(collect_reporting_skipped(paths, uri_prefix)?.0)
 }
 
+/// A run of files to read and their URIs.
+struct PathRun {
+    dir_uri: String,
+    files: Vec<FileUri>,
+}
+
+impl Run for PathRun {
+    type File = ();
+
+    fn new(_dir: &Path, dir_uri: &str, capacity: usize) -> Self {
+        PathRun {
+            dir_uri: dir_uri.to_string(),
+            files: Vec::with_capacity(capacity),
+        }
+    }
+
+    fn push(&mut self, dir: &Path, name: &str, (): ()) {
+        let mut uri = String::with_capacity(self.dir_uri.len() + name.len());
+        uri.push_str(&self.dir_uri);
+        uri.push_str(name);
+        self.files.push((dir.join(name), uri));
+    }
+
+    fn each_uri(&self, f: &mut dyn FnMut(&str)) {
+        for (_, uri) in &self.files {
+            f(uri);
+        }
+    }
+}
+
 /// [`collect`], with the paths inside directory arguments that were left out, in walk order.
 pub fn collect_reporting_skipped(
     paths: &[PathBuf],
     uri_prefix: Option<&str>,
 ) -> Result<(Vec<FileUri>, Vec<Skipped>)> {
     let mut skipped = Vec::new();
-    let readable = |d: &WalkDir<'_>, name: &str, uri: String| {
-        if crate::fsutil::readable_at(d.handle, name) {
-            Visit::File((d.path.join(name), uri))
+    let readable = |dir: &std::fs::File, name: &str| {
+        if crate::fsutil::readable_at(dir, name) {
+            Visit::File(())
         } else {
             Visit::Unreadable
         }
@@ -308,41 +148,37 @@ pub fn collect_reporting_skipped(
         uri_prefix,
         &mut skipped,
         &readable,
-        &mut |arg, _, uri| (arg.to_path_buf(), uri),
+        &mut |arg, _, uri| PathRun {
+            dir_uri: String::new(),
+            files: vec![(arg.to_path_buf(), uri)],
+        },
     )?;
-    check_unique_uris(&args, uri_prefix, |(_, uri)| uri)?;
-    Ok((flatten(args), skipped))
+    check_unique_uris(&args, uri_prefix)?;
+    let runs: Vec<PathRun> = args.into_iter().flat_map(|c| c.runs).collect();
+    let mut files = Vec::with_capacity(runs.iter().map(|r| r.files.len()).sum());
+    for run in runs {
+        files.extend(run.files);
+    }
+    Ok((files, skipped))
 }
 
 /// What one argument gave: the argument, the URI its files' URIs start with when it is a
-/// directory, and its files.
-struct Collected<'a, T> {
+/// directory, and its runs of files.
+struct Collected<'a, R> {
     arg: &'a Path,
     dir_uri: Option<String>,
-    files: Vec<T>,
-}
-
-fn flatten<T>(args: Vec<Collected<'_, T>>) -> Vec<T> {
-    let mut args = args;
-    if args.len() == 1 {
-        return args.pop().map(|c| c.files).unwrap_or_default();
-    }
-    let mut all = Vec::with_capacity(args.iter().map(|c| c.files.len()).sum());
-    for c in args {
-        all.extend(c.files);
-    }
-    all
+    runs: Vec<R>,
 }
 
 /// The files of every argument, in order: each directory walked with `visit`, each file argument
-/// given to `file` with its metadata and URI. The paths left out are added to `skipped`.
-fn collect_with<'a, T: Send>(
+/// made a run by `file` from its metadata and URI. The paths left out are added to `skipped`.
+fn collect_with<'a, R: Run>(
     paths: &'a [PathBuf],
     uri_prefix: Option<&str>,
     skipped: &mut Vec<Skipped>,
-    visit: &Visitor<'_, T>,
-    file: &mut dyn FnMut(&Path, &std::fs::Metadata, String) -> T,
-) -> Result<Vec<Collected<'a, T>>> {
+    visit: &Visitor<'_, R::File>,
+    file: &mut dyn FnMut(&Path, &std::fs::Metadata, String) -> R,
+) -> Result<Vec<Collected<'a, R>>> {
     if let Some(pre) = uri_prefix {
         check_uri_prefix(pre)?;
     }
@@ -361,12 +197,12 @@ fn collect_with<'a, T: Send>(
                 None if shown.ends_with('/') => format!("file:{shown}"),
                 None => format!("file:{shown}/"),
             };
-            let (files, left_out) = walk(arg, &dir_uri, visit)?.files();
-            skipped.extend(left_out);
+            let walked = walk::walk(arg, &dir_uri, visit)?;
+            skipped.extend(walked.skipped);
             out.push(Collected {
                 arg,
                 dir_uri: Some(dir_uri),
-                files,
+                runs: walked.runs,
             });
         } else if meta.is_file() {
             let uri = match uri_prefix {
@@ -379,7 +215,7 @@ fn collect_with<'a, T: Send>(
             out.push(Collected {
                 arg,
                 dir_uri: None,
-                files: vec![file(arg, &meta, uri)],
+                runs: vec![file(arg, &meta, uri)],
             });
         } else {
             return Err(Error::NotFileOrDir { path: arg.clone() });
@@ -391,39 +227,42 @@ fn collect_with<'a, T: Send>(
 /// Refuses two files giving the same URI. Within one argument that cannot happen (the names in
 /// a directory differ, and a walk does not follow symlinked directories): only several
 /// arguments are checked.
-fn check_unique_uris<T>(
-    args: &[Collected<'_, T>],
-    uri_prefix: Option<&str>,
-    uri: impl Fn(&T) -> &str,
-) -> Result<()> {
+fn check_unique_uris<R: Run>(args: &[Collected<'_, R>], uri_prefix: Option<&str>) -> Result<()> {
     if args.len() < 2 {
         return Ok(());
     }
     // The path of a file: its argument, or the argument joined with its relative path.
-    let path_of = |c: &Collected<'_, T>, u: &str| match &c.dir_uri {
+    let path_of = |c: &Collected<'_, R>, u: &str| match &c.dir_uri {
         Some(d) => c.arg.join(u.strip_prefix(d.as_str()).unwrap_or(u)),
         None => c.arg.to_path_buf(),
     };
-    let mut seen: std::collections::HashMap<&str, usize, foldhash::fast::RandomState> =
-        std::collections::HashMap::with_capacity_and_hasher(
-            args.iter().map(|c| c.files.len()).sum(),
-            Default::default(),
-        );
+    let mut seen: std::collections::HashMap<String, usize, foldhash::fast::RandomState> =
+        Default::default();
+    let mut twice = None;
     for (i, c) in args.iter().enumerate() {
-        for t in &c.files {
-            let u = uri(t);
-            if let Some(first) = seen.insert(u, i) {
-                return Err(Error::Invalid(format!(
-                    "{} and {} both give the URI {u:?}{}",
-                    path_of(&args[first], u).display(),
-                    path_of(c, u).display(),
-                    if uri_prefix.is_some() {
-                        ": with --uri-prefix, the names of every argument start at the prefix; hash each directory with a prefix of its own, or give their parent directory"
-                    } else {
-                        ": give each file once"
-                    }
-                )));
-            }
+        for run in &c.runs {
+            run.each_uri(&mut |u| {
+                if twice.is_none()
+                    && let Some(first) = seen.insert(u.to_string(), i)
+                {
+                    twice = Some((first, i, u.to_string()));
+                }
+            });
+        }
+        if let Some((first, second, u)) = &twice {
+            let (Some(a), Some(b)) = (args.get(*first), args.get(*second)) else {
+                break;
+            };
+            return Err(Error::Invalid(format!(
+                "{} and {} both give the URI {u:?}{}",
+                path_of(a, u).display(),
+                path_of(b, u).display(),
+                if uri_prefix.is_some() {
+                    ": with --uri-prefix, the names of every argument start at the prefix; hash each directory with a prefix of its own, or give their parent directory"
+                } else {
+                    ": give each file once"
+                }
+            )));
         }
     }
     Ok(())
@@ -432,8 +271,8 @@ fn check_unique_uris<T>(
 /// What [`hash_files`] produced: all entries, or one shard of them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Hashed {
-    /// The entries (URI, sha256 in hex) of every file, in order.
-    All(Vec<(String, String)>),
+    /// The entries of every file, in order.
+    All(EntryTable),
     /// One shard (see [`crate::shard`]).
     Shard(crate::shard::ShardFile),
 }
@@ -479,11 +318,10 @@ pub fn hash_files_reporting_skipped(
         .skip(range.start)
         .take(range.len())
         .unzip();
-    let mut entries = Vec::with_capacity(uris.len());
     let hashed = hasher.hash_all(&to_hash);
+    let mut checked = Vec::with_capacity(uris.len());
     for ((p, uri), r) in to_hash.into_iter().zip(uris).zip(hashed) {
-        let h = r.map_err(|source| Error::Hash { path: p, source })?;
-        entries.push((uri, hex_string(&h)));
+        checked.push((uri, r.map_err(|source| Error::Hash { path: p, source })?));
     }
     let hashed = match (shard, tree) {
         (Some(shard), Some(tree)) => Hashed::Shard(crate::shard::ShardFile {
@@ -492,9 +330,12 @@ pub fn hash_files_reporting_skipped(
             range,
             tree,
             format,
-            entries,
+            entries: checked
+                .into_iter()
+                .map(|(uri, h)| (uri, hex_string(&h)))
+                .collect(),
         }),
-        _ => Hashed::All(entries),
+        _ => Hashed::All(checked.into_iter().collect()),
     };
     Ok((hashed, skipped))
 }
@@ -509,20 +350,65 @@ fn hex_string(h: &[u8; 32]) -> String {
     }
 }
 
-/// A file met by a walk that hashes as it goes: its URI, its size and (device, inode) when it
-/// was opened, and its hash or what stands for it until the end of the walk.
-struct Met {
-    uri: String,
-    size: u64,
-    id: Option<(u64, u64)>,
-    state: MetState,
+/// A run of entries of a walk that hashes as it goes, with what the end of the walk needs: the
+/// (device, inode) of its files, the bytes hashed, and its files not hashed yet or that failed
+/// (index in the run, path, state), in order.
+struct HashRun {
+    entries: table::Run,
+    ids: Vec<(u64, u64)>,
+    bytes: u64,
+    pending: Vec<(usize, PathBuf, Pending)>,
 }
 
-enum MetState {
-    Hashed([u8; 32]),
-    /// To hash after the walk, largest first: a large file, or a file argument.
-    Later(PathBuf),
-    Failed(PathBuf, std::io::Error),
+enum Pending {
+    /// To hash after the walk, largest first (a large file, or a file argument), of this size.
+    Later(u64),
+    Failed(std::io::Error),
+    Hashed,
+}
+
+impl Run for HashRun {
+    type File = crate::hashing::AtFile;
+
+    fn new(_dir: &Path, dir_uri: &str, capacity: usize) -> Self {
+        HashRun {
+            entries: table::Run::new(dir_uri, capacity),
+            ids: Vec::with_capacity(capacity),
+            bytes: 0,
+            pending: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, dir: &Path, name: &str, file: crate::hashing::AtFile) {
+        use crate::hashing::AtFile;
+        match file {
+            AtFile::Hashed { hash, size, id } => {
+                self.entries.push(name, hash);
+                self.ids.push(id);
+                self.bytes += size;
+            }
+            AtFile::Large { size, id } => {
+                let i = self.entries.push(name, [0; 32]);
+                self.ids.push(id);
+                self.pending.push((i, dir.join(name), Pending::Later(size)));
+            }
+            AtFile::Failed(e) => {
+                let i = self.entries.push(name, [0; 32]);
+                self.pending.push((i, dir.join(name), Pending::Failed(e)));
+            }
+            // The visitor leaves unreadable files out.
+            AtFile::Unreadable => {}
+        }
+    }
+
+    fn each_uri(&self, f: &mut dyn FnMut(&str)) {
+        let mut uri = String::new();
+        for e in self.entries.iter() {
+            uri.clear();
+            e.write_uri(&mut uri);
+            f(&uri);
+        }
+    }
 }
 
 /// All the entries, every file hashed as the walk meets it (opened from its directory, looked
@@ -538,108 +424,146 @@ fn hash_while_walking(
     hasher: &mut crate::hashing::FileHasher,
 ) -> Result<(Hashed, Vec<Skipped>)> {
     use crate::hashing::AtFile;
-    use rayon::prelude::*;
     use std::os::unix::fs::MetadataExt;
     hasher.start_walk();
     let mut skipped = Vec::new();
     let args = {
         let h = &*hasher;
-        let visit = |d: &WalkDir<'_>, name: &str, uri: String| {
-            let met = |size, id, state| {
-                Visit::File(Met {
-                    uri,
-                    size,
-                    id,
-                    state,
-                })
-            };
-            match h.hash_at(d.handle, name) {
-                AtFile::Hashed { hash, size, id } => met(size, Some(id), MetState::Hashed(hash)),
-                AtFile::Large { size, id } => {
-                    met(size, Some(id), MetState::Later(d.path.join(name)))
-                }
-                AtFile::Unreadable => Visit::Unreadable,
-                AtFile::Failed(e) => met(0, None, MetState::Failed(d.path.join(name), e)),
-            }
+        let visit = |dir: &std::fs::File, name: &str| match h.hash_at(dir, name) {
+            AtFile::Unreadable => Visit::Unreadable,
+            file => Visit::File(file),
         };
         collect_with(
             paths,
             uri_prefix,
             &mut skipped,
             &visit,
-            &mut |arg, meta, uri| Met {
-                uri,
-                size: meta.len(),
-                id: Some((meta.dev(), meta.ino())),
-                state: MetState::Later(arg.to_path_buf()),
+            &mut |arg, meta, uri| {
+                // A file argument: its URI whole, hashed after the walk.
+                let mut entries = table::Run::new("", 1);
+                let i = entries.push(&uri, [0; 32]);
+                HashRun {
+                    entries,
+                    ids: vec![(meta.dev(), meta.ino())],
+                    bytes: 0,
+                    pending: vec![(i, arg.to_path_buf(), Pending::Later(meta.len()))],
+                }
             },
         )?
     };
-    check_unique_uris(&args, uri_prefix, |m: &Met| &m.uri)?;
-    let mut files = flatten(args);
-    let walked_bytes = files
-        .iter()
-        .filter(|m| matches!(m.state, MetState::Hashed(_)))
-        .map(|m| m.size)
-        .sum();
-    let later: Vec<usize> = files
-        .iter()
-        .enumerate()
-        .filter(|(_, m)| matches!(m.state, MetState::Later(_)))
-        .map(|(i, _)| i)
-        .collect();
+    check_unique_uris(&args, uri_prefix)?;
+    let mut runs: Vec<HashRun> = args.into_iter().flat_map(|c| c.runs).collect();
+    let walked_bytes = runs.iter().map(|r| r.bytes).sum();
+    let mut slots = Vec::new();
     let hashed_later = {
-        let jobs: Vec<(&Path, u64)> = later
-            .iter()
-            .filter_map(|&i| match files.get(i) {
-                Some(Met {
-                    size,
-                    state: MetState::Later(p),
-                    ..
-                }) => Some((p.as_path(), *size)),
-                _ => None,
-            })
-            .collect();
-        hasher.finish_walk(&jobs, walked_bytes, files.iter().filter_map(|m| m.id))
+        let mut later = Vec::new();
+        for (r, run) in runs.iter().enumerate() {
+            for (k, (_, path, state)) in run.pending.iter().enumerate() {
+                if let Pending::Later(size) = state {
+                    later.push((path.as_path(), *size));
+                    slots.push((r, k));
+                }
+            }
+        }
+        let ids = runs.iter().flat_map(|r| r.ids.iter().copied());
+        hasher.finish_walk(&later, walked_bytes, ids)
     };
-    for (i, r) in later.into_iter().zip(hashed_later) {
-        if let Some(m) = files.get_mut(i) {
-            let state = std::mem::replace(&mut m.state, MetState::Hashed([0; 32]));
-            m.state = match (state, r) {
-                (MetState::Later(_), Ok(h)) => MetState::Hashed(h),
-                (MetState::Later(p), Err(e)) => MetState::Failed(p, e),
-                (other, _) => other,
-            };
+    for ((r, k), result) in slots.into_iter().zip(hashed_later) {
+        let Some(run) = runs.get_mut(r) else { continue };
+        let Some((i, _, state)) = run.pending.get_mut(k) else {
+            continue;
+        };
+        match result {
+            Ok(h) => {
+                if let Some(slot) = run.entries.hash_mut(*i) {
+                    *slot = h;
+                }
+                *state = Pending::Hashed;
+            }
+            Err(e) => *state = Pending::Failed(e),
         }
     }
-    let failed = files.iter_mut().find_map(|m| match &mut m.state {
-        MetState::Failed(p, e) => Some((
-            std::mem::take(p),
-            std::mem::replace(e, std::io::Error::other("reported")),
-        )),
-        _ => None,
-    });
-    if let Some((path, source)) = failed {
-        return Err(Error::Hash { path, source });
+    for run in &mut runs {
+        for (_, path, state) in &mut run.pending {
+            if let Pending::Failed(e) = state {
+                let source = std::mem::replace(e, std::io::Error::other("reported"));
+                return Err(Error::Hash {
+                    path: std::mem::take(path),
+                    source,
+                });
+            }
+        }
     }
-    let entries = files
-        .into_par_iter()
-        .with_min_len(4096)
-        .map(|m| {
-            let sha = match m.state {
-                MetState::Hashed(h) => hex_string(&h),
-                _ => String::new(),
-            };
-            (m.uri, sha)
-        })
-        .collect();
-    Ok((Hashed::All(entries), skipped))
+    let table = EntryTable::from_runs(runs.into_iter().map(|r| r.entries).collect());
+    Ok((Hashed::All(table), skipped))
 }
 
 /// Writes entries in a format, exactly as [`render`] renders them, without building a document
 /// tree (for millions of entries).
 pub fn render_to(
     entries: &[(String, String)],
+    format: EntryFormat,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    render_source(entries, format, out)
+}
+
+impl EntryTable {
+    /// Writes the entries in a format, exactly as [`render_to`] writes them as pairs.
+    pub fn render_to(
+        &self,
+        format: EntryFormat,
+        out: &mut dyn std::io::Write,
+    ) -> std::io::Result<()> {
+        render_source(self, format, out)
+    }
+}
+
+/// Entries to render, visited in order as many times as a format needs.
+trait Source {
+    fn is_empty(&self) -> bool;
+    /// Calls `f` with each entry's URI and hash (in hex), in order, until it returns
+    /// `Ok(false)` or an error.
+    fn each(&self, f: &mut dyn FnMut(&str, &str) -> std::io::Result<bool>) -> std::io::Result<()>;
+}
+
+impl Source for [(String, String)] {
+    fn is_empty(&self) -> bool {
+        <[_]>::is_empty(self)
+    }
+
+    fn each(&self, f: &mut dyn FnMut(&str, &str) -> std::io::Result<bool>) -> std::io::Result<()> {
+        for (uri, sha) in self {
+            if !f(uri, sha)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Source for EntryTable {
+    fn is_empty(&self) -> bool {
+        EntryTable::is_empty(self)
+    }
+
+    fn each(&self, f: &mut dyn FnMut(&str, &str) -> std::io::Result<bool>) -> std::io::Result<()> {
+        let mut uri = String::new();
+        let mut hex = [0u8; 64];
+        for e in self.iter() {
+            uri.clear();
+            e.write_uri(&mut uri);
+            hex::encode_to_slice(e.sha256(), &mut hex).map_err(std::io::Error::other)?;
+            if !f(&uri, std::str::from_utf8(&hex).unwrap_or_default())? {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn render_source<S: Source + ?Sized>(
+    entries: &S,
     format: EntryFormat,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
@@ -670,55 +594,61 @@ pub fn render_to(
                 let n = ARRAY_INDENT.len() + 1;
                 n + item.len() <= MAX_LINE_LENGTH || n + item.chars().count() <= MAX_LINE_LENGTH
             };
-            let inline = entries.iter().all(|(u, s)| {
+            let mut inline = true;
+            entries.each(&mut |u, s| {
                 // A line longer than 100 code points even without escapes cannot fit.
-                u.chars().count() + s.chars().count() + 30 <= MAX_LINE_LENGTH && {
+                inline = u.chars().count() + s.chars().count() + 30 <= MAX_LINE_LENGTH && {
                     inline_item(&mut item, u, s);
                     fits(&item)
-                }
-            });
+                };
+                Ok(inline)
+            })?;
             if inline {
                 buf.push_str("[sgx]\ntrusted_files = [\n");
-                for (u, s) in entries {
+                entries.each(&mut |u, s| {
                     inline_item(&mut item, u, s);
                     buf.push_str(ARRAY_INDENT);
                     buf.push_str(&item);
                     buf.push_str(",\n");
-                    flush(&mut buf, out, false)?;
-                }
+                    flush(&mut buf, out, false).map(|()| true)
+                })?;
                 buf.push_str("]\n");
             } else {
-                for (i, (u, s)) in entries.iter().enumerate() {
-                    if i > 0 {
+                let mut first = true;
+                entries.each(&mut |u, s| {
+                    if !first {
                         buf.push('\n');
                     }
+                    first = false;
                     buf.push_str("[[sgx.trusted_files]]\nuri = ");
                     toml::emit::write_string(&mut buf, u);
                     buf.push_str("\nsha256 = ");
                     toml::emit::write_string(&mut buf, s);
                     buf.push('\n');
-                    flush(&mut buf, out, false)?;
-                }
+                    flush(&mut buf, out, false).map(|()| true)
+                })?;
             }
         }
         EntryFormat::Json => {
             buf.push('[');
-            for (i, (uri, sha)) in entries.iter().enumerate() {
-                buf.push_str(if i == 0 { "\n  " } else { ",\n  " });
+            let mut first = true;
+            entries.each(&mut |uri, sha| {
+                buf.push_str(if first { "\n  " } else { ",\n  " });
+                first = false;
                 buf.push_str("{\"uri\":");
                 buf.push_str(&serde_json::to_string(uri).unwrap_or_default());
                 buf.push_str(",\"sha256\":");
                 buf.push_str(&serde_json::to_string(sha).unwrap_or_default());
                 buf.push('}');
-                flush(&mut buf, out, false)?;
-            }
+                flush(&mut buf, out, false).map(|()| true)
+            })?;
             buf.push_str(if entries.is_empty() { "]\n" } else { "\n]\n" });
         }
         EntryFormat::Sha256sum => {
-            for (uri, sha) in entries {
+            entries.each(&mut |uri, sha| {
                 sha256sum_line(&mut buf, uri, sha);
-                flush(&mut buf, out, false)?;
-            }
+                flush(&mut buf, out, false).map(|()| true)
+            })?;
         }
     }
     flush(&mut buf, out, true)
@@ -986,6 +916,28 @@ mod tests {
                     .to_string();
                 let want = format!("{} and {} both give", first.display(), second.display());
                 assert!(e.contains(&want), "{e}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// A table renders what its pairs render, and gives its pairs back.
+        #[test]
+        fn a_table_renders_as_its_pairs(
+            entries in proptest::collection::vec(
+                (proptest::prop_oneof![3 => "file:/[a-z]{0,8}", 1 => proptest::prelude::any::<String>(), 1 => "file:/[a-z]{60,90}"], proptest::prelude::any::<[u8; 32]>()),
+                0..8,
+            ),
+        ) {
+            let table: EntryTable = entries.iter().cloned().collect();
+            let pairs: Vec<(String, String)> =
+                entries.iter().map(|(u, h)| (u.clone(), hex::encode(h))).collect();
+            proptest::prop_assert_eq!(&table.to_pairs(), &pairs);
+            proptest::prop_assert_eq!(table.len(), pairs.len());
+            for format in [EntryFormat::Toml, EntryFormat::Json, EntryFormat::Sha256sum] {
+                let mut out = Vec::new();
+                table.render_to(format, &mut out).unwrap();
+                proptest::prop_assert_eq!(out, render(&pairs, format).into_bytes(), "{:?}", format);
             }
         }
     }

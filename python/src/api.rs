@@ -471,11 +471,13 @@ pub fn hash_files(
             entries
         }
     };
-    let entry = |(uri, sha256)| Entry { uri, sha256 };
     match entries {
         Hashed::All(all) => Ok(all
-            .into_iter()
-            .map(entry)
+            .iter()
+            .map(|e| Entry {
+                uri: e.uri(),
+                sha256: e.sha256_hex(),
+            })
             .collect::<Vec<_>>()
             .into_pyobject(py)?
             .into_any()

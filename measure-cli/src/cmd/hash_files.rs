@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
-use measure_lib::dataset::{self, Hashed, Skipped, render_to};
+use measure_lib::dataset::{self, Hashed, Skipped};
 use measure_lib::fsutil;
 use measure_lib::shard::Shard;
 
@@ -126,7 +126,7 @@ pub fn run(args: &HashFilesArgs) -> Result<()> {
     )?;
     let write = |out: &mut dyn std::io::Write| -> std::io::Result<()> {
         match &hashed {
-            Hashed::All(entries) => render_to(entries, args.format.into(), out),
+            Hashed::All(entries) => entries.render_to(args.format.into(), out),
             Hashed::Shard(s) => out.write_all(&s.to_bytes()),
         }
     };

@@ -51,7 +51,11 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         make_tree(dir.path(), &names);
         let paths = vec![dir.path().to_path_buf()];
-        let Hashed::All(single) = run(&paths, None, format) else { panic!() };
+        let Hashed::All(table) = run(&paths, None, format) else { panic!() };
+        let single = table.to_pairs();
+        let mut direct = Vec::new();
+        table.render_to(format, &mut direct).unwrap();
+        prop_assert_eq!(&direct, &render(&single, format).into_bytes());
         let mut shards: Vec<(String, ShardFile)> = (0..n)
             .map(|k| {
                 let Hashed::Shard(s) = run(&paths, Some(Shard { index: k, count: n }), format) else { panic!() };
