@@ -454,6 +454,10 @@ fn hash_while_walking(
     check_unique_uris(&args, uri_prefix)?;
     let mut runs: Vec<HashRun> = args.into_iter().flat_map(|c| c.runs).collect();
     let walked_bytes = runs.iter().map(|r| r.bytes).sum();
+    let ids: Vec<Vec<(u64, u64)>> = runs
+        .iter_mut()
+        .map(|r| std::mem::take(&mut r.ids))
+        .collect();
     let mut slots = Vec::new();
     let hashed_later = {
         let mut later = Vec::new();
@@ -465,7 +469,6 @@ fn hash_while_walking(
                 }
             }
         }
-        let ids = runs.iter().flat_map(|r| r.ids.iter().copied());
         hasher.finish_walk(&later, walked_bytes, ids)
     };
     for ((r, k), result) in slots.into_iter().zip(hashed_later) {

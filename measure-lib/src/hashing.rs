@@ -454,7 +454,7 @@ pub struct FileHasher {
     /// Files served from the cache.
     pub cache_hits: usize,
     /// (device, inode) of every file looked at, so that callers can refuse to write over one.
-    opened: Vec<(u64, u64)>,
+    opened: Vec<Vec<(u64, u64)>>,
     /// `opened` as a set, made when first asked for (a data owner's million files are never
     /// asked about).
     opened_set: std::sync::OnceLock<std::collections::HashSet<(u64, u64)>>,
@@ -753,10 +753,11 @@ impl FileHasher {
             })
             .collect();
         self.opened_set.take();
-        self.opened.extend(
+        self.opened.push(
             looked_up
                 .iter()
-                .filter_map(|(k, _, _, _)| k.map(|k| (k.dev, k.ino))),
+                .filter_map(|(k, _, _, _)| k.map(|k| (k.dev, k.ino)))
+                .collect(),
         );
         let mut results: Vec<Option<io::Result<[u8; 32]>>> = Vec::with_capacity(paths.len());
         let mut todo: Vec<usize> = Vec::new();
@@ -875,7 +876,7 @@ impl FileHasher {
         &mut self,
         later: &[(&Path, u64)],
         walked_bytes: u64,
-        ids: impl IntoIterator<Item = (u64, u64)>,
+        ids: impl IntoIterator<Item = Vec<(u64, u64)>>,
     ) -> Vec<io::Result<[u8; 32]>> {
         self.opened_set.take();
         self.opened.extend(ids);
@@ -916,7 +917,7 @@ impl FileHasher {
     /// (device, inode) of every file given to [`hash_all`](Self::hash_all) that exists.
     pub fn opened_files(&self) -> &std::collections::HashSet<(u64, u64)> {
         self.opened_set
-            .get_or_init(|| self.opened.iter().copied().collect())
+            .get_or_init(|| self.opened.iter().flatten().copied().collect())
     }
 
     /// Writes the cache back (atomically) if it changed.
