@@ -427,13 +427,13 @@ fn hash_while_walking(
     use std::os::unix::fs::MetadataExt;
     hasher.start_walk();
     let mut skipped = Vec::new();
-    let args = {
+    let args = (|| {
         let h = &*hasher;
         let visit = |dir: &std::fs::File, name: &str| match h.hash_at(dir, name) {
             AtFile::Unreadable => Visit::Unreadable,
             file => Visit::File(file),
         };
-        collect_with(
+        let args = collect_with(
             paths,
             uri_prefix,
             &mut skipped,
@@ -449,9 +449,17 @@ fn hash_while_walking(
                     pending: vec![(i, arg.to_path_buf(), Pending::Later(meta.len()))],
                 }
             },
-        )?
+        )?;
+        check_unique_uris(&args, uri_prefix)?;
+        Ok(args)
+    })();
+    let args = match args {
+        Ok(args) => args,
+        Err(e) => {
+            hasher.end_walk();
+            return Err(e);
+        }
     };
-    check_unique_uris(&args, uri_prefix)?;
     let mut runs: Vec<HashRun> = args.into_iter().flat_map(|c| c.runs).collect();
     let walked_bytes = runs.iter().map(|r| r.bytes).sum();
     let ids: Vec<Vec<(u64, u64)>> = runs

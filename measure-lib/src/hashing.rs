@@ -654,6 +654,12 @@ fn hash_open_file(mut file: File, size: u64, on_progress: &dyn Fn(u64)) -> io::R
     })
 }
 
+/// Puts the indices of the largest files first (of equal sizes, in their order): a large file
+/// met last would leave the other cores idle at the end.
+fn largest_first(order: &mut [usize], size: impl Fn(usize) -> u64) {
+    order.sort_by_key(|&i| std::cmp::Reverse(size(i)));
+}
+
 /// Runs `work(i)` for every index of `order` on every core, each core taking the next index as
 /// it finishes one (so the first indices, the largest files, start first); results by index.
 fn run_in_order<T: Send>(order: &[usize], work: &(dyn Fn(usize) -> T + Sync)) -> Vec<(usize, T)> {
@@ -772,8 +778,12 @@ impl FileHasher {
                 results.push(None);
             }
         }
-        // Largest first: a large file met last would leave the other cores idle at the end.
-        todo.sort_by_key(|&i| std::cmp::Reverse(looked_up[i].0.map_or(0, |k| k.size)));
+        largest_first(&mut todo, |i| {
+            looked_up
+                .get(i)
+                .and_then(|(k, _, _, _)| k.map(|k| k.size))
+                .unwrap_or(0)
+        });
         if let Some(p) = &self.progress {
             p.start(total);
         }
@@ -814,6 +824,14 @@ impl FileHasher {
     pub(crate) fn start_walk(&self) {
         if let Some(p) = &self.progress {
             p.start(0);
+        }
+    }
+
+    /// Ends a run begun by [`start_walk`](Self::start_walk) that stopped before
+    /// [`finish_walk`](Self::finish_walk) (the walk failed).
+    pub(crate) fn end_walk(&self) {
+        if let Some(p) = &self.progress {
+            p.finish();
         }
     }
 
@@ -884,8 +902,7 @@ impl FileHasher {
             p.found(later.iter().map(|(_, size)| size).sum());
         }
         let mut order: Vec<usize> = (0..later.len()).collect();
-        // Largest first: a large file met last would leave the other cores idle at the end.
-        order.sort_by_key(|&i| std::cmp::Reverse(later.get(i).map_or(0, |(_, size)| *size)));
+        largest_first(&mut order, |i| later.get(i).map_or(0, |(_, size)| *size));
         let done = AtomicU64::new(0);
         let progress = |n: u64| {
             done.fetch_add(n, Ordering::Relaxed);
@@ -1164,6 +1181,16 @@ mod tests {
         let mut h = FileHasher::new(None).unwrap();
         let e = h.hash_all(&[fifo]).remove(0).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+    }
+
+    /// Both the files of a list and the large files of a walk are hashed largest first, ties
+    /// in their order.
+    #[test]
+    fn largest_files_are_ordered_first() {
+        let sizes = [5u64, 1 << 30, 0, 7, 1 << 30, 3 << 20];
+        let mut order: Vec<usize> = (0..sizes.len()).collect();
+        largest_first(&mut order, |i| sizes[i]);
+        assert_eq!(order, [1, 4, 5, 3, 0, 2]);
     }
 
     #[test]
