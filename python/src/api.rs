@@ -363,7 +363,9 @@ const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Hashes files (and directories, expanded as Gramine expands a directory URI: depth first,
 /// names sorted, symlinked directories not followed) and returns their entries, as
-/// ``sgx-measure hash-files`` does. The GIL is released while hashing.
+/// ``sgx-measure hash-files`` does. The GIL is released while hashing. ``progress(done, total)``
+/// is called from the caller's thread with the bytes hashed and to hash; ``total`` grows while
+/// the walk finds files (a directory is hashed as it is walked) and equals ``done`` at the end.
 #[pyfunction]
 #[pyo3(signature = (paths, *, uri_prefix, shard = None, progress = None, hash_cache = None))]
 pub fn hash_files(
