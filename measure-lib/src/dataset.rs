@@ -109,7 +109,7 @@ struct PathRun {
 impl Run for PathRun {
     type File = ();
 
-    fn new(_dir: &Path, dir_uri: &str, capacity: usize) -> Self {
+    fn new(dir_uri: &str, capacity: usize) -> Self {
         PathRun {
             dir_uri: dir_uri.to_string(),
             files: Vec::with_capacity(capacity),
@@ -370,7 +370,7 @@ enum Pending {
 impl Run for HashRun {
     type File = crate::hashing::AtFile;
 
-    fn new(_dir: &Path, dir_uri: &str, capacity: usize) -> Self {
+    fn new(dir_uri: &str, capacity: usize) -> Self {
         HashRun {
             entries: table::Run::new(dir_uri, capacity),
             ids: Vec::with_capacity(capacity),

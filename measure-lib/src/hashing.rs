@@ -931,7 +931,8 @@ impl FileHasher {
             .collect()
     }
 
-    /// (device, inode) of every file given to [`hash_all`](Self::hash_all) that exists.
+    /// (device, inode) of every file given to [`hash_all`](Self::hash_all) that exists, and of
+    /// every file a walk hashed ([`crate::dataset::hash_files`]).
     pub fn opened_files(&self) -> &std::collections::HashSet<(u64, u64)> {
         self.opened_set
             .get_or_init(|| self.opened.iter().flatten().copied().collect())

@@ -28,8 +28,8 @@ pub(super) type Visitor<'a, F> = dyn Fn(&File, &str) -> Visit<F> + Sync + 'a;
 pub(super) trait Run: Send + Sized {
     /// What the visitor gives for a file.
     type File: Send;
-    /// A run of `capacity` files of the directory `dir`, whose URIs start with `dir_uri`.
-    fn new(dir: &Path, dir_uri: &str, capacity: usize) -> Self;
+    /// A run of `capacity` files whose URIs start with `dir_uri`.
+    fn new(dir_uri: &str, capacity: usize) -> Self;
     /// Adds the file `name` of the run's directory `dir`.
     fn push(&mut self, dir: &Path, name: &str, file: Self::File);
     /// Calls `f` with the URI of each file, in order.
@@ -381,7 +381,7 @@ fn walk_open<R: Run>(
     for ((range, _), f) in listing.entries.iter().zip(found) {
         match f? {
             Found::File(file) => run
-                .get_or_insert_with(|| R::new(dir, dir_uri, run_lengths.next().unwrap_or(1)))
+                .get_or_insert_with(|| R::new(dir_uri, run_lengths.next().unwrap_or(1)))
                 .push(dir, listing.name(range), file),
             Found::Dir(mut sub) => {
                 out.runs.extend(run.take());
