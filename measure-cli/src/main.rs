@@ -12,8 +12,6 @@ use sgx_measure_cli::outcome::{self, Status};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    // First, before any other thread starts (they inherit the blocked signals).
-    sgx_measure_cli::signals::install();
     outcome::quiet_on_broken_pipe();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let matches = match sgx_measure_cli::cli::command().try_get_matches_from(&args) {
@@ -24,6 +22,13 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return outcome::usage_error(e, &args),
     };
+    // Before the command runs: before any output is staged and before any other thread starts
+    // (threads inherit the blocked signals). Parsing the arguments starts none.
+    if cli.command.writes_outputs() {
+        sgx_measure_cli::signals::install();
+    } else {
+        measure_lib::outputs::refuse_staging();
+    }
     let json = outcome::wants_json(&matches);
     // Exit statuses (docs/cli.md): 0 success or "same", 1 a check failed or "different",
     // 2 unusable input, usage error or unwritable output.

@@ -2,8 +2,9 @@
 //! in place (`measure_lib::outputs`), then end the process with the same signal, as if it had
 //! not been caught. A set of outputs being put in place is finished first.
 
-/// Blocks the signals in every thread (call first in `main`, before any thread starts: threads
-/// inherit the mask) and starts the thread that waits for them.
+/// Blocks the signals in every thread (call in `main` before any other thread starts: threads
+/// inherit the mask) and starts the thread that waits for them. Commands that write no file run
+/// without it (`Command::writes_outputs`).
 pub fn install() {
     // SAFETY: plain libc calls on a locally owned, initialised signal set.
     let set = unsafe {

@@ -113,7 +113,7 @@ pub fn stage(path: &Path, bytes: &[u8]) -> Result<Staged> {
     // Created as `open(path, "w")` creates a file (what gramine-sgx-sign does): mode 0666 less
     // the umask, applied by the kernel at creation (tempfile's own default is 0600).
     // Created under the lock of the interruption handler: once it has run, no file is created.
-    let mut pending = crate::outputs::pending_lock();
+    let mut pending = crate::outputs::pending_lock_to_stage(path)?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".sgx-measure-")
         .suffix(".tmp")

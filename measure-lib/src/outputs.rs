@@ -30,7 +30,8 @@
 //!
 //! `SIGINT`, `SIGTERM` and `SIGHUP` are handled by the command line tool
 //! ([`remove_pending_on_signal`]): the temporary files and journal of sets not yet committed are
-//! removed, a set being committed is finished first.
+//! removed, a set being committed is finished first. Its commands that write no file run without
+//! that handler and declare it ([`refuse_staging`]): staging is then refused.
 //!
 //! Scope: this protects against the process being interrupted, killed or failing, and against
 //! concurrent commands. It does not `fsync`: after a crash of the whole system the files are as
@@ -59,6 +60,29 @@ fn pending() -> MutexGuard<'static, BTreeSet<PathBuf>> {
 /// The lock of the files to remove on interruption, held while an output is put in place.
 pub(crate) fn pending_lock() -> MutexGuard<'static, BTreeSet<PathBuf>> {
     pending()
+}
+
+/// Set by a process that has no interruption handler ([`refuse_staging`]).
+static STAGING_REFUSED: AtomicBool = AtomicBool::new(false);
+
+/// Declares that this process has no interruption handler to call
+/// [`remove_pending_on_signal`] (the command line tool starts none for the commands that only
+/// print): from then on, staging an output is refused, so that an interruption can never leave
+/// temporary files behind.
+pub fn refuse_staging() {
+    STAGING_REFUSED.store(true, Ordering::SeqCst);
+}
+
+/// The lock of the files to remove on interruption, taken to register new ones (for `dest`);
+/// an error in a process without an interruption handler ([`refuse_staging`]).
+pub(crate) fn pending_lock_to_stage(dest: &Path) -> Result<MutexGuard<'static, BTreeSet<PathBuf>>> {
+    if STAGING_REFUSED.load(Ordering::SeqCst) {
+        return Err(Error::Internal(format!(
+            "output {} staged by a command declared to write no file (it runs without the interruption handler)",
+            dest.display()
+        )));
+    }
+    Ok(pending())
 }
 
 /// Forgets a temporary file (it was put in place or removed).
@@ -279,7 +303,7 @@ impl OutputSet {
             ));
         }
         {
-            let mut guard = pending();
+            let mut guard = pending_lock_to_stage(first)?;
             let mut f = fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
