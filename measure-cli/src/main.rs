@@ -14,7 +14,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     outcome::quiet_on_broken_pipe();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let matches = match sgx_measure_cli::cli::command().try_get_matches_from(&args) {
+    let matches = match sgx_measure_cli::cli::matches(&args) {
         Ok(m) => m,
         Err(e) => return outcome::usage_error(e, &args),
     };

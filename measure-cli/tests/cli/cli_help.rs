@@ -1,5 +1,6 @@
 //! The command tree: every subcommand's `--help` ends with examples, every `sgx-measure` example
-//! parses with the real definition, and `completions` and `man` cover every subcommand.
+//! parses with the real definition (and as the whole tree reads it with the lazy one the binary
+//! parses with), and `completions` and `man` cover every subcommand.
 
 use std::process::Command;
 
@@ -100,6 +101,55 @@ fn every_subcommand_has_examples_that_parse() {
         }
     }
     assert!(parsed >= all.len(), "{parsed} examples parsed");
+}
+
+/// `cli::matches` (which defines only the subcommand a command line selects) reads every
+/// command line as the whole tree does: the same matches, or the same error, word for word. Over
+/// every command, with its examples, no argument, help and version flags, a flag that does not
+/// exist, and `--json` alone.
+#[test]
+fn lazy_parsing_matches_the_whole_tree() {
+    fn outcome(r: Result<clap::ArgMatches, clap::Error>) -> String {
+        match r {
+            Ok(m) => format!("{m:?}"),
+            Err(e) => format!("{:?}: {}", e.kind(), e.render()),
+        }
+    }
+    let mut lines: Vec<Vec<String>> = vec![vec!["sgx-measure".into()]];
+    for (path, cmd) in all_commands() {
+        for extra in [
+            &[][..],
+            &["--help"],
+            &["-h"],
+            &["-V"],
+            &["--bogus"],
+            &["--json"],
+        ] {
+            let mut args = vec!["sgx-measure".to_string()];
+            args.extend(path.iter().cloned());
+            args.extend(extra.iter().map(|s| s.to_string()));
+            lines.push(args);
+        }
+        let mut help = vec!["sgx-measure".to_string(), "help".into()];
+        help.extend(path.iter().cloned());
+        lines.push(help);
+        for line in examples(&cmd)
+            .iter()
+            .filter(|l| l.starts_with("sgx-measure "))
+        {
+            lines.push(example_args(line));
+        }
+    }
+    assert!(lines.len() > 200, "{} command lines", lines.len());
+    for args in &lines {
+        let os: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+        assert_eq!(
+            outcome(cli::matches(&os)),
+            outcome(cli::command().try_get_matches_from(&os)),
+            "{}",
+            args.join(" ")
+        );
+    }
 }
 
 #[test]
