@@ -5,7 +5,7 @@
 //! SHA-256 rounds never wait on memory), SHA-256 from `sha2` (SHA-NI when the CPU has it), an
 //! optional persistent cache, and progress reported to a [`Progress`] receiver.
 //!
-//! A data set's walk hashes its files as it meets them ([`FileHasher::hash_at`]: each file opened
+//! A data set's walk hashes its files as it meets them (`FileHasher::hash_at`: each file opened
 //! from its open directory and looked at once through the open file, no pass over the files
 //! before), leaving its large files for the end, largest first.
 
