@@ -203,7 +203,7 @@ fn first_repeat(
 ) -> Result<Option<(usize, usize, String)>> {
     let mut records: Vec<duplicates::Record> = Vec::with_capacity(count);
     let mut index = 0usize;
-    let pass = input.for_each(&mut |e| {
+    let pass = input.repeat_pass(&mut |e| {
         if index < count {
             records.push(duplicates::record(&uri_hash(&e), index));
         }
@@ -223,7 +223,7 @@ fn first_repeat(
     }
     // Only entries whose hashes collide: compare their URIs themselves.
     let mut index = 0usize;
-    let pass = input.for_each(&mut |e| {
+    let pass = input.repeat_pass(&mut |e| {
         if let Some(uri) = wanted.get_mut(&index) {
             uri.extend_from_slice(e.uri.raw());
         }
@@ -272,7 +272,7 @@ impl ManifestSource for Streamed<'_, '_, '_> {
         let mut pass = Ok(self.first);
         if self.shape.form() != ListForm::EmptyBase && self.first.count > 0 {
             let mut writer = self.shape.entry_writer(&mut both);
-            pass = self.input.for_each(&mut |e: Entry<'_>| {
+            pass = self.input.repeat_pass(&mut |e: Entry<'_>| {
                 writer.write(&e);
                 Ok(())
             });

@@ -229,10 +229,29 @@ impl EntriesInput {
     /// problem with the format anywhere comes before a problem with an entry's content (a hash
     /// that is not a SHA-256, a URI with a line break), which is reported after the pass.
     pub fn for_each(&self, f: &mut dyn FnMut(Entry<'_>) -> Result<()>) -> Result<Pass> {
+        self.pass(true, f)
+    }
+
+    /// [`for_each`](Self::for_each) for a pass after a first whole one, without checking each
+    /// entry's content again: the caller compares the [`Pass`] returned with the first one's, so
+    /// entries that changed since (and any content the first pass would have refused) are
+    /// caught by their digest. Errors in the format are still reported.
+    pub(crate) fn repeat_pass(&self, f: &mut dyn FnMut(Entry<'_>) -> Result<()>) -> Result<Pass> {
+        self.pass(false, f)
+    }
+
+    fn pass(
+        &self,
+        check_content: bool,
+        f: &mut dyn FnMut(Entry<'_>) -> Result<()>,
+    ) -> Result<Pass> {
         let mut hasher = Sha256::new();
         hasher.update(HEADER);
         let mut count = 0usize;
-        let mut content = ContentCheck::default();
+        let mut content = ContentCheck {
+            first: None,
+            enabled: check_content,
+        };
         match &self.source {
             Source::Memory(bytes) => {
                 let list = EntryList::parse(bytes)?;
@@ -384,14 +403,24 @@ fn unescape(raw: &[u8]) -> Vec<u8> {
 
 /// The first entry whose content [`super::parse`] refuses once the input is read (see
 /// [`content_problem`]), kept until the pass is over.
-#[derive(Default)]
 struct ContentCheck {
     first: Option<Error>,
+    /// False for a repeated pass (see [`EntriesInput::repeat_pass`]).
+    enabled: bool,
+}
+
+impl Default for ContentCheck {
+    fn default() -> Self {
+        ContentCheck {
+            first: None,
+            enabled: true,
+        }
+    }
 }
 
 impl ContentCheck {
     fn check(&mut self, index: usize, e: &Entry<'_>) {
-        if self.first.is_some() {
+        if !self.enabled || self.first.is_some() {
             return;
         }
         // Escaped bytes are rare: check the fields in place when they hold none.

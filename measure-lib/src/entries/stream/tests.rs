@@ -323,3 +323,25 @@ fn tag_lines_are_read_and_other_algorithms_refused() {
     assert!(err.contains("--tag") && err.contains("MD5"), "{err}");
     check_agrees(md5.as_bytes(), None, None);
 }
+
+/// A repeated pass does not check each entry's content again: an entry that became malformed
+/// since the first pass (here a hash no longer hexadecimal, rewritten in place) is not refused
+/// by it, but its digest differs from the first pass's, which is what callers compare; a first
+/// pass refuses the same file.
+#[test]
+fn a_repeated_pass_leaves_content_to_the_digest() {
+    let good = "sgx-measure entries v1\nfile:/data/a\t".to_string() + &"ab".repeat(32) + "\n";
+    let bad = good.replace(&"ab".repeat(32), &"zz".repeat(32));
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(good.as_bytes()).unwrap();
+    file.flush().unwrap();
+    let input = EntriesInput::open(file.path(), None, None).unwrap();
+    let first = input.for_each(&mut |_| Ok(())).unwrap();
+    assert_eq!(input.repeat_pass(&mut |_| Ok(())).unwrap(), first);
+    std::fs::write(file.path(), bad.as_bytes()).unwrap();
+    let again = input.repeat_pass(&mut |_| Ok(())).unwrap();
+    assert_eq!(again.count, first.count);
+    assert_ne!(again.digest, first.digest);
+    let e = input.for_each(&mut |_| Ok(())).unwrap_err().to_string();
+    assert!(e.contains("zz"), "{e}");
+}
