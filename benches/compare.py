@@ -128,19 +128,7 @@ def sign_cmd(manifest, out_dir, *extra):
 
 def peak_rss_kib(cmd):
     """Peak resident set size of a child process (ru_maxrss of the waited child, in KiB)."""
-    import resource
-    pid = os.fork()
-    if pid == 0:
-        # The child never returns into this script, even if the program cannot be run.
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 1)
-            os.execvp(cmd[0], cmd)
-        finally:
-            os._exit(127)
-    _, status, ru = os.wait4(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, cmd
-    return ru.ru_maxrss
+    return timed_rc(cmd, ok_codes=(0,))[2]
 
 
 def make_gib(d):

@@ -320,6 +320,24 @@ pub fn check_distinct(
     Ok(())
 }
 
+/// Opens `name`, one component, relative to the open directory `dir`, with `flags` (and
+/// `O_CLOEXEC`).
+pub(crate) fn open_at(
+    dir: &fs::File,
+    name: &std::ffi::CStr,
+    flags: libc::c_int,
+) -> std::io::Result<fs::File> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    // SAFETY: `dir` is an open file descriptor for the duration of the call and `name` a valid
+    // NUL-terminated string that outlives it.
+    let fd = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), flags | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just opened and is owned by nothing else.
+    Ok(unsafe { fs::File::from_raw_fd(fd) })
+}
+
 /// `os.access(dir/name, os.R_OK)`, looked up from an open directory (one path component to
 /// resolve instead of the whole path: it adds up over millions of files).
 pub(crate) fn readable_at(dir: &fs::File, name: &str) -> bool {

@@ -480,6 +480,11 @@ fn open_regular(path: &Path) -> io::Result<(File, std::fs::Metadata)> {
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(path)?;
+    regular(file)
+}
+
+/// `file` with its metadata, if it is a regular file.
+fn regular(file: File) -> io::Result<(File, std::fs::Metadata)> {
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(io::Error::new(
@@ -493,29 +498,11 @@ fn open_regular(path: &Path) -> io::Result<(File, std::fs::Metadata)> {
 /// [`open_regular`] for the file `name` of the open directory `dir` (one path component to
 /// resolve).
 fn open_regular_at(dir: &File, name: &std::ffi::CStr) -> io::Result<(File, std::fs::Metadata)> {
-    use std::os::fd::{AsRawFd, FromRawFd};
-    // SAFETY: `dir` is an open file descriptor for the duration of the call and `name` a valid
-    // NUL-terminated string that outlives it.
-    let fd = unsafe {
-        libc::openat(
-            dir.as_raw_fd(),
-            name.as_ptr(),
-            libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `fd` was just opened and is owned by nothing else.
-    let file = unsafe { File::from_raw_fd(fd) };
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "not a regular file",
-        ));
-    }
-    Ok((file, meta))
+    regular(crate::fsutil::open_at(
+        dir,
+        name,
+        libc::O_RDONLY | libc::O_NONBLOCK,
+    )?)
 }
 
 /// Clears `O_NONBLOCK` of a file opened by [`open_regular`], for a file system that honours it

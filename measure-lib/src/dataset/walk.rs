@@ -51,6 +51,20 @@ enum Kind {
     Other,
 }
 
+impl Kind {
+    fn of(t: std::fs::FileType) -> Self {
+        if t.is_file() {
+            Kind::File
+        } else if t.is_dir() {
+            Kind::Dir
+        } else if t.is_symlink() {
+            Kind::Symlink
+        } else {
+            Kind::Other
+        }
+    }
+}
+
 /// A directory's entries sorted by name: the names one after the other, and each entry's range
 /// of them and type (no allocation per entry).
 #[derive(Debug)]
@@ -80,27 +94,13 @@ fn open_dir(path: &Path) -> Result<File> {
 
 /// Opens the subdirectory `name` of the open directory `dir` (whose path is `path`).
 fn open_subdir(dir: &File, path: &Path, name: &str) -> Result<File> {
-    use std::os::fd::{AsRawFd, FromRawFd};
     let list_error = |source| Error::List {
         path: path.join(name),
         source,
     };
     crate::fsutil::with_c_name(name, |c| {
         let c = c.ok_or_else(|| list_error(std::io::ErrorKind::InvalidInput.into()))?;
-        // SAFETY: `dir` is an open file descriptor for the duration of the call and `c` a valid
-        // NUL-terminated string that outlives it.
-        let fd = unsafe {
-            libc::openat(
-                dir.as_raw_fd(),
-                c.as_ptr(),
-                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
-            )
-        };
-        if fd < 0 {
-            return Err(list_error(std::io::Error::last_os_error()));
-        }
-        // SAFETY: `fd` was just opened and is owned by nothing else.
-        Ok(unsafe { File::from_raw_fd(fd) })
+        crate::fsutil::open_at(dir, c, libc::O_RDONLY | libc::O_DIRECTORY).map_err(list_error)
     })
 }
 
@@ -132,16 +132,7 @@ fn list(dir: &File, path: &Path) -> Result<Listing> {
                         path: path.to_path_buf(),
                         source,
                     })?;
-                let t = m.file_type();
-                if t.is_file() {
-                    Kind::File
-                } else if t.is_dir() {
-                    Kind::Dir
-                } else if t.is_symlink() {
-                    Kind::Symlink
-                } else {
-                    Kind::Other
-                }
+                Kind::of(m.file_type())
             }
         };
         let start = listing.names.len();
@@ -256,15 +247,7 @@ fn read_entries(_dir: &File, path: &Path, add: &mut AddEntry<'_>) -> Result<()> 
     for e in std::fs::read_dir(path).map_err(list_error)? {
         let e = e.map_err(list_error)?;
         let t = e.file_type().map_err(list_error)?;
-        let kind = if t.is_file() {
-            Kind::File
-        } else if t.is_dir() {
-            Kind::Dir
-        } else if t.is_symlink() {
-            Kind::Symlink
-        } else {
-            Kind::Other
-        };
+        let kind = Kind::of(t);
         add(e.file_name().as_bytes(), Some(kind))?;
     }
     Ok(())
@@ -430,15 +413,7 @@ mod tests {
             .map(|e| {
                 let e = e.unwrap();
                 let t = e.file_type().unwrap();
-                let kind = if t.is_file() {
-                    Kind::File
-                } else if t.is_dir() {
-                    Kind::Dir
-                } else if t.is_symlink() {
-                    Kind::Symlink
-                } else {
-                    Kind::Other
-                };
+                let kind = Kind::of(t);
                 (e.file_name().into_string().unwrap(), kind)
             })
             .collect();
