@@ -2,7 +2,7 @@
 //! their `{uri, sha256}` entries rendered in the formats data owners publish.
 
 mod table;
-mod walk;
+pub(crate) mod walk;
 
 use std::path::{Path, PathBuf};
 

@@ -213,6 +213,95 @@ fn hash_cache_skips_unchanged_files_and_notices_changes() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("hash cache"));
 }
 
+/// The `{uri, sha256}` pairs of an expanded manifest's trusted files, in order.
+fn trusted_pairs(manifest: &str) -> Vec<(String, String)> {
+    let value = |line: &str, key: &str| {
+        line.strip_prefix(key)
+            .map(|v| v.trim_matches('"').to_string())
+    };
+    let mut pairs = Vec::new();
+    let mut uri = None;
+    let mut in_list = false;
+    for line in manifest.lines() {
+        if line.starts_with('[') {
+            in_list = line == "[[sgx.trusted_files]]";
+            continue;
+        }
+        if !in_list {
+            continue;
+        }
+        if let Some(u) = value(line, "uri = ") {
+            uri = Some(u);
+        } else if let (Some(h), Some(u)) = (value(line, "sha256 = "), uri.take()) {
+            pairs.push((u, h));
+        }
+    }
+    pairs
+}
+
+/// Directories are walked with each file hashed as the walk meets it (without a hash cache),
+/// or listed and hashed afterwards (with one): both give the list Gramine gives. Symlinked
+/// directories and special files are left out, a symlinked file is hashed as its target, a
+/// large file (hashed after the walk) is hashed whole, a later entry with a hash replaces the
+/// walk's, and a file listed by name is hashed too.
+#[test]
+fn walked_directories_give_the_list_gramine_gives() {
+    let t = tempfile::tempdir().unwrap();
+    tree(t.path());
+    let d = t.path().join("data");
+    std::fs::create_dir_all(d.join("sub/deeper")).unwrap();
+    std::fs::write(d.join("sub/deeper/d.bin"), b"delta").unwrap();
+    let big: Vec<u8> = (0..3u32 << 19).map(|i| (i % 251) as u8).collect();
+    std::fs::write(d.join("big.bin"), &big).unwrap();
+    let fifo =
+        std::ffi::CString::new(d.join("pipe").into_os_string().into_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mkfifo only reads it.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    let given = "ab".repeat(32);
+    std::fs::write(
+        t.path().join("app.manifest"),
+        format!(
+            "[sgx]\ntrusted_files = [\n  \"file:data/\",\n  \
+             {{ uri = \"file:data/b.bin\", sha256 = \"{given}\" }},\n  \
+             \"file:elsewhere/x.bin\",\n  \"file:data/a.bin\",\n]\n"
+        ),
+    )
+    .unwrap();
+    let want: Vec<(String, String)> = [
+        ("data/.hidden", sha(b"dot")),
+        ("data/a.bin", sha(b"alpha")),
+        ("data/b.bin", given.clone()),
+        ("data/big.bin", sha(&big)),
+        ("data/link-a", sha(b"alpha")),
+        ("data/sub/c.bin", sha(b"charlie")),
+        ("data/sub/deeper/d.bin", sha(b"delta")),
+        ("elsewhere/x.bin", sha(b"x-ray")),
+    ]
+    .into_iter()
+    .map(|(p, h)| (format!("file:{p}"), h))
+    .collect();
+    let zero = "0".repeat(64);
+    let expand = |out: &str, cache: bool| {
+        let mut args = vec![
+            "expand",
+            "-m",
+            "app.manifest",
+            "-o",
+            out,
+            "--libos-sha256",
+            &zero,
+        ];
+        if cache {
+            args.extend(["--hash-cache", "cache.jsonl"]);
+        }
+        ok(&sgx_measure(t.path(), &args));
+        std::fs::read_to_string(t.path().join(out)).unwrap()
+    };
+    let walked = expand("walked.manifest.sgx", false);
+    assert_eq!(trusted_pairs(&walked), want);
+    assert_eq!(expand("listed.manifest.sgx", true), walked);
+}
+
 #[test]
 fn chroot_resolves_symlinks_inside_the_image() {
     let t = tempfile::tempdir().unwrap();

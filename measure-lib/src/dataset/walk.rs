@@ -44,7 +44,7 @@ pub(super) struct Walked<R> {
 
 /// The type of a directory entry as the listing gives it (a symlink is a symlink).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     File,
     Dir,
     Symlink,
@@ -68,13 +68,13 @@ impl Kind {
 /// A directory's entries sorted by name: the names one after the other, and each entry's range
 /// of them and type (no allocation per entry).
 #[derive(Debug)]
-struct Listing {
+pub(crate) struct Listing {
     names: String,
-    entries: Vec<(std::ops::Range<usize>, Kind)>,
+    pub(crate) entries: Vec<(std::ops::Range<usize>, Kind)>,
 }
 
 impl Listing {
-    fn name(&self, range: &std::ops::Range<usize>) -> &str {
+    pub(crate) fn name(&self, range: &std::ops::Range<usize>) -> &str {
         self.names.get(range.clone()).unwrap_or_default()
     }
 }
@@ -106,7 +106,7 @@ fn open_subdir(dir: &File, path: &Path, name: &str) -> Result<File> {
 
 /// The entries of the open directory `dir` (whose path is `path`), sorted by name; `.` and `..`
 /// left out. A name that is not UTF-8 is an error (a URI is text).
-fn list(dir: &File, path: &Path) -> Result<Listing> {
+pub(crate) fn list(dir: &File, path: &Path) -> Result<Listing> {
     let mut listing = Listing {
         names: String::new(),
         entries: Vec::new(),

@@ -12,6 +12,7 @@
 //!
 //! Precomputed hashes are copied exactly as given (any TOML value), never re-hashed or normalised.
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
@@ -45,6 +46,63 @@ struct Tf {
     inner: Option<String>,
     /// The input entry's allocations (see [`Shell`]).
     shell: Option<Box<Shell>>,
+    /// What a walk that hashes as it goes made of the file ([`Walk`]).
+    walked: Option<WalkedHash>,
+}
+
+/// A file of a walked directory as the walk that hashes as it goes left it
+/// ([`FileHasher::hash_at`]): the hash is only used if the file's entry in the final list has no
+/// hash of its own, and an error only reported then, as Gramine hashes only those files.
+#[derive(Debug)]
+enum WalkedHash {
+    Hashed {
+        hash: [u8; 32],
+        id: (u64, u64),
+    },
+    /// Left for after the walk, with the other large files, largest first.
+    Large {
+        size: u64,
+        id: (u64, u64),
+    },
+    Failed(std::io::Error),
+}
+
+/// How directories are walked outside a chroot: each listed from its open handle, its entries
+/// looked up by name from it (one path component to resolve instead of the whole path), its
+/// subdirectories walked on every core, and, without a hash cache, each file hashed as the walk
+/// meets it (opened from the directory, its type and size read from the open file: no `stat`
+/// of its path before, no second lookup to open it).
+struct Walk<'a> {
+    /// The hasher whose [`FileHasher::hash_at`] hashes files as they are met; `None` with a
+    /// cache (a file is looked up in it before it is opened).
+    hasher: Option<&'a FileHasher>,
+    /// Bytes the walk hashed.
+    bytes: std::sync::atomic::AtomicU64,
+}
+
+/// What one entry of a walked directory gives.
+enum Child {
+    Nothing,
+    File(Tf),
+    Dir(Vec<Tf>),
+}
+
+/// The error for a directory that cannot be listed.
+fn list_error(path: &Path, source: std::io::Error) -> Error {
+    ManifestError::ListDirectory {
+        path: path.to_path_buf(),
+        source,
+    }
+    .into()
+}
+
+/// The listing of the open directory `handle` (at `path`), its failure reported as a trusted
+/// directory's.
+fn list_open(handle: &std::fs::File, path: &Path) -> Result<crate::dataset::walk::Listing> {
+    crate::dataset::walk::list(handle, path).map_err(|e| match e {
+        Error::List { path, source } => list_error(&path, source),
+        other => other,
+    })
 }
 
 pub(super) fn uri2path(uri: &Value) -> Result<String> {
@@ -152,6 +210,7 @@ impl Tf {
             realpath,
             inner,
             shell: None,
+            walked: None,
         })
     }
 
@@ -180,6 +239,7 @@ impl Tf {
                 realpath: PathBuf::from(path),
                 inner: None,
                 shell: None,
+                walked: None,
             });
         }
         Tf::new(uri, None, chroot_dir)
@@ -192,6 +252,7 @@ impl Tf {
         self,
         chroot_dir: Option<&Path>,
         known_dir: Option<bool>,
+        walk: &Walk<'_>,
         out: &mut Vec<Tf>,
     ) -> Result<()> {
         if self.uri.ends_with('/') {
@@ -207,6 +268,16 @@ impl Tf {
                     uri: pypath::repr_str(&self.uri),
                 }
                 .into());
+            }
+            if chroot_dir.is_none() {
+                let handle = match open_directory(&self.realpath) {
+                    Ok(h) => h,
+                    // pathlib's glob silently yields nothing for a directory it may not list.
+                    Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return Ok(()),
+                    Err(source) => return Err(list_error(&self.realpath, source)),
+                };
+                out.append(&mut walk_directory(&self.realpath, &handle, walk)?);
+                return Ok(());
             }
             let entries = sorted_entries(&self.realpath)?;
             // Looked up from the open directory (see `fsutil::readable_at`).
@@ -245,7 +316,7 @@ impl Tf {
                 }
                 // Outside a chroot the child is read where it was listed: its type is known.
                 let known = chroot_dir.is_none().then_some(dir);
-                child.expand_known(chroot_dir, known, out)?;
+                child.expand_known(chroot_dir, known, walk, out)?;
             }
         } else {
             if known_dir.unwrap_or_else(|| is_dir(&self.realpath)) {
@@ -258,6 +329,116 @@ impl Tf {
         }
         Ok(())
     }
+}
+
+/// Opens a directory to walk it.
+fn open_directory(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY)
+        .open(path)
+}
+
+/// `TrustedFile.from_realpath(child)` for the entry `name` of a directory whose normalized path
+/// is `base`, outside a chroot.
+fn walked_child(base: &str, name: &str, is_dir: bool) -> Result<Tf> {
+    let path = pypath::join(base, name);
+    let slash = if is_dir { "/" } else { "" };
+    let uri = format!("file:{path}{slash}");
+    if pypath::is_normal(&path) {
+        // What `Tf::new` computes (a listed name is one component, neither `.` nor `..`: the
+        // joined path is normalized already), without normalizing it again.
+        return Ok(Tf {
+            uri,
+            sha256: None,
+            realpath: PathBuf::from(path),
+            inner: None,
+            shell: None,
+            walked: None,
+        });
+    }
+    Tf::new(uri, None, None)
+}
+
+/// `TrustedFile.expand_directory(recursive=True, skip_inaccessible=True)` of the directory
+/// `path`, open as `handle`, outside a chroot (see [`Walk`]): its files in Gramine's order
+/// (entries sorted by name, depth first), symlinked directories, special files and unreadable
+/// entries left out. Errors are the first in that order, as Gramine meets them.
+fn walk_directory(path: &Path, handle: &std::fs::File, walk: &Walk<'_>) -> Result<Vec<Tf>> {
+    use crate::dataset::walk::Kind;
+    use crate::hashing::AtFile;
+    let listing = list_open(handle, path)?;
+    let base = pypath::normalize(path.to_str().unwrap_or_default());
+    let entry = |(range, kind): &(std::ops::Range<usize>, Kind)| -> Result<Child> {
+        let name = listing.name(range);
+        // `isfile` and `isdir` follow symlinks: the listing's type answers for anything but a
+        // symlink (no system call), a symlink is looked up.
+        let (file, dir) = match kind {
+            Kind::File => (true, false),
+            Kind::Dir => (false, true),
+            Kind::Symlink => {
+                let outer = path.join(name);
+                (is_file(&outer), is_dir(&outer))
+            }
+            Kind::Other => (false, false),
+        };
+        if dir {
+            // Symlinked directories are not descended into; unreadable ones are left out.
+            if *kind == Kind::Symlink || !crate::fsutil::readable_at(handle, name) {
+                return Ok(Child::Nothing);
+            }
+            let child = walked_child(&base, name, true)?;
+            let opened = crate::fsutil::with_c_name(name, |c| match c {
+                Some(c) => crate::fsutil::open_at(handle, c, libc::O_RDONLY | libc::O_DIRECTORY),
+                None => Err(std::io::ErrorKind::InvalidInput.into()),
+            });
+            let sub = match opened {
+                Ok(sub) => sub,
+                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                    return Ok(Child::Nothing);
+                }
+                Err(source) => return Err(list_error(&child.realpath, source)),
+            };
+            return Ok(Child::Dir(walk_directory(&child.realpath, &sub, walk)?));
+        }
+        if !file {
+            return Ok(Child::Nothing);
+        }
+        let walked = match walk.hasher {
+            Some(hasher) => match hasher.hash_at(handle, name) {
+                AtFile::Unreadable => return Ok(Child::Nothing),
+                AtFile::Hashed { hash, size, id } => {
+                    walk.bytes
+                        .fetch_add(size, std::sync::atomic::Ordering::Relaxed);
+                    Some(WalkedHash::Hashed { hash, id })
+                }
+                AtFile::Large { size, id } => Some(WalkedHash::Large { size, id }),
+                AtFile::Failed(e) => Some(WalkedHash::Failed(e)),
+            },
+            None if !crate::fsutil::readable_at(handle, name) => return Ok(Child::Nothing),
+            None => None,
+        };
+        Ok(Child::File(Tf {
+            walked,
+            ..walked_child(&base, name, false)?
+        }))
+    };
+    let children: Vec<Result<Child>> = listing
+        .entries
+        .par_iter()
+        .with_min_len(32)
+        .map(entry)
+        .collect();
+    let mut out = Vec::with_capacity(children.len());
+    for child in children {
+        match child? {
+            Child::Nothing => {}
+            Child::File(tf) => out.push(tf),
+            Child::Dir(mut tfs) => out.append(&mut tfs),
+        }
+    }
+    Ok(out)
 }
 
 /// The error for a trusted file that could not be hashed, as the version reports it.
@@ -568,8 +749,67 @@ fn expand_by_uri(
             .collect()
     };
     let is_dir_at = directories(&prepared);
-    // Each item becomes its files on its own (directories walked on every core); they are added
-    // in list order below, where errors are reported in list order, as Gramine meets them.
+    let walk = Walk {
+        hasher: (chroot_dir.is_none() && hasher.can_hash_at()).then_some(&*hasher),
+        bytes: std::sync::atomic::AtomicU64::new(0),
+    };
+    if walk.hasher.is_some() {
+        hasher.start_walk();
+    }
+    let expanded = expand_items(prepared, is_dir_at, chroot_dir, &walk);
+    let walked_bytes = walk.bytes.into_inner();
+    let hashed_as_walked = walk.hasher.is_some();
+    let mut files = match expanded {
+        Ok(files) => files,
+        Err(e) => {
+            if hashed_as_walked {
+                hasher.end_walk();
+            }
+            return Err(e);
+        }
+    };
+    let hashed_here = files.iter().map(|(_, tf)| tf.sha256.is_none()).collect();
+    let hashes = if hashed_as_walked {
+        hash_walked(&mut files, walked_bytes, hasher)
+    } else {
+        let pending: Vec<PathBuf> = files
+            .iter()
+            .filter(|(_, tf)| tf.sha256.is_none())
+            .map(|(_, tf)| tf.realpath.clone())
+            .collect();
+        hasher.hash_all(&pending)
+    };
+    // The first failure in list order is the one Gramine reports.
+    let mut hashes = hashes.into_iter();
+    for (_, tf) in files.iter_mut().filter(|(_, tf)| tf.sha256.is_none()) {
+        match hashes.next() {
+            Some(Ok(h)) => tf.sha256 = Some(Value::String(hex::encode(h))),
+            Some(Err(e)) => return Err(hash_error(version, &tf.realpath, e)),
+            None => return Err(Error::Internal("a trusted file was not hashed".into())),
+        }
+    }
+    let to_entry = |(uri, tf): (String, Tf)| {
+        let sha = tf.sha256.unwrap_or(Value::String(String::new()));
+        (entry(uri, sha, tf.shell), tf.realpath)
+    };
+    let (list, deps) = if files.len() >= PARALLEL_MIN_ITEMS {
+        files.into_par_iter().map(to_entry).unzip()
+    } else {
+        files.into_iter().map(to_entry).unzip()
+    };
+    let out = Outcome { deps, hashed_here };
+    Ok((list, out))
+}
+
+/// The files of the prepared list items (each item expanded on its own, directories walked on
+/// every core), added in list order, where errors are reported in list order, as Gramine meets
+/// them: URI -> file, the URI in the key (`Tf::uri` left empty).
+fn expand_items(
+    prepared: Vec<Result<Prepared>>,
+    is_dir_at: Vec<bool>,
+    chroot_dir: Option<&Path>,
+    walk: &Walk<'_>,
+) -> Result<Vec<(String, Tf)>> {
     let step = |(item, is_dir): (Result<Prepared>, bool)| -> Result<Step> {
         let Prepared {
             uri,
@@ -585,6 +825,7 @@ fn expand_by_uri(
                 realpath: PathBuf::from(path),
                 inner: None,
                 shell,
+                walked: None,
             },
             None => Tf {
                 shell,
@@ -597,7 +838,7 @@ fn expand_by_uri(
         }
         let known = (tf.inner.is_none()).then_some(is_dir);
         let mut expanded = Vec::new();
-        tf.expand_known(chroot_dir, known, &mut expanded)?;
+        tf.expand_known(chroot_dir, known, walk, &mut expanded)?;
         Ok(Step::Expanded(expanded))
     };
     let steps: Vec<Result<Step>> = if prepared.len() >= 2 {
@@ -617,7 +858,6 @@ fn expand_by_uri(
             _ => 1,
         })
         .sum();
-    // URI -> file; the URI lives in the key (`Tf::uri` is left empty once inserted).
     let mut files: UriMap<Tf> = UriMap::with_capacity_and_hasher(count, Default::default());
     for step in steps {
         match step? {
@@ -629,28 +869,82 @@ fn expand_by_uri(
             }
         }
     }
-    let mut files: Vec<(String, Tf)> = files.into_iter().collect();
-    let pending: Vec<PathBuf> = files
-        .iter()
-        .filter(|(_, tf)| tf.sha256.is_none())
-        .map(|(_, tf)| tf.realpath.clone())
-        .collect();
-    let mut hashes = hash_in_order(&pending, version, hasher)?.into_iter();
-    let hashed_here = files.iter().map(|(_, tf)| tf.sha256.is_none()).collect();
-    for (_, tf) in files.iter_mut().filter(|(_, tf)| tf.sha256.is_none()) {
-        tf.sha256 = Some(Value::String(hashes.next().unwrap_or_default()));
+    Ok(files.into_iter().collect())
+}
+
+/// The hashes of the files without one in the final list, in its order, after a walk that
+/// hashed as it went ([`Walk`]): the walk's hashes, and the rest (the large files it left, the
+/// files listed by name) hashed now on every core, largest first. Ends the hasher's walk.
+fn hash_walked(
+    files: &mut [(String, Tf)],
+    walked_bytes: u64,
+    hasher: &mut FileHasher,
+) -> Vec<std::io::Result<[u8; 32]>> {
+    enum Slot {
+        Done(std::io::Result<[u8; 32]>),
+        Later(usize),
     }
-    let to_entry = |(uri, tf): (String, Tf)| {
-        let sha = tf.sha256.unwrap_or(Value::String(String::new()));
-        (entry(uri, sha, tf.shell), tf.realpath)
+    let pending: Vec<&mut Tf> = files
+        .iter_mut()
+        .map(|(_, tf)| tf)
+        .filter(|tf| tf.sha256.is_none())
+        .collect();
+    // Files listed by name were not met by a walk: their size (to start the largest first) and
+    // identity are read now, on every core for long lists.
+    let looked_at = |tf: &&mut Tf| {
+        if tf.walked.is_some() {
+            return None;
+        }
+        std::fs::metadata(&tf.realpath)
+            .ok()
+            .map(|m| (m.len(), (m.dev(), m.ino())))
     };
-    let (list, deps) = if files.len() >= PARALLEL_MIN_ITEMS {
-        files.into_par_iter().map(to_entry).unzip()
+    let listed: Vec<Option<(u64, (u64, u64))>> = if pending.len() >= PARALLEL_MIN_ITEMS {
+        pending.par_iter().map(looked_at).collect()
     } else {
-        files.into_iter().map(to_entry).unzip()
+        pending.iter().map(looked_at).collect()
     };
-    let out = Outcome { deps, hashed_here };
-    Ok((list, out))
+    let mut later: Vec<(&Path, u64)> = Vec::new();
+    let mut ids = Vec::with_capacity(pending.len());
+    let mut slots = Vec::with_capacity(pending.len());
+    for (tf, listed) in pending.into_iter().zip(listed) {
+        let slot = match tf.walked.take() {
+            Some(WalkedHash::Hashed { hash, id }) => {
+                ids.push(id);
+                Slot::Done(Ok(hash))
+            }
+            Some(WalkedHash::Large { size, id }) => {
+                ids.push(id);
+                later.push((tf.realpath.as_path(), size));
+                Slot::Later(later.len() - 1)
+            }
+            Some(WalkedHash::Failed(e)) => Slot::Done(Err(e)),
+            None => {
+                let (size, id) = listed.unwrap_or((0, (0, 0)));
+                if listed.is_some() {
+                    ids.push(id);
+                }
+                later.push((tf.realpath.as_path(), size));
+                Slot::Later(later.len() - 1)
+            }
+        };
+        slots.push(slot);
+    }
+    let mut hashed: Vec<Option<std::io::Result<[u8; 32]>>> = hasher
+        .finish_walk(&later, walked_bytes, [ids])
+        .into_iter()
+        .map(Some)
+        .collect();
+    slots
+        .into_iter()
+        .map(|slot| match slot {
+            Slot::Done(r) => r,
+            Slot::Later(i) => hashed
+                .get_mut(i)
+                .and_then(Option::take)
+                .unwrap_or_else(|| Err(std::io::Error::other("not hashed"))),
+        })
+        .collect()
 }
 
 /// Every entry below `dir` as `Path.rglob('*')` yields them (symlinked directories listed but not
