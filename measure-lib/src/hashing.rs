@@ -701,15 +701,20 @@ impl LaneSource {
                 at: 0,
             });
         }
-        Ok(LaneSource::Read {
+        Ok(LaneSource::read(file, meta.len(), buf))
+    }
+
+    /// A regular file of `size` bytes when opened, read into `buf`.
+    fn read(file: File, size: u64, buf: Vec<u8>) -> Self {
+        LaneSource::Read {
             file,
-            size: meta.len(),
+            size,
             buf,
             start: 0,
             end: 0,
             first: true,
             eof: false,
-        })
+        }
     }
 
     /// The bytes ready to hash: at least a block unless the file's end is near (then all that
@@ -815,7 +820,7 @@ fn map_window(file: &File, offset: u64, size: u64) -> io::Result<memmap2::Mmap> 
 }
 
 /// Files hashed at once on each core (see the `lanes` module).
-const LANES: usize = 4;
+pub(crate) const LANES: usize = 4;
 /// Blocks every lane advances by at a time: a page, so that a mapped lane's memory is prefetched
 /// one page ahead per step as [`hash_mapped`] does.
 const LANE_STEP_BLOCKS: usize = 4096 / BLOCK_LEN;
@@ -852,27 +857,57 @@ fn hash_lanes_of_one_core<'p>(
     path: &(dyn Fn(usize) -> Option<&'p Path> + Sync),
     on_progress: &(dyn Fn(u64) + Sync),
 ) -> Vec<(usize, io::Result<[u8; 32]>)> {
+    let mut take = |spare: &mut Vec<Vec<u8>>| {
+        let k = next.fetch_add(1, Ordering::Relaxed);
+        let &index = order.get(k)?;
+        let Some(p) = path(index) else {
+            return Some((index, Err(io::Error::other("not hashed"))));
+        };
+        let buf = spare.pop().unwrap_or_else(|| vec![0u8; CHUNK]);
+        Some((index, LaneSource::open(p, buf)))
+    };
+    run_lanes(&mut take, on_progress)
+        .into_iter()
+        .map(|(i, r)| (i, r.map(|(hash, _)| hash)))
+        .collect()
+}
+
+thread_local! {
+    /// Each worker's lane buffers, kept from one run of lanes to the next (allocated once,
+    /// never zeroed again).
+    static LANE_BUFFERS: std::cell::RefCell<Vec<Vec<u8>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A file for a lane: its index and source, or why it cannot be hashed.
+type NextLane = Option<(usize, io::Result<LaneSource>)>;
+
+/// A file's hash and the bytes hashed, by a lane.
+type LaneHash = io::Result<([u8; 32], u64)>;
+
+/// Hashes the files `next` gives (it is handed spare read buffers to take from) on this core,
+/// [`LANES`] at once, a lane taking the next file as it finishes one; results (hash and bytes
+/// hashed) with their indices, in the order they finish.
+fn run_lanes(
+    next: &mut dyn FnMut(&mut Vec<Vec<u8>>) -> NextLane,
+    on_progress: &dyn Fn(u64),
+) -> Vec<(usize, LaneHash)> {
+    let mut spare = LANE_BUFFERS.take();
     let mut out = Vec::new();
     let mut lanes: Vec<LaneFile> = Vec::with_capacity(LANES);
-    let mut spare: Vec<Vec<u8>> = Vec::with_capacity(LANES);
     let mut unreported = 0u64;
+    let mut more = true;
     loop {
         // Every free lane takes the next file.
-        while lanes.len() < LANES {
-            let k = next.fetch_add(1, Ordering::Relaxed);
-            let Some(&index) = order.get(k) else { break };
-            let Some(p) = path(index) else {
-                out.push((index, Err(io::Error::other("not hashed"))));
-                continue;
-            };
-            let buf = spare.pop().unwrap_or_else(|| vec![0u8; CHUNK]);
-            match LaneSource::open(p, buf) {
-                Ok(source) => lanes.push(LaneFile {
+        while more && lanes.len() < LANES {
+            match next(&mut spare) {
+                Some((index, Ok(source))) => lanes.push(LaneFile {
                     index,
                     source,
                     state: Midstate::INITIAL,
                 }),
-                Err(e) => out.push((index, Err(e))),
+                Some((index, Err(e))) => out.push((index, Err(e))),
+                None => more = false,
             }
         }
         if lanes.is_empty() {
@@ -887,7 +922,8 @@ fn hash_lanes_of_one_core<'p>(
                 Ok(ready) if ready.len() >= BLOCK_LEN => None,
                 Ok(tail) => {
                     unreported += tail.len() as u64;
-                    Some(Ok(lane.state.finalize_with_tail(tail)))
+                    let bytes = lane.state.blocks * BLOCK_LEN as u64 + tail.len() as u64;
+                    Some(Ok((lane.state.finalize_with_tail(tail), bytes)))
                 }
                 Err(e) => Some(Err(e)),
             };
@@ -939,6 +975,8 @@ fn hash_lanes_of_one_core<'p>(
         }
     }
     on_progress(unreported);
+    spare.truncate(LANES);
+    LANE_BUFFERS.set(spare);
     out
 }
 
@@ -1120,44 +1158,85 @@ impl FileHasher {
     /// ([`fsutil::open_implies_readable`]), `access` is only asked after an `open` failed (one
     /// system call less per file); otherwise first.
     pub(crate) fn hash_at(&self, dir: &File, name: &str) -> AtFile {
+        self.hash_at_each(dir, &[name])
+            .pop()
+            .unwrap_or_else(|| AtFile::Failed(io::Error::other("not hashed")))
+    }
+
+    /// [`hash_at`](Self::hash_at) for each of the files `names` of the open directory `dir`,
+    /// up to [`LANES`] of them hashed at once (see the `lanes` module); results in the order of
+    /// `names`.
+    pub(crate) fn hash_at_each(&self, dir: &File, names: &[&str]) -> Vec<AtFile> {
         let access_first = !fsutil::open_implies_readable();
-        fsutil::with_c_name(name, |c| {
-            let Some(c) = c else {
-                return AtFile::Unreadable;
-            };
-            if access_first && !fsutil::access_at(dir, c) {
-                return AtFile::Unreadable;
-            }
-            let (file, meta) = match open_regular_at(dir, c) {
-                Ok(f) => f,
-                Err(_) if !access_first && !fsutil::access_at(dir, c) => {
-                    return AtFile::Unreadable;
+        let mut out: Vec<AtFile> = Vec::with_capacity(names.len());
+        // (index in `names`, open file, size); `out` holds a placeholder at the index.
+        let mut small: Vec<(usize, File, u64)> = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            let opened = fsutil::with_c_name(name, |c| {
+                let Some(c) = c else {
+                    return Err(AtFile::Unreadable);
+                };
+                if access_first && !fsutil::access_at(dir, c) {
+                    return Err(AtFile::Unreadable);
                 }
-                Err(e) => return AtFile::Failed(e),
+                match open_regular_at(dir, c) {
+                    Ok(f) => Ok(f),
+                    Err(_) if !access_first && !fsutil::access_at(dir, c) => {
+                        Err(AtFile::Unreadable)
+                    }
+                    Err(e) => Err(AtFile::Failed(e)),
+                }
+            });
+            let (file, meta) = match opened {
+                Ok(f) => f,
+                Err(at) => {
+                    out.push(at);
+                    continue;
+                }
             };
             let (size, id) = (meta.len(), (meta.dev(), meta.ino()));
             if size >= LATER_THRESHOLD {
-                return AtFile::Large { size, id };
+                out.push(AtFile::Large { size, id });
+                continue;
             }
-            let read = std::cell::Cell::new(0);
             if let Some(p) = &self.progress {
                 p.found(size);
             }
-            let advance = |n: u64| {
-                read.set(read.get() + n);
-                if let Some(p) = &self.progress {
-                    p.advance(n);
-                }
-            };
-            match hash_open_file(file, size, &advance) {
-                Ok(hash) => AtFile::Hashed {
-                    hash,
-                    size: read.get(),
-                    id,
-                },
-                Err(e) => AtFile::Failed(e),
+            small.push((i, file, size));
+            // Replaced by the hash below.
+            out.push(AtFile::Hashed {
+                hash: [0; 32],
+                size: 0,
+                id,
+            });
+        }
+        if small.is_empty() {
+            return out;
+        }
+        let mut files = small.into_iter();
+        let mut take = |spare: &mut Vec<Vec<u8>>| {
+            let (i, file, size) = files.next()?;
+            let buf = spare.pop().unwrap_or_else(|| vec![0u8; CHUNK]);
+            Some((i, Ok(LaneSource::read(file, size, buf))))
+        };
+        let advance = |n: u64| {
+            if let Some(p) = &self.progress {
+                p.advance(n);
             }
-        })
+        };
+        for (i, r) in run_lanes(&mut take, &advance) {
+            let Some(slot) = out.get_mut(i) else { continue };
+            *slot = match (r, &*slot) {
+                (Ok((hash, size)), AtFile::Hashed { id, .. }) => AtFile::Hashed {
+                    hash,
+                    size,
+                    id: *id,
+                },
+                (Ok(_), _) => AtFile::Failed(io::Error::other("not hashed")),
+                (Err(e), _) => AtFile::Failed(e),
+            };
+        }
+        out
     }
 
     /// Ends a run begun by [`start_walk`](Self::start_walk): hashes the `later` files (paths and

@@ -370,7 +370,13 @@ fn walk_directory(path: &Path, handle: &std::fs::File, walk: &Walk<'_>) -> Resul
     use crate::hashing::AtFile;
     let listing = list_open(handle, path)?;
     let base = pypath::normalize(path.to_str().unwrap_or_default());
-    let entry = |(range, kind): &(std::ops::Range<usize>, Kind)| -> Result<Child> {
+    // What an entry is to the expansion: a file, nothing, or a directory walked.
+    enum Class {
+        File,
+        Nothing,
+        Dir(Result<Child>),
+    }
+    let classify = |(range, kind): &(std::ops::Range<usize>, Kind)| -> Class {
         let name = listing.name(range);
         // `isfile` and `isdir` follow symlinks: the listing's type answers for anything but a
         // symlink (no system call), a symlink is looked up.
@@ -383,11 +389,14 @@ fn walk_directory(path: &Path, handle: &std::fs::File, walk: &Walk<'_>) -> Resul
             }
             Kind::Other => (false, false),
         };
-        if dir {
-            // Symlinked directories are not descended into; unreadable ones are left out.
-            if *kind == Kind::Symlink || !crate::fsutil::readable_at(handle, name) {
-                return Ok(Child::Nothing);
-            }
+        if !dir {
+            return if file { Class::File } else { Class::Nothing };
+        }
+        // Symlinked directories are not descended into; unreadable ones are left out.
+        if *kind == Kind::Symlink || !crate::fsutil::readable_at(handle, name) {
+            return Class::Nothing;
+        }
+        Class::Dir((|| {
             let child = walked_child(&base, name, true)?;
             let opened = crate::fsutil::with_c_name(name, |c| match c {
                 Some(c) => crate::fsutil::open_at(handle, c, libc::O_RDONLY | libc::O_DIRECTORY),
@@ -400,35 +409,60 @@ fn walk_directory(path: &Path, handle: &std::fs::File, walk: &Walk<'_>) -> Resul
                 }
                 Err(source) => return Err(list_error(&child.realpath, source)),
             };
-            return Ok(Child::Dir(walk_directory(&child.realpath, &sub, walk)?));
+            Ok(Child::Dir(walk_directory(&child.realpath, &sub, walk)?))
+        })())
+    };
+    // A few neighbouring entries at a time: their files are hashed together (see
+    // `FileHasher::hash_at_each`).
+    let entries = |chunk: &[(std::ops::Range<usize>, Kind)]| -> Vec<Result<Child>> {
+        let classes: Vec<Class> = chunk.iter().map(classify).collect();
+        let names: Vec<&str> = chunk
+            .iter()
+            .zip(&classes)
+            .filter(|(_, c)| matches!(c, Class::File))
+            .map(|((range, _), _)| listing.name(range))
+            .collect();
+        let mut hashed = match walk.hasher {
+            Some(hasher) => hasher.hash_at_each(handle, &names),
+            None => Vec::new(),
         }
-        if !file {
-            return Ok(Child::Nothing);
-        }
-        let walked = match walk.hasher {
-            Some(hasher) => match hasher.hash_at(handle, name) {
-                AtFile::Unreadable => return Ok(Child::Nothing),
-                AtFile::Hashed { hash, size, id } => {
-                    walk.bytes
-                        .fetch_add(size, std::sync::atomic::Ordering::Relaxed);
-                    Some(WalkedHash::Hashed { hash, id })
-                }
-                AtFile::Large { size, id } => Some(WalkedHash::Large { size, id }),
-                AtFile::Failed(e) => Some(WalkedHash::Failed(e)),
-            },
-            None if !crate::fsutil::readable_at(handle, name) => return Ok(Child::Nothing),
-            None => None,
+        .into_iter();
+        let mut names = names.into_iter();
+        let mut file = || -> Result<Child> {
+            let name = names.next().unwrap_or_default();
+            let walked = match walk.hasher {
+                Some(_) => match hashed.next() {
+                    Some(AtFile::Unreadable) | None => return Ok(Child::Nothing),
+                    Some(AtFile::Hashed { hash, size, id }) => {
+                        walk.bytes
+                            .fetch_add(size, std::sync::atomic::Ordering::Relaxed);
+                        Some(WalkedHash::Hashed { hash, id })
+                    }
+                    Some(AtFile::Large { size, id }) => Some(WalkedHash::Large { size, id }),
+                    Some(AtFile::Failed(e)) => Some(WalkedHash::Failed(e)),
+                },
+                None if !crate::fsutil::readable_at(handle, name) => return Ok(Child::Nothing),
+                None => None,
+            };
+            Ok(Child::File(Tf {
+                walked,
+                ..walked_child(&base, name, false)?
+            }))
         };
-        Ok(Child::File(Tf {
-            walked,
-            ..walked_child(&base, name, false)?
-        }))
+        classes
+            .into_iter()
+            .map(|class| match class {
+                Class::File => file(),
+                Class::Nothing => Ok(Child::Nothing),
+                Class::Dir(dir) => dir,
+            })
+            .collect()
     };
     let children: Vec<Result<Child>> = listing
         .entries
-        .par_iter()
-        .with_min_len(32)
-        .map(entry)
+        .par_chunks(crate::hashing::LANES)
+        .with_min_len(8)
+        .flat_map_iter(entries)
         .collect();
     let mut out = Vec::with_capacity(children.len());
     for child in children {
