@@ -691,22 +691,22 @@ impl LaneSource {
     /// Opens `path` as [`hash_file`] does.
     fn open(path: &Path, buf: Vec<u8>) -> io::Result<Self> {
         let (file, meta) = open_regular(path)?;
-        if meta.len() >= LANE_MAP_THRESHOLD {
-            let map = map_window(&file, 0, meta.len())?;
+        Self::of(file, meta.len(), buf)
+    }
+
+    /// An open regular file of `size` bytes when opened: mapped if large, else read into `buf`.
+    fn of(file: File, size: u64, buf: Vec<u8>) -> io::Result<Self> {
+        if size >= LANE_MAP_THRESHOLD {
+            let map = map_window(&file, 0, size)?;
             return Ok(LaneSource::Mapped {
                 file,
-                size: meta.len(),
+                size,
                 offset: 0,
                 map,
                 at: 0,
             });
         }
-        Ok(LaneSource::read(file, meta.len(), buf))
-    }
-
-    /// A regular file of `size` bytes when opened, read into `buf`.
-    fn read(file: File, size: u64, buf: Vec<u8>) -> Self {
-        LaneSource::Read {
+        Ok(LaneSource::Read {
             file,
             size,
             buf,
@@ -714,7 +714,7 @@ impl LaneSource {
             end: 0,
             first: true,
             eof: false,
-        }
+        })
     }
 
     /// The bytes ready to hash: at least a block unless the file's end is near (then all that
@@ -1217,7 +1217,7 @@ impl FileHasher {
         let mut take = |spare: &mut Vec<Vec<u8>>| {
             let (i, file, size) = files.next()?;
             let buf = spare.pop().unwrap_or_else(|| vec![0u8; CHUNK]);
-            Some((i, Ok(LaneSource::read(file, size, buf))))
+            Some((i, LaneSource::of(file, size, buf)))
         };
         let advance = |n: u64| {
             if let Some(p) = &self.progress {
