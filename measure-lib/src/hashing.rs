@@ -53,7 +53,7 @@ pub trait Progress: Send + Sync {
 
 /// What identifies an unchanged file: path, size, modification and change times, inode, device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct FileKey {
+pub(crate) struct FileKey {
     size: u64,
     mtime_ns: i128,
     ctime_ns: i128,
@@ -70,6 +70,44 @@ impl FileKey {
             ino: m.ino(),
             dev: m.dev(),
         }
+    }
+
+    /// The key of the file `name` of the open directory `dir` (symbolic links followed, as
+    /// [`std::fs::metadata`] follows them): one path component to resolve instead of a whole
+    /// path.
+    pub(crate) fn at(dir: &File, name: &str) -> Option<Self> {
+        use std::os::fd::AsRawFd;
+        fsutil::with_c_name(name, |c| {
+            let c = c?;
+            let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+            // SAFETY: `dir` is an open file descriptor for the duration of the call, `c` a valid
+            // NUL-terminated string, and `st` room for the `stat` the call writes.
+            if unsafe { libc::fstatat(dir.as_raw_fd(), c.as_ptr(), st.as_mut_ptr(), 0) } != 0 {
+                return None;
+            }
+            // SAFETY: fstatat returned 0: it filled `st`.
+            let st = unsafe { st.assume_init() };
+            let ns = |sec: i64, nsec: i64| i128::from(sec) * 1_000_000_000 + i128::from(nsec);
+            Some(FileKey {
+                size: u64::try_from(st.st_size).ok()?,
+                mtime_ns: ns(st.st_mtime, st.st_mtime_nsec),
+                ctime_ns: ns(st.st_ctime, st.st_ctime_nsec),
+                ino: st.st_ino,
+                dev: st.st_dev,
+            })
+        })
+    }
+}
+
+/// When the entries a run adds to the cache are recorded: taken before any of its files is
+/// looked at (see `trusted`), by [`FileHasher::hash_all`] or, for a walk that looks its files
+/// up as it goes ([`FileKey::at`]), before the walk.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RecordedAt(i128);
+
+impl RecordedAt {
+    pub(crate) fn now() -> Self {
+        RecordedAt(now_ns())
     }
 }
 
@@ -468,8 +506,8 @@ pub struct FileHasher {
 }
 
 /// A file's cache key (when it could be read), absolute path (with a cache, when not found in
-/// it), cached hash, and whether it is a regular file.
-type LookedUp = (Option<FileKey>, Option<PathBuf>, Option<[u8; 32]>, bool);
+/// it), and cached hash.
+type LookedUp = (Option<FileKey>, Option<PathBuf>, Option<[u8; 32]>);
 
 thread_local! {
     /// Each worker's read buffer (allocated once, never zeroed again).
@@ -1029,11 +1067,22 @@ impl FileHasher {
 
     /// Hashes every path (in parallel, largest files first), returning results in input order.
     pub fn hash_all(&mut self, paths: &[PathBuf]) -> Vec<io::Result<[u8; 32]>> {
+        self.hash_all_keyed(paths, &[], RecordedAt::now())
+    }
+
+    /// [`hash_all`](Self::hash_all) with the keys of the first files already looked up
+    /// (`keys[i]` for `paths[i]`: `None` if it could not be), and the moment new entries are
+    /// recorded, taken before those were.
+    pub(crate) fn hash_all_keyed(
+        &mut self,
+        paths: &[PathBuf],
+        keys: &[Option<FileKey>],
+        recorded: RecordedAt,
+    ) -> Vec<io::Result<[u8; 32]>> {
         if paths.is_empty() {
             return Vec::new();
         }
-        // When the new entries are recorded: before any file is looked at (see `trusted`).
-        let recorded_ns = now_ns();
+        let recorded_ns = recorded.0;
         // Each file's metadata (cache key, size, type) and cache lookup, on every core.
         let cwd = std::env::current_dir().ok();
         let absolute = |p: &Path| -> PathBuf {
@@ -1050,13 +1099,15 @@ impl FileHasher {
         let cache = self.cache.as_ref();
         let looked_up: Vec<LookedUp> = paths
             .par_iter()
+            .enumerate()
             .with_min_len(64)
-            .map(|p| {
-                let meta = std::fs::metadata(p).ok();
-                let key = meta.as_ref().map(FileKey::of);
-                let regular = meta.is_some_and(|m| m.is_file());
+            .map(|(i, p)| {
+                let key = match keys.get(i) {
+                    Some(key) => *key,
+                    None => std::fs::metadata(p).ok().as_ref().map(FileKey::of),
+                };
                 let (Some(c), Some(k)) = (cache, &key) else {
-                    return (key, None, None, regular);
+                    return (key, None, None);
                 };
                 // An absolute path already in the form `absolute` gives is looked up as it is
                 // (no copy per file on a warm run); the others are made absolute.
@@ -1066,8 +1117,8 @@ impl FileHasher {
                     std::borrow::Cow::Owned(absolute(p))
                 };
                 match c.get(&abs).filter(|cached| trusted(cached, k)) {
-                    Some((_, h, _)) => (key, None, Some(*h), regular),
-                    None => (key, Some(abs.into_owned()), None, regular),
+                    Some((_, h, _)) => (key, None, Some(*h)),
+                    None => (key, Some(abs.into_owned()), None),
                 }
             })
             .collect();
@@ -1075,13 +1126,13 @@ impl FileHasher {
         self.opened.push(
             looked_up
                 .iter()
-                .filter_map(|(k, _, _, _)| k.map(|k| (k.dev, k.ino)))
+                .filter_map(|(k, _, _)| k.map(|k| (k.dev, k.ino)))
                 .collect(),
         );
         let mut results: Vec<Option<io::Result<[u8; 32]>>> = Vec::with_capacity(paths.len());
         let mut todo: Vec<usize> = Vec::new();
         let mut total = 0u64;
-        for (i, (key, _, hit, _)) in looked_up.iter().enumerate() {
+        for (i, (key, _, hit)) in looked_up.iter().enumerate() {
             if let Some(h) = hit {
                 self.cache_hits += 1;
                 results.push(Some(Ok(*h)));
@@ -1094,7 +1145,7 @@ impl FileHasher {
         largest_first(&mut todo, |i| {
             looked_up
                 .get(i)
-                .and_then(|(k, _, _, _)| k.map(|k| k.size))
+                .and_then(|(k, _, _)| k.map(|k| k.size))
                 .unwrap_or(0)
         });
         if let Some(p) = &self.progress {
@@ -1113,7 +1164,7 @@ impl FileHasher {
         }
         self.bytes_hashed += done.load(Ordering::Relaxed);
         for (i, r) in hashed {
-            if let (Ok(h), Some(cache), (Some(key), Some(abs), _, _)) =
+            if let (Ok(h), Some(cache), (Some(key), Some(abs), _)) =
                 (&r, self.cache.as_mut(), &looked_up[i])
             {
                 cache.updated.insert(abs.clone(), (*key, *h, recorded_ns));
@@ -1543,6 +1594,21 @@ mod tests {
         let mut order: Vec<usize> = (0..sizes.len()).collect();
         largest_first(&mut order, |i| sizes[i]);
         assert_eq!(order, [1, 4, 5, 3, 0, 2]);
+    }
+
+    /// A key looked up from the directory is the key `metadata` of the whole path gives (so a
+    /// cache written either way is read either way), symbolic links followed.
+    #[test]
+    fn a_key_from_the_directory_is_the_key_of_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a"), b"alpha").unwrap();
+        std::os::unix::fs::symlink("a", dir.path().join("link")).unwrap();
+        let handle = File::open(dir.path()).unwrap();
+        for name in ["a", "link"] {
+            let by_path = FileKey::of(&std::fs::metadata(dir.path().join(name)).unwrap());
+            assert_eq!(FileKey::at(&handle, name), Some(by_path), "{name}");
+        }
+        assert_eq!(FileKey::at(&handle, "missing"), None);
     }
 
     #[test]

@@ -32,7 +32,7 @@ use rayon::prelude::*;
 
 use super::{ManifestError, chroot, pypath};
 use crate::error::{Error, Result};
-use crate::hashing::FileHasher;
+use crate::hashing::{FileHasher, FileKey, RecordedAt};
 use crate::toml::{Table, Value};
 
 /// One trusted file while expanding.
@@ -59,6 +59,9 @@ enum WalkedHash {
         hash: [u8; 32],
         id: (u64, u64),
     },
+    /// With a hash cache: the file's cache key, looked up from its directory (`None` if it
+    /// could not be), to look it up in the cache after the walk.
+    Keyed(Option<FileKey>),
     /// Left for after the walk, with the other large files, largest first.
     Large {
         size: u64,
@@ -78,6 +81,9 @@ struct Walk<'a> {
     hasher: Option<&'a FileHasher>,
     /// Bytes the walk hashed.
     bytes: std::sync::atomic::AtomicU64,
+    /// When the walk began, before it looked any file up: with a cache, the moment the new
+    /// entries are recorded.
+    began: RecordedAt,
 }
 
 /// What one entry of a walked directory gives.
@@ -374,7 +380,8 @@ fn walk_directory(path: &Path, handle: &std::fs::File, walk: &Walk<'_>) -> Resul
     enum Class {
         File,
         Nothing,
-        Dir(Result<Child>),
+        /// Boxed: a directory is rare next to its files.
+        Dir(Box<Result<Child>>),
     }
     let classify = |(range, kind): &(std::ops::Range<usize>, Kind)| -> Class {
         let name = listing.name(range);
@@ -396,7 +403,7 @@ fn walk_directory(path: &Path, handle: &std::fs::File, walk: &Walk<'_>) -> Resul
         if *kind == Kind::Symlink || !crate::fsutil::readable_at(handle, name) {
             return Class::Nothing;
         }
-        Class::Dir((|| {
+        Class::Dir(Box::new((|| {
             let child = walked_child(&base, name, true)?;
             let opened = crate::fsutil::with_c_name(name, |c| match c {
                 Some(c) => crate::fsutil::open_at(handle, c, libc::O_RDONLY | libc::O_DIRECTORY),
@@ -410,7 +417,7 @@ fn walk_directory(path: &Path, handle: &std::fs::File, walk: &Walk<'_>) -> Resul
                 Err(source) => return Err(list_error(&child.realpath, source)),
             };
             Ok(Child::Dir(walk_directory(&child.realpath, &sub, walk)?))
-        })())
+        })()))
     };
     // A few neighbouring entries at a time: their files are hashed together (see
     // `FileHasher::hash_at_each`).
@@ -442,7 +449,7 @@ fn walk_directory(path: &Path, handle: &std::fs::File, walk: &Walk<'_>) -> Resul
                     Some(AtFile::Failed(e)) => Some(WalkedHash::Failed(e)),
                 },
                 None if !crate::fsutil::readable_at(handle, name) => return Ok(Child::Nothing),
-                None => None,
+                None => Some(WalkedHash::Keyed(FileKey::at(handle, name))),
             };
             Ok(Child::File(Tf {
                 walked,
@@ -454,7 +461,7 @@ fn walk_directory(path: &Path, handle: &std::fs::File, walk: &Walk<'_>) -> Resul
             .map(|class| match class {
                 Class::File => file(),
                 Class::Nothing => Ok(Child::Nothing),
-                Class::Dir(dir) => dir,
+                Class::Dir(dir) => *dir,
             })
             .collect()
     };
@@ -786,12 +793,14 @@ fn expand_by_uri(
     let walk = Walk {
         hasher: (chroot_dir.is_none() && hasher.can_hash_at()).then_some(&*hasher),
         bytes: std::sync::atomic::AtomicU64::new(0),
+        began: RecordedAt::now(),
     };
     if walk.hasher.is_some() {
         hasher.start_walk();
     }
     let expanded = expand_items(prepared, is_dir_at, chroot_dir, &walk);
     let walked_bytes = walk.bytes.into_inner();
+    let began = walk.began;
     let hashed_as_walked = walk.hasher.is_some();
     let mut files = match expanded {
         Ok(files) => files,
@@ -806,12 +815,33 @@ fn expand_by_uri(
     let hashes = if hashed_as_walked {
         hash_walked(&mut files, walked_bytes, hasher)
     } else {
-        let pending: Vec<PathBuf> = files
+        // Files the walk looked up come first, with their keys; the others (listed by name)
+        // are looked up by `hash_all_keyed`.
+        let mut pending: Vec<(usize, &Tf)> = files
             .iter()
             .filter(|(_, tf)| tf.sha256.is_none())
-            .map(|(_, tf)| tf.realpath.clone())
+            .map(|(_, tf)| tf)
+            .enumerate()
             .collect();
-        hasher.hash_all(&pending)
+        let key_of = |tf: &Tf| match &tf.walked {
+            Some(WalkedHash::Keyed(key)) => Some(*key),
+            _ => None,
+        };
+        pending.sort_by_key(|(_, tf)| key_of(tf).is_none());
+        let keys: Vec<Option<FileKey>> = pending.iter().map_while(|(_, tf)| key_of(tf)).collect();
+        let paths: Vec<PathBuf> = pending.iter().map(|(_, tf)| tf.realpath.clone()).collect();
+        let hashed = hasher.hash_all_keyed(&paths, &keys, began);
+        let mut in_order: Vec<Option<std::io::Result<[u8; 32]>>> = Vec::new();
+        in_order.resize_with(pending.len(), || None);
+        for ((k, _), r) in pending.iter().zip(hashed) {
+            if let Some(slot) = in_order.get_mut(*k) {
+                *slot = Some(r);
+            }
+        }
+        in_order
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(std::io::Error::other("not hashed"))))
+            .collect()
     };
     // The first failure in list order is the one Gramine reports.
     let mut hashes = hashes.into_iter();
@@ -953,7 +983,7 @@ fn hash_walked(
                 Slot::Later(later.len() - 1)
             }
             Some(WalkedHash::Failed(e)) => Slot::Done(Err(e)),
-            None => {
+            Some(WalkedHash::Keyed(_)) | None => {
                 let (size, id) = listed.unwrap_or((0, (0, 0)));
                 if listed.is_some() {
                     ids.push(id);
