@@ -50,8 +50,8 @@ struct Tf {
     walked: Option<WalkedHash>,
 }
 
-/// A file of a walked directory as the walk that hashes as it goes left it
-/// ([`FileHasher::hash_at`]): the hash is only used if the file's entry in the final list has no
+/// A file of a walked directory as the walk left it ([`FileHasher::hash_at_each`], or its cache
+/// key with a cache): the hash is only used if the file's entry in the final list has no
 /// hash of its own, and an error only reported then, as Gramine hashes only those files.
 #[derive(Debug)]
 enum WalkedHash {
@@ -76,8 +76,9 @@ enum WalkedHash {
 /// meets it (opened from the directory, its type and size read from the open file: no `stat`
 /// of its path before, no second lookup to open it).
 struct Walk<'a> {
-    /// The hasher whose [`FileHasher::hash_at`] hashes files as they are met; `None` with a
-    /// cache (a file is looked up in it before it is opened).
+    /// The hasher whose [`FileHasher::hash_at_each`] hashes files as they are met; `None` with
+    /// a cache (a file is looked up in it before it is opened: the walk reads each file's cache
+    /// key instead, [`WalkedHash::Keyed`]).
     hasher: Option<&'a FileHasher>,
     /// Bytes the walk hashed.
     bytes: std::sync::atomic::AtomicU64,
