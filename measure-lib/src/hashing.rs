@@ -828,11 +828,13 @@ impl LaneSource {
     }
 }
 
-/// Files at least this large are mapped by a lane rather than read: with the lanes' rounds
-/// interleaved, hashing mapped memory costs less than the copy out of the page cache from this
-/// size on (measured on the application tree of `benches/compare.py`: 1 MiB against 4 MiB, about
-/// 5% less CPU and wall time).
-const LANE_MAP_THRESHOLD: u64 = 1 << 20;
+/// Files at least this large are mapped by a lane rather than read: `read` copies out of the
+/// page cache at 0.6 to 2 GB/s on the 2-core reference machine (its kernel's copy), slower than
+/// SHA-256, where the mapped pages are read at 5 to 6 GB/s. Below this size, mapping, faulting
+/// and unmapping each file cost more than the copy. Measured on the application tree of
+/// `benches/compare.py` (medians of 6 runs): 256 KiB 1.755 s wall and 3.32 s CPU, against 1 MiB
+/// 1.86 s and 3.47 s, 64 KiB 1.87 s and 3.44 s, 16 KiB 1.89 s and 3.56 s.
+const LANE_MAP_THRESHOLD: u64 = 256 << 10;
 
 /// How much of a large file a lane maps at a time: the mapped pages of the files being hashed
 /// stay few (they count as the process's memory until unmapped), and a window is a multiple of
