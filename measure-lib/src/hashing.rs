@@ -22,7 +22,6 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use measure_core::sha256::{BLOCK_LEN, Midstate};
 use rayon::prelude::*;
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::fsutil;
@@ -509,11 +508,6 @@ pub struct FileHasher {
 /// it), and cached hash.
 type LookedUp = (Option<FileKey>, Option<PathBuf>, Option<[u8; 32]>);
 
-thread_local! {
-    /// Each worker's read buffer (allocated once, never zeroed again).
-    static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
 /// Opens a file to hash it, refusing anything but a regular file. The file is opened without
 /// blocking and checked after opening: a file replaced by a FIFO after it was listed or looked
 /// at would otherwise block the open until a writer came. The flag stays set (no two more system
@@ -585,106 +579,23 @@ pub(crate) enum AtFile {
     Failed(io::Error),
 }
 
-/// SHA-256 of one file's contents.
+/// SHA-256 of one file's contents, read or mapped as the lanes read them (one lane).
 pub fn hash_file(path: &Path, on_progress: &dyn Fn(u64)) -> io::Result<[u8; 32]> {
-    let (file, meta) = open_regular(path)?;
-    if meta.len() >= MAP_THRESHOLD {
-        return hash_mapped(&file, on_progress);
-    }
-    hash_open_file(file, meta.len(), on_progress)
+    let mut file = Some(path);
+    let mut take = |spare: &mut Vec<Vec<u8>>| {
+        let path = file.take()?;
+        let buf = spare.pop().unwrap_or_else(|| vec![0u8; CHUNK]);
+        Some((0, LaneSource::open(path, buf)))
+    };
+    run_lanes(&mut take, on_progress).pop().map_or_else(
+        || Err(io::Error::other("not hashed")),
+        |(_, r)| r.map(|(h, _)| h),
+    )
 }
 
-/// Files at least this large are mapped rather than read (no copy out of the page cache).
-const MAP_THRESHOLD: u64 = 4 << 20;
 /// How far ahead of the hashing a mapped file's memory is prefetched: the hardware prefetcher
 /// does not cross pages, so without a hint each page of a mapped file starts with misses.
 const PREFETCH_AHEAD: usize = 64 << 10;
-
-/// SHA-256 of a mapped file, its memory prefetched ahead of the hashing.
-fn hash_mapped(file: &File, on_progress: &dyn Fn(u64)) -> io::Result<[u8; 32]> {
-    // SAFETY: the mapping is private to this function and only read; if another process
-    // truncates the file meanwhile, the result is a wrong hash or SIGBUS (as with any mmap-based
-    // hasher), never memory unsafety observable by safe code here.
-    let map = unsafe { memmap2::MmapOptions::new().populate().map(file)? };
-    let _ = map.advise(memmap2::Advice::Sequential);
-    let mut h = Sha256::new();
-    let mut pending = 0usize;
-    const STEP: usize = 4096;
-    for (i, chunk) in map.chunks(STEP).enumerate() {
-        // One touch at the start of the page ahead is enough: the hardware prefetcher follows
-        // the stream within the page (touching every line costs more than it saves).
-        #[cfg(target_arch = "x86_64")]
-        if let Some(ahead) = map.get(i * STEP + PREFETCH_AHEAD) {
-            // SAFETY: prefetching reads nothing architecturally and never faults; the address is
-            // inside the mapping.
-            unsafe {
-                std::arch::x86_64::_mm_prefetch(
-                    std::ptr::from_ref(ahead).cast::<i8>(),
-                    std::arch::x86_64::_MM_HINT_T0,
-                )
-            };
-        }
-        h.update(chunk);
-        pending += chunk.len();
-        if pending >= 1 << 20 {
-            on_progress(pending as u64);
-            pending = 0;
-        }
-    }
-    on_progress(pending as u64);
-    Ok(h.finalize().into())
-}
-
-/// SHA-256 of `file` (a regular file of `size` bytes when it was opened), read to its end.
-fn hash_open_file(mut file: File, size: u64, on_progress: &dyn Fn(u64)) -> io::Result<[u8; 32]> {
-    BUFFER.with_borrow_mut(|buf| {
-        if buf.len() < CHUNK {
-            buf.resize(CHUNK, 0);
-        }
-        let mut h = Sha256::new();
-        // A file smaller than the buffer comes in one read: a read of a regular file that
-        // returns less than asked, and exactly the size the open file has, has met its end (no
-        // second read to be told so: one system call less per small file). Anything else is
-        // read until a read returns nothing.
-        if size < CHUNK as u64 {
-            loop {
-                match file.read(&mut buf[..CHUNK]) {
-                    Ok(n) if n as u64 == size => {
-                        h.update(&buf[..n]);
-                        on_progress(n as u64);
-                        return Ok(h.finalize().into());
-                    }
-                    Ok(n) => {
-                        h.update(&buf[..n]);
-                        on_progress(n as u64);
-                        if n == 0 {
-                            return Ok(h.finalize().into());
-                        }
-                        break;
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => read_blocking(&file)?,
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-        loop {
-            let n = match file.read(&mut buf[..CHUNK]) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    read_blocking(&file)?;
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            h.update(&buf[..n]);
-            on_progress(n as u64);
-        }
-        Ok(h.finalize().into())
-    })
-}
 
 /// Puts the indices of the largest files first (of equal sizes, in their order): a large file
 /// met last would leave the other cores idle at the end.
@@ -846,9 +757,9 @@ const MAP_WINDOW: u64 = 8 << 20;
 fn map_window(file: &File, offset: u64, size: u64) -> io::Result<memmap2::Mmap> {
     let len = usize::try_from(size.saturating_sub(offset).min(MAP_WINDOW))
         .map_err(|_| io::Error::other("window size"))?;
-    // SAFETY: as in `hash_mapped`: the mapping is private to this lane and only read; a file
-    // truncated meanwhile by another process gives a wrong hash or SIGBUS, never memory
-    // unsafety observable by safe code here.
+    // SAFETY: the mapping is private to this lane and only read; if another process truncates
+    // the file meanwhile, the result is a wrong hash or SIGBUS (as with any mmap-based hasher),
+    // never memory unsafety observable by safe code here.
     let map = unsafe {
         let mut options = memmap2::MmapOptions::new();
         // Not populated: the pages are mapped as the hashing reaches them (each fault maps
@@ -862,7 +773,8 @@ fn map_window(file: &File, offset: u64, size: u64) -> io::Result<memmap2::Mmap> 
 /// Files hashed at once on each core (see the `lanes` module).
 pub(crate) const LANES: usize = 4;
 /// Blocks every lane advances by at a time: a page, so that a mapped lane's memory is prefetched
-/// one page ahead per step as [`hash_mapped`] does.
+/// [`PREFETCH_AHEAD`] ahead once per page (one touch per page is enough: the hardware prefetcher
+/// follows the stream within the page; touching every line costs more than it saves).
 const LANE_STEP_BLOCKS: usize = 4096 / BLOCK_LEN;
 
 /// Hashes the files `path(i)` for every index of `order` on every core, each core hashing
@@ -1354,6 +1266,8 @@ impl FileHasher {
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
+
+    use sha2::{Digest, Sha256};
 
     use super::*;
 
