@@ -685,7 +685,6 @@ impl LaneSource {
                     *offset = window_end;
                     *at = 0;
                 }
-                Ok(map.get(*at..).unwrap_or_default())
             }
             LaneSource::Read {
                 file,
@@ -717,8 +716,18 @@ impl LaneSource {
                         Err(e) => return Err(e),
                     }
                 }
-                Ok(buf.get(*start..*end).unwrap_or_default())
             }
+        }
+        Ok(self.buffered())
+    }
+
+    /// The bytes mapped or read and not yet hashed.
+    fn buffered(&self) -> &[u8] {
+        match self {
+            LaneSource::Mapped { map, at, .. } => map.get(*at..).unwrap_or_default(),
+            LaneSource::Read {
+                buf, start, end, ..
+            } => buf.get(*start..*end).unwrap_or_default(),
         }
     }
 
@@ -867,11 +876,16 @@ fn run_lanes(
         }
         // Lanes whose file is read to its end (less than a block left) are finished; a lane
         // that cannot be read is done too.
+        // The others step by the whole blocks all of them have ready (a page at most).
         let mut finished = false;
+        let mut step = LANE_STEP_BLOCKS;
         let mut i = 0;
         while let Some(lane) = lanes.get_mut(i) {
             let outcome = match lane.source.ready() {
-                Ok(ready) if ready.len() >= BLOCK_LEN => None,
+                Ok(ready) if ready.len() >= BLOCK_LEN => {
+                    step = step.min(ready.len() / BLOCK_LEN);
+                    None
+                }
                 Ok(tail) => {
                     unreported += tail.len() as u64;
                     let bytes = lane.state.blocks * BLOCK_LEN as u64 + tail.len() as u64;
@@ -893,25 +907,13 @@ fn run_lanes(
             // Free lanes take files first, so all lanes step together as long as there are files.
             continue;
         }
-        let mut step = LANE_STEP_BLOCKS;
-        for lane in &mut lanes {
-            if let Ok(ready) = lane.source.ready() {
-                step = step.min(ready.len() / BLOCK_LEN);
-            }
-        }
         let mut states: Vec<&mut Midstate> = Vec::with_capacity(LANES);
         let mut blocks: Vec<&[lanes::Block]> = Vec::with_capacity(LANES);
         for lane in &mut lanes {
-            let ready = match &mut lane.source {
-                LaneSource::Mapped { map, at, .. } => {
-                    prefetch(map, *at + PREFETCH_AHEAD);
-                    map.get(*at..).unwrap_or_default()
-                }
-                LaneSource::Read {
-                    buf, start, end, ..
-                } => buf.get(*start..*end).unwrap_or_default(),
-            };
-            let whole = ready.as_chunks::<BLOCK_LEN>().0;
+            if let LaneSource::Mapped { map, at, .. } = &lane.source {
+                prefetch(map, *at + PREFETCH_AHEAD);
+            }
+            let whole = lane.source.buffered().as_chunks::<BLOCK_LEN>().0;
             blocks.push(whole.get(..step).unwrap_or(whole));
             states.push(&mut lane.state);
         }

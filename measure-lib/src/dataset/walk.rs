@@ -80,27 +80,35 @@ impl Listing {
 }
 
 /// Opens a directory to list it and look its entries up.
-fn open_dir(path: &Path) -> Result<File> {
+pub(crate) fn open_directory(path: &Path) -> std::io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_DIRECTORY)
         .open(path)
-        .map_err(|source| Error::List {
-            path: path.to_path_buf(),
-            source,
-        })
 }
 
-/// Opens the subdirectory `name` of the open directory `dir` (whose path is `path`).
+/// Opens the subdirectory `name` of the open directory `dir`.
+pub(crate) fn open_subdirectory(dir: &File, name: &str) -> std::io::Result<File> {
+    crate::fsutil::with_c_name(name, |c| match c {
+        Some(c) => crate::fsutil::open_at(dir, c, libc::O_RDONLY | libc::O_DIRECTORY),
+        None => Err(std::io::ErrorKind::InvalidInput.into()),
+    })
+}
+
+/// [`open_directory`], its failure a listing error.
+fn open_dir(path: &Path) -> Result<File> {
+    open_directory(path).map_err(|source| Error::List {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// [`open_subdirectory`] of the directory at `path`, its failure a listing error.
 fn open_subdir(dir: &File, path: &Path, name: &str) -> Result<File> {
-    let list_error = |source| Error::List {
+    open_subdirectory(dir, name).map_err(|source| Error::List {
         path: path.join(name),
         source,
-    };
-    crate::fsutil::with_c_name(name, |c| {
-        let c = c.ok_or_else(|| list_error(std::io::ErrorKind::InvalidInput.into()))?;
-        crate::fsutil::open_at(dir, c, libc::O_RDONLY | libc::O_DIRECTORY).map_err(list_error)
     })
 }
 

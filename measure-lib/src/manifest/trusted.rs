@@ -235,21 +235,7 @@ impl Tf {
             Some(inner) => pypath::join(inner, name),
             None => pypath::join(base, name),
         };
-        let slash = if is_dir { "/" } else { "" };
-        let uri = format!("file:{path}{slash}");
-        if chroot_dir.is_none() && pypath::is_normal(&path) {
-            // What `Tf::new` computes (a listed name is one component, neither `.` nor `..`:
-            // the joined path is normalized already), without normalizing it again.
-            return Ok(Tf {
-                uri,
-                sha256: None,
-                realpath: PathBuf::from(path),
-                inner: None,
-                shell: None,
-                walked: None,
-            });
-        }
-        Tf::new(uri, None, chroot_dir)
+        listed_tf(path, is_dir, chroot_dir)
     }
 
     /// `TrustedFile.expand_directory(recursive=True, skip_inaccessible=True)`, with
@@ -277,7 +263,7 @@ impl Tf {
                 .into());
             }
             if chroot_dir.is_none() {
-                let handle = match open_directory(&self.realpath) {
+                let handle = match crate::dataset::walk::open_directory(&self.realpath) {
                     Ok(h) => h,
                     // pathlib's glob silently yields nothing for a directory it may not list.
                     Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return Ok(()),
@@ -338,22 +324,17 @@ impl Tf {
     }
 }
 
-/// Opens a directory to walk it.
-fn open_directory(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_DIRECTORY)
-        .open(path)
-}
-
 /// `TrustedFile.from_realpath(child)` for the entry `name` of a directory whose normalized path
 /// is `base`, outside a chroot.
 fn walked_child(base: &str, name: &str, is_dir: bool) -> Result<Tf> {
-    let path = pypath::join(base, name);
+    listed_tf(pypath::join(base, name), is_dir, None)
+}
+
+/// `TrustedFile.from_realpath` of `path`, a listed entry's path joined to its directory's.
+fn listed_tf(path: String, is_dir: bool, chroot_dir: Option<&Path>) -> Result<Tf> {
     let slash = if is_dir { "/" } else { "" };
     let uri = format!("file:{path}{slash}");
-    if pypath::is_normal(&path) {
+    if chroot_dir.is_none() && pypath::is_normal(&path) {
         // What `Tf::new` computes (a listed name is one component, neither `.` nor `..`: the
         // joined path is normalized already), without normalizing it again.
         return Ok(Tf {
@@ -365,7 +346,7 @@ fn walked_child(base: &str, name: &str, is_dir: bool) -> Result<Tf> {
             walked: None,
         });
     }
-    Tf::new(uri, None, None)
+    Tf::new(uri, None, chroot_dir)
 }
 
 /// `TrustedFile.expand_directory(recursive=True, skip_inaccessible=True)` of the directory
@@ -406,11 +387,7 @@ fn walk_directory(path: &Path, handle: &std::fs::File, walk: &Walk<'_>) -> Resul
         }
         Class::Dir(Box::new((|| {
             let child = walked_child(&base, name, true)?;
-            let opened = crate::fsutil::with_c_name(name, |c| match c {
-                Some(c) => crate::fsutil::open_at(handle, c, libc::O_RDONLY | libc::O_DIRECTORY),
-                None => Err(std::io::ErrorKind::InvalidInput.into()),
-            });
-            let sub = match opened {
+            let sub = match crate::dataset::walk::open_subdirectory(handle, name) {
                 Ok(sub) => sub,
                 Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
                     return Ok(Child::Nothing);
